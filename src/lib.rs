@@ -1,0 +1,14 @@
+//! keysweep: find leaked AWS credentials in files and in the whole history
+//! of git repositories, and tell which still work.
+//!
+//! The pipeline runs one way: `source` (filesystem walk, git object
+//! database, commit ranges) yields blobs, `detect` turns bytes into
+//! credentials, `finding` attaches where they were, `verify` asks STS about
+//! them, and `report` writes them out. `app` wires the stages together.
+
+pub mod detect;
+pub mod diag;
+pub mod finding;
+pub mod report;
+pub mod source;
+pub mod stats;

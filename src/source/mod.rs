@@ -1,0 +1,2 @@
+//! Where blobs come from: a filesystem walk, a git object database, a range
+//! of commits.

@@ -1,0 +1,103 @@
+//! Counters for what one run did, reported in `stats` of every output.
+//!
+//! Workers count into [`AtomicStats`] without locks; the run ends with one
+//! plain [`Stats`] snapshot for the reporters.
+
+use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+/// What a run did. Problems are counted here as well as printed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Files read and scanned (filesystem scans).
+    pub files: u64,
+    /// Git blobs read and scanned (each unique blob once).
+    pub blobs: u64,
+    /// Commits walked.
+    pub commits: u64,
+    /// Bytes scanned.
+    pub bytes: u64,
+    pub elapsed_ms: u64,
+    /// Files or blobs over `--max-file-size`, skipped (each is named on stderr).
+    pub skipped_too_large: u64,
+    /// Files that could not be opened or read, and dangling symlinks.
+    pub unreadable: u64,
+    /// FIFOs, sockets and device files: never read.
+    pub skipped_special: u64,
+    /// Other walk errors (symlink loops, permission denied on a directory).
+    pub walk_errors: u64,
+    /// Git objects that could not be read.
+    pub corrupt_objects: u64,
+    /// Archive members scanned inside zip/gzip/tar files.
+    pub archive_members: u64,
+    /// Blobs not scanned again because an earlier run or another repository
+    /// already scanned them.
+    pub blobs_already_scanned: u64,
+    /// Findings suppressed by `keysweep:allow`, a baseline or the config.
+    pub suppressed: u64,
+}
+
+impl Stats {
+    /// Problems that make the exit code 2 when nothing was found.
+    pub fn problems(&self) -> u64 {
+        self.skipped_too_large
+            + self.unreadable
+            + self.walk_errors
+            + self.corrupt_objects
+    }
+
+    pub fn add(&mut self, o: &Stats) {
+        self.files += o.files;
+        self.blobs += o.blobs;
+        self.commits += o.commits;
+        self.bytes += o.bytes;
+        self.skipped_too_large += o.skipped_too_large;
+        self.unreadable += o.unreadable;
+        self.skipped_special += o.skipped_special;
+        self.walk_errors += o.walk_errors;
+        self.corrupt_objects += o.corrupt_objects;
+        self.archive_members += o.archive_members;
+        self.blobs_already_scanned += o.blobs_already_scanned;
+        self.suppressed += o.suppressed;
+    }
+}
+
+/// Lock-free counters shared by worker threads.
+#[derive(Debug, Default)]
+pub struct AtomicStats {
+    pub files: AtomicU64,
+    pub blobs: AtomicU64,
+    pub commits: AtomicU64,
+    pub bytes: AtomicU64,
+    pub skipped_too_large: AtomicU64,
+    pub unreadable: AtomicU64,
+    pub skipped_special: AtomicU64,
+    pub walk_errors: AtomicU64,
+    pub corrupt_objects: AtomicU64,
+    pub archive_members: AtomicU64,
+    pub blobs_already_scanned: AtomicU64,
+}
+
+impl AtomicStats {
+    pub fn bump(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Relaxed);
+    }
+
+    pub fn snapshot(&self) -> Stats {
+        Stats {
+            files: self.files.load(Relaxed),
+            blobs: self.blobs.load(Relaxed),
+            commits: self.commits.load(Relaxed),
+            bytes: self.bytes.load(Relaxed),
+            elapsed_ms: 0,
+            skipped_too_large: self.skipped_too_large.load(Relaxed),
+            unreadable: self.unreadable.load(Relaxed),
+            skipped_special: self.skipped_special.load(Relaxed),
+            walk_errors: self.walk_errors.load(Relaxed),
+            corrupt_objects: self.corrupt_objects.load(Relaxed),
+            archive_members: self.archive_members.load(Relaxed),
+            blobs_already_scanned: self.blobs_already_scanned.load(Relaxed),
+            suppressed: 0,
+        }
+    }
+}
