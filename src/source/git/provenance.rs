@@ -1,0 +1,529 @@
+//! Which commit and path first brought a blob into history, whether HEAD
+//! still has it, and which refs' tips do.
+//!
+//! Run only for the blobs that had findings (usually a handful), because it
+//! touches the whole commit graph: commits are ordered oldest first
+//! (topologically, parents before children, older committer date first among
+//! the ready ones) and the first commit whose tree contains a target blob
+//! introduced it. A merge is a commit like any other, so content that exists
+//! only in a merge result is attributed to the merge, which patch walkers
+//! (`git log -p` without `-m`) miss. A renamed file keeps its first commit and
+//! path, because the blob was first seen there.
+//!
+//! Cost is kept down by [`TreeIndex`]: for each tree id it remembers which
+//! targets it contains and at which sub-paths, so each unique tree is read
+//! once however many commits share it, and the walk stops as soon as every
+//! target has its commit.
+
+use super::{author_of, reason, GitError, Origin, Repo};
+use crate::diag::Diagnostics;
+use crate::stats::AtomicStats;
+use gix::objs::FindExt;
+use gix::ObjectId;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::rc::Rc;
+
+/// The targets a tree contains: (target index, path inside the tree).
+type Contents = Rc<[(u32, String)]>;
+
+/// Memoized "which targets are in this tree, and where".
+pub(crate) struct TreeIndex<'r> {
+    repo: &'r gix::Repository,
+    targets: HashMap<ObjectId, u32>,
+    memo: HashMap<ObjectId, Contents>,
+    empty: Contents,
+    /// Trees that could not be read (corrupt, or cut off by a shallow clone).
+    pub(crate) unreadable: Vec<(ObjectId, String)>,
+}
+
+impl<'r> TreeIndex<'r> {
+    pub(crate) fn new(repo: &'r gix::Repository, targets: &[ObjectId]) -> Self {
+        let targets = targets
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (*id, i as u32))
+            .collect();
+        TreeIndex {
+            repo,
+            targets,
+            memo: HashMap::new(),
+            empty: Rc::from(Vec::new()),
+            unreadable: Vec::new(),
+        }
+    }
+
+    /// The targets inside `tree` (recursively), with their paths.
+    pub(crate) fn contents(&mut self, tree: ObjectId) -> Contents {
+        if let Some(c) = self.memo.get(&tree) {
+            return c.clone();
+        }
+        let entries = match self.read(tree) {
+            Ok(entries) => entries,
+            Err(why) => {
+                self.unreadable.push((tree, why));
+                self.memo.insert(tree, self.empty.clone());
+                return self.empty.clone();
+            }
+        };
+        let mut found: Vec<(u32, String)> = Vec::new();
+        for (mode, name, id) in entries {
+            if mode.is_tree() {
+                for (t, sub) in self.contents(id).iter() {
+                    found.push((*t, format!("{name}/{sub}")));
+                }
+            } else if mode.is_blob_or_symlink() {
+                if let Some(t) = self.targets.get(&id) {
+                    found.push((*t, name));
+                }
+            }
+            // Gitlinks (submodules) point into other repositories: their
+            // content is not here, and `submodule_paths` names them.
+        }
+        let contents: Contents = if found.is_empty() {
+            self.empty.clone()
+        } else {
+            Rc::from(found)
+        };
+        self.memo.insert(tree, contents.clone());
+        contents
+    }
+
+    fn read(
+        &self,
+        tree: ObjectId,
+    ) -> Result<Vec<(gix::objs::tree::EntryMode, String, ObjectId)>, String> {
+        let mut buf = Vec::new();
+        let iter = self
+            .repo
+            .objects
+            .find_tree_iter(&tree, &mut buf)
+            .map_err(|e| reason(&e))?;
+        let mut out = Vec::new();
+        for entry in iter {
+            let entry = entry.map_err(|e| reason(&e))?;
+            out.push((entry.mode, entry.filename.to_string(), entry.oid.to_owned()));
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.targets.len()
+    }
+}
+
+/// A commit in the graph being walked.
+struct Node {
+    id: ObjectId,
+    tree: ObjectId,
+    parents: Vec<u32>,
+    time: i64,
+}
+
+/// A ref tip and what it points to, after peeling tags.
+pub(crate) struct Tip {
+    pub(crate) name: String,
+    pub(crate) id: ObjectId,
+    pub(crate) kind: gix::objs::Kind,
+}
+
+/// Every ref (branches, tags, remotes, stash, notes, anything under refs/),
+/// peeled to the object it finally names.
+pub(crate) fn ref_tips(r: &Repo, diag: &Diagnostics) -> Result<Vec<Tip>, GitError> {
+    let refs_err = |e: &dyn std::error::Error| GitError::References {
+        path: r.path.clone(),
+        reason: reason(e),
+    };
+    let platform = r.repo.references().map_err(|e| refs_err(&e))?;
+    let iter = platform.all().map_err(|e| refs_err(&e))?;
+    let mut tips = Vec::new();
+    for reference in iter {
+        let mut reference = match reference {
+            Ok(reference) => reference,
+            Err(e) => {
+                diag.warn(format_args!(
+                    "{}: unreadable reference skipped: {}",
+                    r.path.display(),
+                    reason(&e)
+                ));
+                continue;
+            }
+        };
+        let name = reference.name().as_bstr().to_string();
+        let id = match reference.peel_to_id() {
+            Ok(id) => id.detach(),
+            Err(e) => {
+                diag.warn(format_args!(
+                    "{}: reference {name} points to a missing object, skipped: {}",
+                    r.path.display(),
+                    reason(&e)
+                ));
+                continue;
+            }
+        };
+        match r.repo.find_header(id) {
+            Ok(header) => tips.push(Tip {
+                name,
+                id,
+                kind: header.kind(),
+            }),
+            Err(e) => diag.warn(format_args!(
+                "{}: reference {name} points to unreadable object {id}, skipped: {}",
+                r.path.display(),
+                reason(&e)
+            )),
+        }
+    }
+    Ok(tips)
+}
+
+/// HEAD's commit, if HEAD points at one (not in an empty repository).
+pub(crate) fn head_commit(repo: &gix::Repository) -> Option<ObjectId> {
+    let id = repo.head_id().ok()?.detach();
+    let header = repo.find_header(id).ok()?;
+    (header.kind() == gix::objs::Kind::Commit).then_some(id)
+}
+
+pub(crate) fn commit_tree(repo: &gix::Repository, commit: ObjectId) -> Option<ObjectId> {
+    let mut buf = Vec::new();
+    let mut iter = repo.objects.find_commit_iter(&commit, &mut buf).ok()?;
+    iter.tree_id().ok()
+}
+
+/// The paths of submodules (gitlinks) in HEAD's tree.
+pub(crate) fn submodule_paths(repo: &gix::Repository) -> Vec<String> {
+    fn walk(
+        repo: &gix::Repository,
+        tree: ObjectId,
+        prefix: &str,
+        out: &mut Vec<String>,
+        budget: &mut usize,
+    ) {
+        // Only to name submodules in a warning: give up on huge trees
+        // rather than make every scan pay for it.
+        if *budget == 0 {
+            return;
+        }
+        *budget -= 1;
+        let mut buf = Vec::new();
+        let Ok(iter) = repo.objects.find_tree_iter(&tree, &mut buf) else {
+            return;
+        };
+        let entries: Vec<_> = iter
+            .filter_map(Result::ok)
+            .map(|e| (e.mode, e.filename.to_string(), e.oid.to_owned()))
+            .collect();
+        for (mode, name, id) in entries {
+            if mode.is_commit() {
+                out.push(format!("{prefix}{name}"));
+            } else if mode.is_tree() {
+                walk(repo, id, &format!("{prefix}{name}/"), out, budget);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(tree) = head_commit(repo).and_then(|c| commit_tree(repo, c)) {
+        walk(repo, tree, "", &mut out, &mut 20_000);
+    }
+    out
+}
+
+/// What [`attribute`] learnt.
+pub(crate) struct Attribution {
+    pub(crate) origins: HashMap<ObjectId, Origin>,
+    /// Submodule paths at HEAD, whose content is not scanned.
+    pub(crate) gitlinks: Vec<String>,
+}
+
+/// Finds the origin of each target blob (see the module docs).
+pub(crate) fn attribute(
+    r: &Repo,
+    targets: &[ObjectId],
+    shallow: &[ObjectId],
+    diag: &Diagnostics,
+    counters: &AtomicStats,
+) -> Result<Attribution, GitError> {
+    let repo = &r.repo;
+    let gitlinks = submodule_paths(repo);
+    let mut origins: HashMap<ObjectId, Origin> = HashMap::new();
+    if targets.is_empty() {
+        return Ok(Attribution { origins, gitlinks });
+    }
+    let mut index = TreeIndex::new(repo, targets);
+
+    let tips = ref_tips(r, diag)?;
+    let head = head_commit(repo);
+    let mut starts: Vec<ObjectId> = tips
+        .iter()
+        .filter(|t| t.kind == gix::objs::Kind::Commit)
+        .map(|t| t.id)
+        .collect();
+    starts.extend(head);
+
+    let nodes = commit_graph(r, &starts, shallow, diag, counters);
+    AtomicStats::bump(&counters.commits, nodes.len() as u64);
+
+    // first[t] = (commit node, path) of the earliest commit holding target t.
+    let mut first: Vec<Option<(usize, String)>> = vec![None; index.len()];
+    let mut remaining = index.len();
+    for n in oldest_first(&nodes) {
+        if remaining == 0 {
+            break;
+        }
+        for (t, path) in index.contents(nodes[n].tree).iter() {
+            let slot = &mut first[*t as usize];
+            if slot.is_none() {
+                *slot = Some((n, path.clone()));
+                remaining -= 1;
+            }
+        }
+    }
+
+    let at_head: HashSet<u32> = match head.and_then(|h| commit_tree(repo, h)) {
+        Some(tree) => index.contents(tree).iter().map(|(t, _)| *t).collect(),
+        None => HashSet::new(),
+    };
+    let mut refs_of: Vec<Vec<String>> = vec![Vec::new(); index.len()];
+    for tip in &tips {
+        let held: Vec<u32> = match tip.kind {
+            gix::objs::Kind::Commit => match commit_tree(repo, tip.id) {
+                Some(tree) => index.contents(tree).iter().map(|(t, _)| *t).collect(),
+                None => Vec::new(),
+            },
+            gix::objs::Kind::Tree => index.contents(tip.id).iter().map(|(t, _)| *t).collect(),
+            gix::objs::Kind::Blob => index.targets.get(&tip.id).copied().into_iter().collect(),
+            gix::objs::Kind::Tag => Vec::new(),
+        };
+        for t in held {
+            let list = &mut refs_of[t as usize];
+            if !list.contains(&tip.name) {
+                list.push(tip.name.clone());
+            }
+        }
+    }
+
+    report_unreadable_trees(r, &index, shallow, diag, counters);
+
+    for (i, id) in targets.iter().enumerate() {
+        let mut refs = std::mem::take(&mut refs_of[i]);
+        refs.sort();
+        let origin = match &first[i] {
+            Some((n, path)) => {
+                let commit = nodes[*n].id;
+                let (author, date) = author_of(repo, commit);
+                Origin {
+                    commit: Some(commit),
+                    path: Some(path.clone()),
+                    author,
+                    date,
+                    still_at_head: at_head.contains(&(i as u32)),
+                    refs,
+                    unreachable: false,
+                }
+            }
+            // A tag pointing straight at a tree or blob reaches it without
+            // any commit: reachable, but no commit to name.
+            None if !refs.is_empty() => Origin {
+                refs,
+                ..Origin::default()
+            },
+            None => Origin {
+                unreachable: true,
+                ..Origin::default()
+            },
+        };
+        origins.insert(*id, origin);
+    }
+    Ok(Attribution { origins, gitlinks })
+}
+
+fn report_unreadable_trees(
+    r: &Repo,
+    index: &TreeIndex<'_>,
+    shallow: &[ObjectId],
+    diag: &Diagnostics,
+    counters: &AtomicStats,
+) {
+    for (tree, why) in &index.unreadable {
+        AtomicStats::bump(&counters.corrupt_objects, 1);
+        let hint = if shallow.is_empty() {
+            ""
+        } else {
+            " (shallow clone)"
+        };
+        diag.warn(format_args!(
+            "{}: tree {tree} cannot be read{hint}, blobs under it are not attributed: {why}",
+            r.path.display()
+        ));
+    }
+}
+
+/// Reads every commit reachable from `starts`. Missing commits are named and
+/// counted, except the parents of a shallow clone's boundary, which are
+/// missing by design (and were warned about once already).
+fn commit_graph(
+    r: &Repo,
+    starts: &[ObjectId],
+    shallow: &[ObjectId],
+    diag: &Diagnostics,
+    counters: &AtomicStats,
+) -> Vec<Node> {
+    let repo = &r.repo;
+    let shallow: HashSet<ObjectId> = shallow.iter().copied().collect();
+    let mut index_of: HashMap<ObjectId, u32> = HashMap::new();
+    let mut nodes: Vec<Node> = Vec::new();
+    let mut parent_ids: Vec<Vec<ObjectId>> = Vec::new();
+    let mut stack: Vec<ObjectId> = starts.to_vec();
+    let mut buf = Vec::new();
+    while let Some(id) = stack.pop() {
+        if index_of.contains_key(&id) {
+            continue;
+        }
+        let commit = match repo.objects.find_commit_iter(&id, &mut buf) {
+            Ok(c) => c,
+            Err(e) => {
+                AtomicStats::bump(&counters.corrupt_objects, 1);
+                diag.warn(format_args!(
+                    "{}: commit {id} cannot be read, history behind it is not attributed: {}",
+                    r.path.display(),
+                    reason(&e)
+                ));
+                // Remember it as seen so it is reported once.
+                index_of.insert(id, u32::MAX);
+                continue;
+            }
+        };
+        let tree = match commit.clone().tree_id() {
+            Ok(t) => t,
+            Err(e) => {
+                AtomicStats::bump(&counters.corrupt_objects, 1);
+                diag.warn(format_args!(
+                    "{}: commit {id} is corrupt: {}",
+                    r.path.display(),
+                    reason(&e)
+                ));
+                index_of.insert(id, u32::MAX);
+                continue;
+            }
+        };
+        let time = commit.clone().committer().map(|s| s.seconds()).unwrap_or(0);
+        let parents: Vec<ObjectId> = if shallow.contains(&id) {
+            Vec::new()
+        } else {
+            commit.parent_ids().collect()
+        };
+        index_of.insert(id, nodes.len() as u32);
+        nodes.push(Node {
+            id,
+            tree,
+            parents: Vec::new(),
+            time,
+        });
+        stack.extend(parents.iter().copied());
+        parent_ids.push(parents);
+    }
+    for (node, parents) in nodes.iter_mut().zip(parent_ids) {
+        node.parents = parents
+            .iter()
+            .filter_map(|p| index_of.get(p).copied())
+            .filter(|&i| i != u32::MAX)
+            .collect();
+    }
+    nodes
+}
+
+/// Node indices with every parent before its children, and among commits
+/// whose parents are done, the oldest committer date first (Kahn's algorithm
+/// with a min-heap), so "first" means what a person would call first.
+fn oldest_first(nodes: &[Node]) -> Vec<usize> {
+    let mut children: Vec<Vec<u32>> = vec![Vec::new(); nodes.len()];
+    let mut waiting: Vec<usize> = vec![0; nodes.len()];
+    for (i, n) in nodes.iter().enumerate() {
+        let mut seen = Vec::with_capacity(n.parents.len());
+        for &p in &n.parents {
+            // An octopus merge may name the same parent twice.
+            if !seen.contains(&p) {
+                seen.push(p);
+                children[p as usize].push(i as u32);
+                waiting[i] += 1;
+            }
+        }
+    }
+    let mut ready: BinaryHeap<Reverse<(i64, ObjectId, u32)>> = nodes
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| waiting[*i] == 0)
+        .map(|(i, n)| Reverse((n.time, n.id, i as u32)))
+        .collect();
+    let mut order = Vec::with_capacity(nodes.len());
+    while let Some(Reverse((_, _, i))) = ready.pop() {
+        order.push(i as usize);
+        for &c in &children[i as usize] {
+            waiting[c as usize] -= 1;
+            if waiting[c as usize] == 0 {
+                let n = &nodes[c as usize];
+                ready.push(Reverse((n.time, n.id, c)));
+            }
+        }
+    }
+    order
+}
+
+/// Commits from `starts` back, for range scans: the same ordering.
+pub(crate) fn order_oldest_first(commits: &[(ObjectId, Vec<ObjectId>, i64)]) -> Vec<usize> {
+    let index_of: HashMap<ObjectId, u32> = commits
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.0, i as u32))
+        .collect();
+    let nodes: Vec<Node> = commits
+        .iter()
+        .map(|(id, parents, time)| Node {
+            id: *id,
+            tree: *id,
+            parents: parents
+                .iter()
+                .filter_map(|p| index_of.get(p).copied())
+                .collect(),
+            time: *time,
+        })
+        .collect();
+    oldest_first(&nodes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u8) -> ObjectId {
+        ObjectId::from_bytes_or_panic(&[n; 20])
+    }
+
+    #[test]
+    fn parents_come_before_children_even_when_dated_later() {
+        // c2's committer date is older than its parent's (clock skew): the
+        // topology still wins.
+        let commits = vec![
+            (id(2), vec![id(1)], 5),
+            (id(1), vec![], 10),
+            (id(3), vec![id(2), id(1)], 20),
+        ];
+        let order = order_oldest_first(&commits);
+        let ids: Vec<ObjectId> = order.iter().map(|&i| commits[i].0).collect();
+        assert_eq!(ids, vec![id(1), id(2), id(3)]);
+    }
+
+    #[test]
+    fn independent_branches_are_ordered_by_date() {
+        let commits = vec![
+            (id(1), vec![], 10),
+            (id(2), vec![id(1)], 30),
+            (id(3), vec![id(1)], 20),
+        ];
+        let ids: Vec<ObjectId> = order_oldest_first(&commits)
+            .iter()
+            .map(|&i| commits[i].0)
+            .collect();
+        assert_eq!(ids, vec![id(1), id(3), id(2)]);
+    }
+}
