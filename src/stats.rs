@@ -40,10 +40,7 @@ pub struct Stats {
 impl Stats {
     /// Problems that make the exit code 2 when nothing was found.
     pub fn problems(&self) -> u64 {
-        self.skipped_too_large
-            + self.unreadable
-            + self.walk_errors
-            + self.corrupt_objects
+        self.skipped_too_large + self.unreadable + self.walk_errors + self.corrupt_objects
     }
 
     pub fn add(&mut self, o: &Stats) {
