@@ -31,6 +31,7 @@ use crate::finding::{Credential, Finding, Provenance};
 use crate::stats::{AtomicStats, Stats};
 use gix::ObjectId;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 pub use range::{scan_commits, scan_range};
 
@@ -137,6 +138,21 @@ pub(crate) fn warn_if_shallow(r: &Repo, diag: &Diagnostics) -> Vec<ObjectId> {
     boundary
 }
 
+/// The commits at which a shallow clone's history stops, as full hex ids;
+/// empty for a complete clone. Callers (CI, pre-push) use it to refuse or
+/// qualify a result that cannot see the whole history.
+pub fn shallow_boundary(repo: &Path) -> Result<Vec<String>, GitError> {
+    let r = open(repo)?;
+    let commits = r
+        .repo
+        .shallow_commits()
+        .map_err(|e| GitError::NotARepository {
+            path: repo.to_path_buf(),
+            reason: format!("cannot read the shallow file: {}", reason(&e)),
+        })?;
+    Ok(commits.map_or_else(Vec::new, |c| c.iter().map(|id| id.to_string()).collect()))
+}
+
 /// Submodule content lives in other repositories: say so, naming them, so
 /// nobody takes a clean result for the submodules too.
 pub(crate) fn warn_about_submodules(paths: &[String], r: &Repo, diag: &Diagnostics) {
@@ -162,7 +178,8 @@ pub fn scan_history(
     let shallow = warn_if_shallow(&r, diag);
     let counters = AtomicStats::default();
 
-    let scanned = odb::scan_all_blobs(&r, detector, opts, diag, &counters)?;
+    let suppressed = AtomicU64::new(0);
+    let scanned = odb::scan_all_blobs(&r, detector, opts, diag, &counters, &suppressed)?;
 
     // Provenance only for blobs that matter: those with findings, and those
     // too large to scan (so the warning can name a path).
@@ -207,6 +224,7 @@ pub fn scan_history(
     sort_findings(&mut findings);
 
     let mut stats = counters.snapshot();
+    stats.suppressed = suppressed.load(Relaxed);
     stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(HistoryScan { findings, stats })
 }

@@ -20,7 +20,7 @@ use gix::odb::pack;
 use gix::ObjectId;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
 
 /// A blob with at least one credential in it.
@@ -40,11 +40,16 @@ pub(crate) struct OdbScan {
 
 /// Scans one blob's bytes. Shared by packed and loose reading (and by range
 /// scans), so the size limit and counting are the same everywhere.
+#[derive(Clone, Copy)]
 pub(crate) struct BlobScanner<'a> {
     pub(crate) detector: &'a Detector,
     pub(crate) max_blob_size: u64,
     pub(crate) counters: &'a AtomicStats,
+    /// Credentials dropped by an inline `keysweep:allow` (not in AtomicStats).
+    pub(crate) suppressed: &'a AtomicU64,
     pub(crate) diag: &'a Diagnostics,
+    /// The repository as the user named it, for messages.
+    pub(crate) repo: &'a Path,
 }
 
 /// The outcome of scanning one blob.
@@ -55,7 +60,7 @@ pub(crate) enum Scanned {
 }
 
 impl BlobScanner<'_> {
-    pub(crate) fn scan(&self, data: &[u8]) -> Scanned {
+    pub(crate) fn scan(&self, id: &gix::oid, data: &[u8]) -> Scanned {
         let size = data.len() as u64;
         if size > self.max_blob_size {
             AtomicStats::bump(&self.counters.skipped_too_large, 1);
@@ -64,11 +69,17 @@ impl BlobScanner<'_> {
         AtomicStats::bump(&self.counters.blobs, 1);
         AtomicStats::bump(&self.counters.bytes, size);
         self.diag.advance(size);
-        let found = self.detector.detect(data);
-        if found.is_empty() {
+        let found = self.detector.scan(data);
+        AtomicStats::bump(&self.counters.archive_members, found.archive_members);
+        self.suppressed.fetch_add(found.suppressed_inline, Relaxed);
+        for note in &found.incomplete {
+            self.diag
+                .warn(format_args!("{}: blob {id}: {note}", self.repo.display()));
+        }
+        if found.credentials.is_empty() {
             Scanned::Clean
         } else {
-            Scanned::Found(found)
+            Scanned::Found(found.credentials)
         }
     }
 }
@@ -165,6 +176,7 @@ pub(crate) fn scan_all_blobs(
     opts: &HistoryOptions,
     diag: &Diagnostics,
     counters: &AtomicStats,
+    suppressed: &AtomicU64,
 ) -> Result<OdbScan, GitError> {
     let hash = r.repo.object_hash();
     let dirs = object_dirs(r, diag);
@@ -194,7 +206,9 @@ pub(crate) fn scan_all_blobs(
         detector,
         max_blob_size: opts.max_blob_size,
         counters,
+        suppressed,
         diag,
+        repo: &r.path,
     };
     let mut out = OdbScan::default();
 
@@ -204,8 +218,10 @@ pub(crate) fn scan_all_blobs(
         let sink = Sink::default();
         // Counters for this pack only, merged when the traversal succeeds.
         let local = AtomicStats::default();
+        let local_suppressed = AtomicU64::new(0);
         let local_scanner = BlobScanner {
             counters: &local,
+            suppressed: &local_suppressed,
             ..scanner
         };
         let interrupt = AtomicBool::new(false);
@@ -215,7 +231,7 @@ pub(crate) fn scan_all_blobs(
             &interrupt,
             |kind, data: &[u8], entry: &pack::index::Entry, _: &dyn gix::progress::Progress| {
                 if kind == gix::objs::Kind::Blob && !seen_before(&entry.oid) {
-                    sink.record(entry.oid, local_scanner.scan(data));
+                    sink.record(entry.oid, local_scanner.scan(&entry.oid, data));
                 }
                 Ok(())
             },
@@ -233,6 +249,7 @@ pub(crate) fn scan_all_blobs(
         match traversal {
             Ok(_) => {
                 add_counts(counters, &local);
+                suppressed.fetch_add(local_suppressed.load(Relaxed), Relaxed);
                 sink.drain_into(&mut out);
             }
             Err(e) => {
@@ -264,6 +281,7 @@ fn add_counts(into: &AtomicStats, from: &AtomicStats) {
         (&into.bytes, &from.bytes),
         (&into.skipped_too_large, &from.skipped_too_large),
         (&into.corrupt_objects, &from.corrupt_objects),
+        (&into.archive_members, &from.archive_members),
     ] {
         a.fetch_add(b.load(Relaxed), Relaxed);
     }
@@ -323,7 +341,7 @@ fn scan_loose(
             .for_each_init(Vec::new, |buf, id| match store.try_find(id, buf) {
                 Ok(Some(obj)) => {
                     if obj.kind == gix::objs::Kind::Blob {
-                        sink.record(*id, scanner.scan(obj.data));
+                        sink.record(*id, scanner.scan(id, obj.data));
                     }
                 }
                 Ok(None) => corrupt(
@@ -370,7 +388,7 @@ fn read_objects(
                 match repo.objects.try_find(id, buf) {
                     Ok(Some(obj)) => {
                         if obj.kind == gix::objs::Kind::Blob {
-                            sink.record(*id, scanner.scan(obj.data));
+                            sink.record(*id, scanner.scan(id, obj.data));
                         }
                     }
                     Ok(None) => corrupt(repo_path, scanner, &format!("{} is missing", name(id))),

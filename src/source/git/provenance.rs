@@ -38,7 +38,12 @@ pub(crate) struct TreeIndex<'r> {
 }
 
 impl<'r> TreeIndex<'r> {
+    /// `targets` must not repeat an id: its positions are the target indices.
     pub(crate) fn new(repo: &'r gix::Repository, targets: &[ObjectId]) -> Self {
+        debug_assert!(
+            targets.iter().collect::<HashSet<_>>().len() == targets.len(),
+            "target ids are unique"
+        );
         let targets = targets
             .iter()
             .enumerate()
@@ -249,6 +254,11 @@ pub(crate) fn attribute(
     if targets.is_empty() {
         return Ok(Attribution { origins, gitlinks });
     }
+    // Indices into `targets` are used below: make them unique first.
+    let mut unique = targets.to_vec();
+    unique.sort();
+    unique.dedup();
+    let targets = unique.as_slice();
     let mut index = TreeIndex::new(repo, targets);
 
     let tips = ref_tips(r, diag)?;
@@ -393,7 +403,9 @@ fn commit_graph(
                 continue;
             }
         };
-        let tree = match commit.clone().tree_id() {
+        // The iterator is Copy: parse the tree from a copy, then the rest.
+        let mut header = commit;
+        let tree = match header.tree_id() {
             Ok(t) => t,
             Err(e) => {
                 AtomicStats::bump(&counters.corrupt_objects, 1);
@@ -406,7 +418,7 @@ fn commit_graph(
                 continue;
             }
         };
-        let time = commit.clone().committer().map(|s| s.seconds()).unwrap_or(0);
+        let time = commit.committer().map(|s| s.seconds()).unwrap_or(0);
         let parents: Vec<ObjectId> = if shallow.contains(&id) {
             Vec::new()
         } else {

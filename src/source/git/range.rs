@@ -26,6 +26,7 @@ use gix::ObjectId;
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// Scans the commits of `range`: `BASE..HEAD`, or a single `REV` meaning
 /// `REV..HEAD` (`--since REV`).
@@ -230,11 +231,14 @@ pub fn scan_commits(
         (pa, &a.path).cmp(&(pb, &b.path))
     });
 
+    let suppressed = AtomicU64::new(0);
     let scanner = BlobScanner {
         detector,
         max_blob_size: opts.max_blob_size,
         counters: &counters,
+        suppressed: &suppressed,
         diag,
+        repo: &r.path,
     };
     let mut new_blobs: Vec<ObjectId> = changes.iter().map(|ch| ch.new).collect();
     new_blobs.sort();
@@ -280,7 +284,7 @@ pub fn scan_commits(
         let Some(Outcome::Found(creds)) = scanned.get(&ch.new) else {
             continue;
         };
-        let before: HashSet<CredentialKey> = ch.olds.iter().flat_map(|o| keys_in(o)).collect();
+        let before: HashSet<CredentialKey> = ch.olds.iter().flat_map(&keys_in).collect();
         for cred in creds {
             let key = cred.key();
             if before.contains(&key) {
@@ -350,6 +354,7 @@ pub fn scan_commits(
     sort_findings(&mut findings);
 
     let mut stats = counters.snapshot();
+    stats.suppressed = suppressed.load(Relaxed);
     stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(HistoryScan { findings, stats })
 }
@@ -381,7 +386,7 @@ fn scan_blobs(
                 || (sync.to_thread_local(), Vec::new()),
                 |(repo, buf), id| {
                     let outcome = match repo.objects.find_blob(id, buf) {
-                        Ok(blob) => match scanner.scan(blob.data) {
+                        Ok(blob) => match scanner.scan(id, blob.data) {
                             Scanned::Clean => Outcome::Clean,
                             Scanned::Found(c) => Outcome::Found(c),
                             Scanned::TooLarge(n) => Outcome::TooLarge(n),
