@@ -27,12 +27,21 @@ use std::rc::Rc;
 /// The targets a tree contains: (target index, path inside the tree).
 type Contents = Rc<[(u32, String)]>;
 
+/// A tree entry that may lead to a target.
+enum Relevant {
+    Tree(ObjectId, Vec<u8>),
+    Target(u32, Vec<u8>),
+}
+
 /// Memoized "which targets are in this tree, and where".
 pub(crate) struct TreeIndex<'r> {
     repo: &'r gix::Repository,
-    targets: HashMap<ObjectId, u32>,
-    memo: HashMap<ObjectId, Contents>,
+    // gix's maps hash object ids by their leading bytes (already uniformly
+    // random) instead of running SipHash over them.
+    targets: gix::hashtable::HashMap<ObjectId, u32>,
+    memo: gix::hashtable::HashMap<ObjectId, Contents>,
     empty: Contents,
+    buf: Vec<u8>,
     /// Trees that could not be read (corrupt, or cut off by a shallow clone).
     pub(crate) unreadable: Vec<(ObjectId, String)>,
 }
@@ -52,8 +61,9 @@ impl<'r> TreeIndex<'r> {
         TreeIndex {
             repo,
             targets,
-            memo: HashMap::new(),
+            memo: Default::default(),
             empty: Rc::from(Vec::new()),
+            buf: Vec::new(),
             unreadable: Vec::new(),
         }
     }
@@ -72,18 +82,19 @@ impl<'r> TreeIndex<'r> {
             }
         };
         let mut found: Vec<(u32, String)> = Vec::new();
-        for (mode, name, id) in entries {
-            if mode.is_tree() {
-                for (t, sub) in self.contents(id).iter() {
-                    found.push((*t, format!("{name}/{sub}")));
+        for entry in entries {
+            match entry {
+                Relevant::Tree(id, name) => {
+                    let sub = self.contents(id);
+                    if !sub.is_empty() {
+                        let name = String::from_utf8_lossy(&name);
+                        found.extend(sub.iter().map(|(t, p)| (*t, format!("{name}/{p}"))));
+                    }
                 }
-            } else if mode.is_blob_or_symlink() {
-                if let Some(t) = self.targets.get(&id) {
-                    found.push((*t, name));
+                Relevant::Target(t, name) => {
+                    found.push((t, String::from_utf8_lossy(&name).into_owned()))
                 }
             }
-            // Gitlinks (submodules) point into other repositories: their
-            // content is not here, and `submodule_paths` names them.
         }
         let contents: Contents = if found.is_empty() {
             self.empty.clone()
@@ -94,22 +105,37 @@ impl<'r> TreeIndex<'r> {
         contents
     }
 
-    fn read(
-        &self,
-        tree: ObjectId,
-    ) -> Result<Vec<(gix::objs::tree::EntryMode, String, ObjectId)>, String> {
-        let mut buf = Vec::new();
-        let iter = self
-            .repo
-            .objects
-            .find_tree_iter(&tree, &mut buf)
-            .map_err(|e| reason(&e))?;
-        let mut out = Vec::new();
-        for entry in iter {
-            let entry = entry.map_err(|e| reason(&e))?;
-            out.push((entry.mode, entry.filename.to_string(), entry.oid.to_owned()));
-        }
-        Ok(out)
+    /// The entries of `tree` that can lead to a target: subtrees and target
+    /// blobs. Everything else (most entries) is skipped without allocating,
+    /// which matters when every tree of a large history is read.
+    /// Gitlinks (submodules) point into other repositories: their content
+    /// is not here, and `submodule_paths` names them.
+    fn read(&mut self, tree: ObjectId) -> Result<Vec<Relevant>, String> {
+        let mut buf = std::mem::take(&mut self.buf);
+        let result = (|| {
+            let iter = self
+                .repo
+                .objects
+                .find_tree_iter(&tree, &mut buf)
+                .map_err(|e| reason(&e))?;
+            let mut out = Vec::new();
+            for entry in iter {
+                let entry = entry.map_err(|e| reason(&e))?;
+                if entry.mode.is_tree() {
+                    out.push(Relevant::Tree(
+                        entry.oid.to_owned(),
+                        entry.filename.to_vec(),
+                    ));
+                } else if entry.mode.is_blob_or_symlink() {
+                    if let Some(t) = self.targets.get(entry.oid) {
+                        out.push(Relevant::Target(*t, entry.filename.to_vec()));
+                    }
+                }
+            }
+            Ok(out)
+        })();
+        self.buf = buf;
+        result
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -248,7 +274,17 @@ pub(crate) fn attribute(
     diag: &Diagnostics,
     counters: &AtomicStats,
 ) -> Result<Attribution, GitError> {
-    let repo = &r.repo;
+    // Every tree of the history may be read here, in commit order, where
+    // consecutive trees are deltas of each other: a 64 MiB delta-base cache
+    // (instead of gix's default 64-entry list) made this phase 1.5x faster
+    // on git/git; 256 MiB was no better.
+    let mut repo = r.repo.clone();
+    repo.objects.set_pack_cache(|| {
+        Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+            64 << 20,
+        ))
+    });
+    let repo = &repo;
     let gitlinks = submodule_paths(repo);
     let mut origins: HashMap<ObjectId, Origin> = HashMap::new();
     if targets.is_empty() {
@@ -380,7 +416,7 @@ fn commit_graph(
 ) -> Vec<Node> {
     let repo = &r.repo;
     let shallow: HashSet<ObjectId> = shallow.iter().copied().collect();
-    let mut index_of: HashMap<ObjectId, u32> = HashMap::new();
+    let mut index_of: gix::hashtable::HashMap<ObjectId, u32> = Default::default();
     let mut nodes: Vec<Node> = Vec::new();
     let mut parent_ids: Vec<Vec<ObjectId>> = Vec::new();
     let mut stack: Vec<ObjectId> = starts.to_vec();
