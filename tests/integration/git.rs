@@ -291,6 +291,42 @@ fn a_dangling_blob_is_found_unreachable_and_dropped_with_reachable_only() {
 }
 
 #[test]
+fn a_commit_dropped_by_reset_still_names_its_commit_and_path() {
+    let s = Scratch::new();
+    let r = s.init("repo", &[]);
+    r.write("a.txt", "a\n");
+    r.commit("base");
+    r.write("secrets/prod.env", &env_file(24));
+    let dropped = r.commit("oops");
+    r.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    // Forget the reflog too: the commit is now dangling, like history
+    // rewritten by a force push.
+    r.git(&["reflog", "expire", "--expire=now", "--all"]);
+    assert!(r.git(&["branch", "--contains", &dropped]).is_empty());
+
+    let scan = history(&r.path);
+    let f = only(&scan, 24);
+    assert_eq!(f.path, "secrets/prod.env");
+    let p = f.provenance.as_ref().expect("provenance");
+    assert_eq!(p.commit.as_deref(), Some(dropped.as_str()));
+    assert!(p.unreachable && !p.still_at_head && p.refs.is_empty());
+    assert_eq!(scan.stats.commits, 2, "both commit objects were read");
+
+    let reachable = HistoryOptions {
+        reachable_only: true,
+        ..opts()
+    };
+    let scan = scan_history(
+        &r.path,
+        &Detector::new(),
+        &reachable,
+        &Diagnostics::silent(),
+    )
+    .expect("scan");
+    assert!(scan.findings.is_empty(), "{:#?}", scan.findings);
+}
+
+#[test]
 fn a_bare_clone_and_a_path_inside_a_work_tree_both_work() {
     let s = Scratch::new();
     let r = s.init("repo", &[]);

@@ -36,6 +36,10 @@ pub(crate) struct OdbScan {
     pub(crate) hits: Vec<Hit>,
     /// Blobs over the size limit, with their size: named later, with a path.
     pub(crate) too_large: Vec<(ObjectId, u64)>,
+    /// Every commit object, reachable or not, each once: provenance looks
+    /// for blobs no ref reaches in the commits no ref reaches (reflogs,
+    /// `reset --hard`, force-pushed history).
+    pub(crate) commits: Vec<ObjectId>,
 }
 
 /// Scans one blob's bytes. Shared by packed and loose reading (and by range
@@ -90,9 +94,25 @@ impl BlobScanner<'_> {
 struct Sink {
     hits: Mutex<Vec<Hit>>,
     too_large: Mutex<Vec<(ObjectId, u64)>>,
+    commits: Mutex<Vec<ObjectId>>,
 }
 
 impl Sink {
+    /// Takes one decoded object: scans blobs, notes commits.
+    fn object(&self, kind: gix::objs::Kind, id: &gix::oid, data: &[u8], scanner: &BlobScanner<'_>) {
+        match kind {
+            gix::objs::Kind::Blob => self.record(id.to_owned(), scanner.scan(id, data)),
+            gix::objs::Kind::Commit => {
+                AtomicStats::bump(&scanner.counters.commits, 1);
+                self.commits
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(id.to_owned());
+            }
+            gix::objs::Kind::Tree | gix::objs::Kind::Tag => {}
+        }
+    }
+
     fn record(&self, id: ObjectId, outcome: Scanned) {
         // A poisoned lock means a worker panicked mid-push; the data behind
         // it is still a valid Vec, so keep going rather than lose findings.
@@ -119,6 +139,8 @@ impl Sink {
                 .into_inner()
                 .unwrap_or_else(|p| p.into_inner()),
         );
+        out.commits
+            .extend(self.commits.into_inner().unwrap_or_else(|p| p.into_inner()));
     }
 }
 
@@ -230,8 +252,10 @@ pub(crate) fn scan_all_blobs(
             &mut gix::progress::Discard,
             &interrupt,
             |kind, data: &[u8], entry: &pack::index::Entry, _: &dyn gix::progress::Progress| {
-                if kind == gix::objs::Kind::Blob && !seen_before(&entry.oid) {
-                    sink.record(entry.oid, local_scanner.scan(&entry.oid, data));
+                if matches!(kind, gix::objs::Kind::Blob | gix::objs::Kind::Commit)
+                    && !seen_before(&entry.oid)
+                {
+                    sink.object(kind, &entry.oid, data, &local_scanner);
                 }
                 Ok(())
             },
@@ -282,6 +306,7 @@ fn add_counts(into: &AtomicStats, from: &AtomicStats) {
         (&into.skipped_too_large, &from.skipped_too_large),
         (&into.corrupt_objects, &from.corrupt_objects),
         (&into.archive_members, &from.archive_members),
+        (&into.commits, &from.commits),
     ] {
         a.fetch_add(b.load(Relaxed), Relaxed);
     }
@@ -339,11 +364,7 @@ fn scan_loose(
     pool.install(|| {
         ids.par_iter()
             .for_each_init(Vec::new, |buf, id| match store.try_find(id, buf) {
-                Ok(Some(obj)) => {
-                    if obj.kind == gix::objs::Kind::Blob {
-                        sink.record(*id, scanner.scan(id, obj.data));
-                    }
-                }
+                Ok(Some(obj)) => sink.object(obj.kind, id, obj.data, scanner),
                 Ok(None) => corrupt(
                     repo_path,
                     scanner,
@@ -386,11 +407,7 @@ fn read_objects(
             |(repo, buf), id| {
                 use gix::objs::Find;
                 match repo.objects.try_find(id, buf) {
-                    Ok(Some(obj)) => {
-                        if obj.kind == gix::objs::Kind::Blob {
-                            sink.record(*id, scanner.scan(id, obj.data));
-                        }
-                    }
+                    Ok(Some(obj)) => sink.object(obj.kind, id, obj.data, scanner),
                     Ok(None) => corrupt(repo_path, scanner, &format!("{} is missing", name(id))),
                     Err(e) => corrupt(
                         repo_path,

@@ -270,6 +270,7 @@ pub(crate) struct Attribution {
 pub(crate) fn attribute(
     r: &Repo,
     targets: &[ObjectId],
+    all_commits: &[ObjectId],
     shallow: &[ObjectId],
     diag: &Diagnostics,
     counters: &AtomicStats,
@@ -306,21 +307,33 @@ pub(crate) fn attribute(
         .collect();
     starts.extend(head);
 
-    let nodes = commit_graph(r, &starts, shallow, diag, counters);
-    AtomicStats::bump(&counters.commits, nodes.len() as u64);
+    // The graph holds every commit in the object database; `reachable`
+    // marks those a ref or HEAD reaches. The others (reflog-only commits,
+    // `reset --hard`, force-pushed history) are searched only for blobs no
+    // reachable commit holds, so their blobs still get a commit and a path.
+    let mut all_starts = starts.clone();
+    all_starts.extend_from_slice(all_commits);
+    let (nodes, index_of) = commit_graph(r, &all_starts, shallow, diag, counters);
+    let reachable = mark_reachable(&nodes, &index_of, &starts);
 
     // first[t] = (commit node, path) of the earliest commit holding target t.
     let mut first: Vec<Option<(usize, String)>> = vec![None; index.len()];
     let mut remaining = index.len();
-    for n in oldest_first(&nodes) {
-        if remaining == 0 {
-            break;
-        }
-        for (t, path) in index.contents(nodes[n].tree).iter() {
-            let slot = &mut first[*t as usize];
-            if slot.is_none() {
-                *slot = Some((n, path.clone()));
-                remaining -= 1;
+    let order = oldest_first(&nodes);
+    for pass in [true, false] {
+        for &n in &order {
+            if remaining == 0 {
+                break;
+            }
+            if reachable[n] != pass {
+                continue;
+            }
+            for (t, path) in index.contents(nodes[n].tree).iter() {
+                let slot = &mut first[*t as usize];
+                if slot.is_none() {
+                    *slot = Some((n, path.clone()));
+                    remaining -= 1;
+                }
             }
         }
     }
@@ -363,8 +376,8 @@ pub(crate) fn attribute(
                     author,
                     date,
                     still_at_head: at_head.contains(&(i as u32)),
+                    unreachable: !reachable[*n] && refs.is_empty(),
                     refs,
-                    unreachable: false,
                 }
             }
             // A tag pointing straight at a tree or blob reaches it without
@@ -404,6 +417,26 @@ fn report_unreadable_trees(
     }
 }
 
+/// Marks the nodes reachable from `starts` (through parents).
+fn mark_reachable(
+    nodes: &[Node],
+    index_of: &gix::hashtable::HashMap<ObjectId, u32>,
+    starts: &[ObjectId],
+) -> Vec<bool> {
+    let mut reachable = vec![false; nodes.len()];
+    let mut stack: Vec<u32> = starts
+        .iter()
+        .filter_map(|id| index_of.get(id).copied())
+        .filter(|&i| i != u32::MAX)
+        .collect();
+    while let Some(i) = stack.pop() {
+        if !std::mem::replace(&mut reachable[i as usize], true) {
+            stack.extend(nodes[i as usize].parents.iter().copied());
+        }
+    }
+    reachable
+}
+
 /// Reads every commit reachable from `starts`. Missing commits are named and
 /// counted, except the parents of a shallow clone's boundary, which are
 /// missing by design (and were warned about once already).
@@ -413,7 +446,7 @@ fn commit_graph(
     shallow: &[ObjectId],
     diag: &Diagnostics,
     counters: &AtomicStats,
-) -> Vec<Node> {
+) -> (Vec<Node>, gix::hashtable::HashMap<ObjectId, u32>) {
     let repo = &r.repo;
     let shallow: HashSet<ObjectId> = shallow.iter().copied().collect();
     let mut index_of: gix::hashtable::HashMap<ObjectId, u32> = Default::default();
@@ -477,7 +510,7 @@ fn commit_graph(
             .filter(|&i| i != u32::MAX)
             .collect();
     }
-    nodes
+    (nodes, index_of)
 }
 
 /// Node indices with every parent before its children, and among commits
