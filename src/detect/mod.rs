@@ -123,9 +123,10 @@ impl Detector {
         let mut out = Detection::default();
         let budget = std::cell::Cell::new(self.archive_limits.max_total_bytes);
         self.scan_blob(bytes, 0, None, &budget, &mut out);
+        // Parts inside archive members are placed in the member, not the window.
         out.credentials
-            .retain(|c| owned.contains(&c.first_position().offset));
-        for c in &mut out.credentials {
+            .retain(|c| c.member.is_some() || owned.contains(&c.first_position().offset));
+        for c in out.credentials.iter_mut().filter(|c| c.member.is_none()) {
             shift_positions(c, bytes, start);
         }
         out
