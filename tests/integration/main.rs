@@ -1,1 +1,5 @@
+//! End-to-end tests of the `keysweep` binary: one test binary, real temp
+//! directories, real git repositories, real servers on loopback.
 
+mod scan;
+mod support;
