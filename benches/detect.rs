@@ -8,7 +8,10 @@ use keysweep::detect::Detector;
 
 /// Deterministic pseudo-random text (xorshift), so runs are comparable.
 fn source_like(size: usize) -> Vec<u8> {
-    let words = ["let", "config", "return", "secret", "token", "value", "user", "fn", "async", "=", "{", "}", "(", ");", "self", "key", "string", "AWS", "region"];
+    let words = [
+        "let", "config", "return", "secret", "token", "value", "user", "fn", "async", "=", "{",
+        "}", "(", ");", "self", "key", "string", "AWS", "region",
+    ];
     let mut state = 0x2545F4914F6CDD1Du64;
     let mut out = Vec::with_capacity(size + 256);
     let mut since_plant = 0;
@@ -32,12 +35,23 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("detect");
     let text = source_like(8 << 20);
     group.throughput(Throughput::Bytes(text.len() as u64));
-    group.bench_function("source-like 8 MiB", |b| b.iter(|| detector.detect(black_box(&text))));
-    let minified: Vec<u8> = text.iter().map(|&b| if b == b'\n' { b';' } else { b }).collect();
-    group.bench_function("one line 8 MiB", |b| b.iter(|| detector.detect(black_box(&minified))));
-    let dense = "id=AKIA2IJB4LAJLJ6HDU6G secret=x\n".repeat(100_000).into_bytes();
+    group.bench_function("source-like 8 MiB", |b| {
+        b.iter(|| detector.detect(black_box(&text)))
+    });
+    let minified: Vec<u8> = text
+        .iter()
+        .map(|&b| if b == b'\n' { b';' } else { b })
+        .collect();
+    group.bench_function("one line 8 MiB", |b| {
+        b.iter(|| detector.detect(black_box(&minified)))
+    });
+    let dense = "id=AKIA2IJB4LAJLJ6HDU6G secret=x\n"
+        .repeat(100_000)
+        .into_bytes();
     group.throughput(Throughput::Bytes(dense.len() as u64));
-    group.bench_function("a key ID on every line", |b| b.iter(|| detector.detect(black_box(&dense))));
+    group.bench_function("a key ID on every line", |b| {
+        b.iter(|| detector.detect(black_box(&dense)))
+    });
     group.finish();
 }
 

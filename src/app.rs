@@ -3,6 +3,7 @@
 
 use crate::blob::ReadLimits;
 use crate::cli::{ColorArg, Command, CommonArgs, FormatArg, ScanArgs};
+use crate::config::Config;
 use crate::detect::Detector;
 use crate::diag::Diagnostics;
 use crate::finding::Finding;
@@ -32,6 +33,8 @@ pub fn run(command: Command) -> anyhow::Result<Exit> {
 
 fn scan(args: ScanArgs) -> anyhow::Result<Exit> {
     let started = Instant::now();
+    let root = args.paths.first().cloned().unwrap_or_else(|| ".".into());
+    let config = load_config(&args.common, &root)?;
     let diag = diagnostics(&args.common);
     let detector = Detector::new();
     let opts = WalkOptions {
@@ -46,8 +49,29 @@ fn scan(args: ScanArgs) -> anyhow::Result<Exit> {
     let result = fs::scan_paths(&args.paths, &detector, &opts, &diag);
     diag.finish();
     let mut stats = result.stats;
+    let findings = suppress(result.findings, &config, &mut stats);
     stats.elapsed_ms = started.elapsed().as_millis() as u64;
-    finish(&args.common, &result.findings, &stats)
+    finish(&args.common, &findings, &stats)
+}
+
+/// The config file and baseline, validated before any scanning.
+fn load_config(common: &CommonArgs, root: &std::path::Path) -> anyhow::Result<Config> {
+    let mut config = Config::load(common.config.as_deref(), root)?;
+    if let Some(baseline) = &common.baseline {
+        config.add_baseline(baseline)?;
+    }
+    Ok(config)
+}
+
+/// Drops findings the config or baseline allows, counting them.
+fn suppress(findings: Vec<Finding>, config: &Config, stats: &mut Stats) -> Vec<Finding> {
+    let before = findings.len();
+    let kept: Vec<Finding> = findings
+        .into_iter()
+        .filter(|f| !config.allow.allows(f))
+        .collect();
+    stats.suppressed += (before - kept.len()) as u64;
+    kept
 }
 
 /// Writes the report and decides the exit code.
@@ -56,6 +80,8 @@ fn finish(common: &CommonArgs, findings: &[Finding], stats: &Stats) -> anyhow::R
         FormatArg::Text => Format::Text,
         FormatArg::Json => Format::Json,
         FormatArg::Jsonl => Format::Jsonl,
+        FormatArg::Sarif => Format::Sarif,
+        FormatArg::Github => Format::Github,
     };
     let report = Report { findings, stats };
     let to_terminal = common.output.is_none() && std::io::stdout().is_terminal();

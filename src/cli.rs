@@ -65,6 +65,14 @@ pub struct CommonArgs {
     #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
     pub color: ColorArg,
 
+    /// Config file (default: .keysweep.toml in the scanned directory, if present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// A previous JSON report: its findings (by fingerprint) are not reported again.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
     /// No warnings, no progress, no summary on stderr.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -79,6 +87,10 @@ pub enum FormatArg {
     Text,
     Json,
     Jsonl,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions workflow annotations (+ the job summary).
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -10,6 +10,7 @@
 pub mod app;
 pub mod blob;
 pub mod cli;
+pub mod config;
 pub mod detect;
 pub mod diag;
 pub mod finding;

@@ -89,8 +89,12 @@ mod tests {
 
     #[test]
     fn documentation_tokens_are_not_leaks() {
-        assert!(is_placeholder_token("AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAe"));
-        assert!(!is_placeholder_token("IQoJb3JpZ2luX2VjEOz//////////wEaCXVzLWVhc3QtMSJHMEUCIDoKK3JH9uGQE1z0sINr5M4jk"));
+        assert!(is_placeholder_token(
+            "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAe"
+        ));
+        assert!(!is_placeholder_token(
+            "IQoJb3JpZ2luX2VjEOz//////////wEaCXVzLWVhc3QtMSJHMEUCIDoKK3JH9uGQE1z0sINr5M4jk"
+        ));
     }
 
     #[test]

@@ -98,7 +98,11 @@ impl Detector {
             .build(patterns.iter().map(|(p, _)| p))
             .expect("the anchor patterns are a small fixed set");
         let anchors_kind = patterns.into_iter().map(|(_, a)| a).collect();
-        Detector { anchors, anchors_kind, archive_limits }
+        Detector {
+            anchors,
+            anchors_kind,
+            archive_limits,
+        }
     }
 
     /// Every credential in one blob (file content), paired, with positions.

@@ -2,7 +2,9 @@
 //! re-match and never verify; they only write what the run found.
 //! Secrets are redacted unless the user asked with `--show-secrets`.
 
+pub mod github;
 pub mod json;
+pub mod sarif;
 pub mod text;
 
 use crate::finding::{Finding, Secret};
@@ -44,6 +46,8 @@ pub enum Format {
     Text,
     Json,
     Jsonl,
+    Sarif,
+    Github,
 }
 
 impl Format {
@@ -52,6 +56,8 @@ impl Format {
             Format::Text => Box::new(text::Text),
             Format::Json => Box::new(json::Json),
             Format::Jsonl => Box::new(json::JsonLines),
+            Format::Sarif => Box::new(sarif::Sarif),
+            Format::Github => Box::new(github::Github),
         }
     }
 }

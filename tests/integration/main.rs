@@ -1,5 +1,6 @@
 //! End-to-end tests of the `keysweep` binary: one test binary, real temp
 //! directories, real git repositories, real servers on loopback.
 
+mod report;
 mod scan;
 mod support;

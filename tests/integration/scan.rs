@@ -4,7 +4,11 @@ use crate::support::*;
 use std::os::unix::fs::symlink;
 
 fn scan_json(dir: &std::path::Path, extra: &[&str]) -> Run {
-    run(keysweep().arg("scan").arg(dir).args(["--format", "json"]).args(extra))
+    run(keysweep()
+        .arg("scan")
+        .arg(dir)
+        .args(["--format", "json"])
+        .args(extra))
 }
 
 #[test]
@@ -22,7 +26,10 @@ fn finds_a_pair_and_reports_the_json_contract() {
     assert_eq!(f["access_key_id"]["value"], KEY_ID);
     assert_eq!(f["access_key_id"]["line"], 2);
     assert_eq!(f["access_key_id"]["column"], 19);
-    assert_eq!(f["secret_access_key"]["value"], "PtYg************************************");
+    assert_eq!(
+        f["secret_access_key"]["value"],
+        "PtYg************************************"
+    );
     assert_eq!(f["secret_access_key"]["line"], 3);
     assert_eq!(f["session_token"], serde_json::Value::Null);
     assert_eq!(f["confidence"], "high");
@@ -30,7 +37,10 @@ fn finds_a_pair_and_reports_the_json_contract() {
     assert!(f["account_id"].as_str().is_some_and(|a| a.len() == 12));
     assert_eq!(f["fingerprint"].as_str().map(str::len), Some(32));
     assert_eq!(doc["stats"]["files"], 1);
-    assert!(!r.stdout.contains(SECRET), "secret printed without --show-secrets");
+    assert!(
+        !r.stdout.contains(SECRET),
+        "secret printed without --show-secrets"
+    );
 }
 
 #[test]
@@ -40,9 +50,16 @@ fn show_secrets_prints_them_and_fingerprints_are_stable() {
     let a = scan_json(dir.path(), &["--show-secrets"]);
     assert_eq!(a.findings()[0]["secret_access_key"]["value"], SECRET);
     // Moving the credential down a few lines keeps its fingerprint.
-    write(dir.path(), ".env", format!("# moved\n\n{}", env_file(KEY_ID, SECRET)));
+    write(
+        dir.path(),
+        ".env",
+        format!("# moved\n\n{}", env_file(KEY_ID, SECRET)),
+    );
     let b = scan_json(dir.path(), &[]);
-    assert_eq!(a.findings()[0]["fingerprint"], b.findings()[0]["fingerprint"]);
+    assert_eq!(
+        a.findings()[0]["fingerprint"],
+        b.findings()[0]["fingerprint"]
+    );
 }
 
 #[test]
@@ -57,10 +74,17 @@ fn exit_codes() {
     write(clean.path(), "big.bin", vec![b'x'; 4096]);
     let r = scan_json(clean.path(), &["--max-file-size", "1K"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("big.bin"), "the skipped file is named: {}", r.stderr);
+    assert!(
+        r.stderr.contains("big.bin"),
+        "the skipped file is named: {}",
+        r.stderr
+    );
     assert_eq!(r.json()["stats"]["skipped_too_large"], 1);
     // Bad arguments: 2.
-    assert_eq!(run(keysweep().args(["scan", "--max-file-size", "lots"])).code, 2);
+    assert_eq!(
+        run(keysweep().args(["scan", "--max-file-size", "lots"])).code,
+        2
+    );
     assert_eq!(run(keysweep().args(["scan", "--format", "xml"])).code, 2);
 }
 
@@ -68,16 +92,26 @@ fn exit_codes() {
 fn hidden_files_ignore_rules_and_git_dirs() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    write(d, ".aws/credentials", format!("[default]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}\n"));
+    write(
+        d,
+        ".aws/credentials",
+        format!("[default]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}\n"),
+    );
     write(d, ".gitignore", "build/\n");
     write(d, "build/out.env", env_file(KEY_ID_2, SECRET_2));
     write(d, ".git/config.env", env_file(KEY_ID_2, SECRET_2));
     let r = scan_json(d, &[]);
     assert_eq!(paths(&r.findings()), vec![".aws/credentials"]);
     let r = scan_json(d, &["--no-ignore"]);
-    assert_eq!(paths(&r.findings()), vec![".aws/credentials", "build/out.env"]);
+    assert_eq!(
+        paths(&r.findings()),
+        vec![".aws/credentials", "build/out.env"]
+    );
     // A file named on the command line is scanned even when ignored.
-    let r = run(keysweep().arg("scan").arg(d.join("build/out.env")).args(["--format", "json"]));
+    let r = run(keysweep()
+        .arg("scan")
+        .arg(d.join("build/out.env"))
+        .args(["--format", "json"]));
     assert_eq!(r.findings().len(), 1);
 }
 
@@ -87,13 +121,21 @@ fn bad_input_is_reported_and_the_scan_goes_on() {
     let d = dir.path();
     write(d, "good/.env", env_file(KEY_ID, SECRET));
     write(d, "empty", "");
-    write(d, "binary.bin", [0u8, 159, 146, 150, 0, 1, 2, 255].repeat(1000));
+    write(
+        d,
+        "binary.bin",
+        [0u8, 159, 146, 150, 0, 1, 2, 255].repeat(1000),
+    );
     symlink(d.join("does-not-exist"), d.join("dangling")).unwrap();
     std::fs::create_dir(d.join("loop")).unwrap();
     symlink(d.join("loop"), d.join("loop/again")).unwrap();
     symlink(d.join("good/.env"), d.join("link-to-env")).unwrap();
     let fifo = d.join("fifo");
-    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
     // A name that is not UTF-8.
     use std::os::unix::ffi::OsStrExt;
     let odd = d.join(std::ffi::OsStr::from_bytes(b"caf\xe9.env"));
@@ -130,22 +172,48 @@ fn jsonl_text_and_output_file() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "a.env", env_file(KEY_ID, SECRET));
     write(dir.path(), "b.env", env_file(KEY_ID, SECRET));
-    let r = run(keysweep().arg("scan").arg(dir.path()).args(["--format", "jsonl"]));
-    let lines: Vec<serde_json::Value> = r.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let r = run(keysweep()
+        .arg("scan")
+        .arg(dir.path())
+        .args(["--format", "jsonl"]));
+    let lines: Vec<serde_json::Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 2);
     // Text groups one credential found in two places, with no colour off a terminal.
     let r = run(keysweep().arg("scan").arg(dir.path()));
     assert_eq!(r.stdout.matches(KEY_ID).count(), 1, "{}", r.stdout);
-    assert!(r.stdout.contains("a.env:2:19") && r.stdout.contains("b.env:2:19"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("a.env:2:19") && r.stdout.contains("b.env:2:19"),
+        "{}",
+        r.stdout
+    );
     assert!(!r.stdout.contains('\x1b'));
     assert!(!r.stdout.contains(SECRET));
-    assert!(r.stderr.contains("1 credential in 2 places"), "{}", r.stderr);
-    let r = run(keysweep().arg("scan").arg(dir.path()).args(["--color", "always"]));
+    assert!(
+        r.stderr.contains("1 credential in 2 places"),
+        "{}",
+        r.stderr
+    );
+    let r = run(keysweep()
+        .arg("scan")
+        .arg(dir.path())
+        .args(["--color", "always"]));
     assert!(r.stdout.contains('\x1b'));
-    let r = run(keysweep().arg("scan").arg(dir.path()).args(["--color", "always", "--show-secrets"]));
+    let r =
+        run(keysweep()
+            .arg("scan")
+            .arg(dir.path())
+            .args(["--color", "always", "--show-secrets"]));
     assert!(r.stdout.contains(SECRET));
     let out = dir.path().join("report.json");
-    let r = run(keysweep().arg("scan").arg(dir.path().join("a.env")).args(["--format", "json", "-o"]).arg(&out));
+    let r = run(keysweep()
+        .arg("scan")
+        .arg(dir.path().join("a.env"))
+        .args(["--format", "json", "-o"])
+        .arg(&out));
     assert_eq!(r.code, 1);
     assert!(r.stdout.is_empty());
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
@@ -161,7 +229,16 @@ fn documentation_examples_are_not_reported() {
 
 #[test]
 fn missing_path_is_an_error() {
-    let r = run(keysweep().args(["scan", "/nonexistent/keysweep-test-path", "--format", "json"]));
+    let r = run(keysweep().args([
+        "scan",
+        "/nonexistent/keysweep-test-path",
+        "--format",
+        "json",
+    ]));
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("/nonexistent/keysweep-test-path"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("/nonexistent/keysweep-test-path"),
+        "{}",
+        r.stderr
+    );
 }

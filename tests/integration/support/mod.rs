@@ -19,7 +19,9 @@ pub fn env_file(id: &str, secret: &str) -> String {
 /// developer's settings into the run.
 pub fn keysweep() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_keysweep"));
-    cmd.env_remove("NO_COLOR").env_remove("AWS_ENDPOINT_URL").env_remove("AWS_ENDPOINT_URL_STS");
+    cmd.env_remove("NO_COLOR")
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_ENDPOINT_URL_STS");
     cmd
 }
 
@@ -32,16 +34,25 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!("not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr)
+        })
     }
 
     pub fn findings(&self) -> Vec<Value> {
-        self.json()["findings"].as_array().expect("findings array").clone()
+        self.json()["findings"]
+            .as_array()
+            .expect("findings array")
+            .clone()
     }
 }
 
 pub fn run(cmd: &mut Command) -> Run {
-    let Output { status, stdout, stderr } = cmd.output().expect("keysweep runs");
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("keysweep runs");
     Run {
         code: status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
@@ -59,7 +70,10 @@ pub fn write(root: &Path, rel: &str, body: impl AsRef<[u8]>) -> PathBuf {
 
 /// Paths of all findings, sorted.
 pub fn paths(findings: &[Value]) -> Vec<String> {
-    let mut v: Vec<String> = findings.iter().map(|f| f["path"].as_str().unwrap_or("").to_string()).collect();
+    let mut v: Vec<String> = findings
+        .iter()
+        .map(|f| f["path"].as_str().unwrap_or("").to_string())
+        .collect();
     v.sort();
     v
 }
