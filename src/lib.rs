@@ -14,6 +14,7 @@ pub mod config;
 pub mod detect;
 pub mod diag;
 pub mod finding;
+pub mod integrations;
 pub mod report;
 pub mod source;
 pub mod stats;
