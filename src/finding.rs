@@ -221,8 +221,6 @@ pub struct Finding {
     pub blob_id: Option<String>,
     pub provenance: Option<Provenance>,
     pub verification: Option<Verification>,
-    /// True when the line carries a `keysweep:allow` marker.
-    pub allowed_inline: bool,
 }
 
 impl Finding {
@@ -300,7 +298,6 @@ mod tests {
             blob_id: None,
             provenance: None,
             verification: None,
-            allowed_inline: false,
         };
         let mut g = f.clone();
         assert_eq!(f.fingerprint(), g.fingerprint());

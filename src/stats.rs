@@ -73,6 +73,7 @@ pub struct AtomicStats {
     pub corrupt_objects: AtomicU64,
     pub archive_members: AtomicU64,
     pub blobs_already_scanned: AtomicU64,
+    pub suppressed: AtomicU64,
 }
 
 impl AtomicStats {
@@ -94,7 +95,7 @@ impl AtomicStats {
             corrupt_objects: self.corrupt_objects.load(Relaxed),
             archive_members: self.archive_members.load(Relaxed),
             blobs_already_scanned: self.blobs_already_scanned.load(Relaxed),
-            suppressed: 0,
+            suppressed: self.suppressed.load(Relaxed),
         }
     }
 }

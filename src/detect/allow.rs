@@ -55,6 +55,11 @@ pub fn is_placeholder_secret(secret: &str) -> bool {
         || is_sequence(b)
 }
 
+/// Session tokens copied from AWS documentation carry `EXAMPLE`.
+pub fn is_placeholder_token(token: &str) -> bool {
+    token.contains("EXAMPLE")
+}
+
 /// The inline suppression marker, as in `# keysweep:allow`.
 pub const INLINE_ALLOW: &[u8] = b"keysweep:allow";
 
@@ -80,6 +85,16 @@ mod tests {
         ]) {
             assert!(is_placeholder_secret(s), "{s}");
         }
+    }
+
+    #[test]
+    fn documentation_tokens_are_not_leaks() {
+        assert!(is_placeholder_token(
+            "AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAe"
+        ));
+        assert!(!is_placeholder_token(
+            "IQoJb3JpZ2luX2VjEOz//////////wEaCXVzLWVhc3QtMSJHMEUCIDoKK3JH9uGQE1z0sINr5M4jk"
+        ));
     }
 
     #[test]

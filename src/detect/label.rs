@@ -42,7 +42,23 @@ pub fn label_before(data: &[u8], at: usize) -> Label {
     while i > floor && name_end - i < MAX_NAME && is_name_byte(data[i - 1]) {
         i -= 1;
     }
-    let name = normalize(&data[i..name_end]);
+    let raw_name = &data[i..name_end];
+    let name = normalize(raw_name);
+    // The last word of the name alone (`secret_key`, not `DJANGO_SECRET_KEY`).
+    let last_word = raw_name
+        .rsplit(|&b| b == b' ')
+        .next()
+        .map(normalize)
+        .unwrap_or_default();
+    if matches!(
+        last_word.as_str(),
+        "secret" | "secretkey" | "secretaccesskey" | "accesssecret" | "secretaccess"
+    ) {
+        return Label {
+            secret: Strength::Aws,
+            token: Strength::None,
+        };
+    }
     let line_has_aws = contains_any(&normalize(&data[floor..at]), &["aws", "amazon", "amz"]);
     classify(&name, line_has_aws)
 }
@@ -134,6 +150,11 @@ mod tests {
     #[test]
     fn other_names() {
         assert_eq!(secret_label("DJANGO_SECRET_KEY=X"), Strength::Generic);
+        assert_eq!(
+            secret_label("secret_key: X"),
+            Strength::Aws,
+            "the bare AWS name"
+        );
         assert_eq!(secret_label("github_token=X"), Strength::None);
         assert_eq!(secret_label("password: X"), Strength::Generic);
         assert_eq!(secret_label("\"nonce\": \"X"), Strength::None);

@@ -44,8 +44,8 @@ enum Anchor {
 #[derive(Debug)]
 pub struct Detector {
     anchors: AhoCorasick,
-    /// The exact bytes of each pattern, and what a hit on it means.
-    patterns: Vec<(Vec<u8>, Anchor)>,
+    /// What a hit on each pattern means.
+    anchors_kind: Vec<Anchor>,
     archive_limits: archive::Limits,
 }
 
@@ -82,19 +82,25 @@ impl Detector {
             let wide: Vec<u8> = p.iter().flat_map(|&b| [b, 0]).collect();
             patterns.push((wide, Anchor::Utf16KeyPrefix));
         }
-        patterns.push((b"secret".to_vec(), Anchor::SecretWord));
-        patterns.push((b"token".to_vec(), Anchor::TokenWord));
+        // Exact case variants keep the search case-sensitive, which lets the
+        // SIMD (Teddy) prefilter run; mixed-case spellings are not names.
+        for word in ["secret", "Secret", "SECRET"] {
+            patterns.push((word.as_bytes().to_vec(), Anchor::SecretWord));
+        }
+        for word in ["token", "Token", "TOKEN"] {
+            patterns.push((word.as_bytes().to_vec(), Anchor::TokenWord));
+        }
         // `IQoJb3JpZ2luX2Vj…` and `FwoGZXIvYXdz…`: the start of real STS session tokens.
         patterns.push((b"Jb3JpZ2luX2Vj".to_vec(), Anchor::TokenMarker));
         patterns.push((b"FwoGZXIvYXdz".to_vec(), Anchor::TokenMarker));
         let anchors = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
+            .match_kind(MatchKind::LeftmostFirst)
             .build(patterns.iter().map(|(p, _)| p))
             .expect("the anchor patterns are a small fixed set");
+        let anchors_kind = patterns.into_iter().map(|(_, a)| a).collect();
         Detector {
             anchors,
-            patterns,
+            anchors_kind,
             archive_limits,
         }
     }
@@ -123,9 +129,10 @@ impl Detector {
         let mut out = Detection::default();
         let budget = std::cell::Cell::new(self.archive_limits.max_total_bytes);
         self.scan_blob(bytes, 0, None, &budget, &mut out);
+        // Parts inside archive members are placed in the member, not the window.
         out.credentials
-            .retain(|c| owned.contains(&c.first_position().offset));
-        for c in &mut out.credentials {
+            .retain(|c| c.member.is_some() || owned.contains(&c.first_position().offset));
+        for c in out.credentials.iter_mut().filter(|c| c.member.is_none()) {
             shift_positions(c, bytes, start);
         }
         out
@@ -213,12 +220,11 @@ impl Detector {
     fn collect(&self, data: &[u8], view: View, depth: u8, atoms: &mut Atoms) {
         let mut windows: Vec<Range<usize>> = Vec::new();
         let mut decoded_runs: Vec<Range<usize>> = Vec::new();
-        for m in self.anchors.find_overlapping_iter(data) {
-            let (pattern, anchor) = &self.patterns[m.pattern().as_usize()];
+        for m in self.anchors.find_iter(data) {
+            let anchor = self.anchors_kind[m.pattern().as_usize()];
             let at = m.start();
-            let exact = data[at..m.end()] == pattern[..];
             match anchor {
-                Anchor::KeyPrefix if exact => {
+                Anchor::KeyPrefix => {
                     if let Some(id) = keyid::key_id_at(data, at) {
                         atoms.keys.push(Atom::new(
                             id.to_string(),
@@ -237,8 +243,8 @@ impl Detector {
                     let end = line_end(data, m.end(), LABEL_WINDOW);
                     windows.push(m.end()..end);
                 }
-                Anchor::TokenMarker if exact => windows.push(at..m.end()),
-                Anchor::Base64KeyPrefix if exact && depth < MAX_DECODE_DEPTH => {
+                Anchor::TokenMarker => windows.push(at..m.end()),
+                Anchor::Base64KeyPrefix if depth < MAX_DECODE_DEPTH => {
                     let run = expand(data, at, is_base64_byte);
                     if decoded_runs.iter().any(|r| r.start == run.start) {
                         continue;
@@ -713,7 +719,9 @@ fn is_secret_shaped(v: &[u8]) -> bool {
 
 /// A long base64 run with the entropy of random bytes.
 fn is_token_shaped(v: &[u8]) -> bool {
-    v.iter().all(|&b| is_core(b)) && entropy::shannon(v) >= entropy::TOKEN_MIN
+    v.iter().all(|&b| is_core(b))
+        && entropy::shannon(v) >= entropy::TOKEN_MIN
+        && std::str::from_utf8(v).is_ok_and(|s| !allow::is_placeholder_token(s))
 }
 
 /// End of the line (or `max` bytes) after `at`.

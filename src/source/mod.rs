@@ -1,4 +1,4 @@
 //! Where blobs come from: a filesystem walk, a git object database, a range
 //! of commits.
-
+pub mod fs;
 pub mod git;
