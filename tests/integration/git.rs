@@ -103,7 +103,7 @@ fn deleted_key_is_found_and_attributed_to_the_commit_that_added_it() {
         p.refs
     );
     assert!(!p.unreachable);
-    assert!(f.repo.is_none() && f.verification.is_none() && !f.allowed_inline);
+    assert!(f.repo.is_none() && f.verification.is_none());
     assert_eq!(scan.stats.blobs, r.blob_count());
     assert_eq!(scan.stats.commits, 3);
     assert!(scan.stats.bytes > 0);

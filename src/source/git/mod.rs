@@ -272,7 +272,6 @@ pub(crate) fn make_finding(
         blob_id: Some(blob.to_string()),
         provenance: Some(provenance),
         verification: None,
-        allowed_inline: false,
     }
 }
 
