@@ -598,13 +598,19 @@ fn sha256_repositories_are_scanned() {
 }
 
 #[test]
-fn oversized_blobs_are_counted_not_scanned() {
+fn oversized_blobs_and_inline_allows_are_counted_not_reported() {
     let s = Scratch::new();
     let r = s.init("repo", &[]);
     let big = format!("{}{}", env_file(22), "x".repeat(4096));
     r.write("big.env", &big);
     r.write("small.env", &env_file(23));
     r.commit("two");
+    let (id, secret) = credential(25);
+    r.write(
+        "allowed.env",
+        &format!("AWS_ACCESS_KEY_ID={id} # keysweep:allow\nAWS_SECRET_ACCESS_KEY={secret}\n"),
+    );
+    r.commit("an allowed test key");
     let small = HistoryOptions {
         max_blob_size: 1024,
         ..opts()
@@ -612,7 +618,8 @@ fn oversized_blobs_are_counted_not_scanned() {
     let scan =
         scan_history(&r.path, &Detector::new(), &small, &Diagnostics::silent()).expect("scan");
     assert_eq!(scan.stats.skipped_too_large, 1);
-    assert_eq!(scan.stats.blobs, 1);
+    assert_eq!(scan.stats.blobs, 2);
+    assert_eq!(scan.stats.suppressed, 1, "the inline allow is counted");
     assert_eq!(scan.findings.len(), 1);
     only(&scan, 23);
 }

@@ -31,7 +31,6 @@ use crate::finding::{Credential, Finding, Provenance};
 use crate::stats::{AtomicStats, Stats};
 use gix::ObjectId;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 pub use range::{scan_commits, scan_range};
 
@@ -178,8 +177,8 @@ pub fn scan_history(
     let shallow = warn_if_shallow(&r, diag);
     let counters = AtomicStats::default();
 
-    let suppressed = AtomicU64::new(0);
-    let scanned = odb::scan_all_blobs(&r, detector, opts, diag, &counters, &suppressed)?;
+    diag.set_message("reading git objects");
+    let scanned = odb::scan_all_blobs(&r, detector, opts, diag, &counters)?;
 
     // Provenance only for blobs that matter: those with findings, and those
     // too large to scan (so the warning can name a path).
@@ -225,7 +224,6 @@ pub fn scan_history(
     sort_findings(&mut findings);
 
     let mut stats = counters.snapshot();
-    stats.suppressed = suppressed.load(Relaxed);
     stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(HistoryScan { findings, stats })
 }

@@ -20,7 +20,7 @@ use gix::odb::pack;
 use gix::ObjectId;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Mutex;
 
 /// A blob with at least one credential in it.
@@ -49,8 +49,6 @@ pub(crate) struct BlobScanner<'a> {
     pub(crate) detector: &'a Detector,
     pub(crate) max_blob_size: u64,
     pub(crate) counters: &'a AtomicStats,
-    /// Credentials dropped by an inline `keysweep:allow` (not in AtomicStats).
-    pub(crate) suppressed: &'a AtomicU64,
     pub(crate) diag: &'a Diagnostics,
     /// The repository as the user named it, for messages.
     pub(crate) repo: &'a Path,
@@ -75,7 +73,7 @@ impl BlobScanner<'_> {
         self.diag.advance(size);
         let found = self.detector.scan(data);
         AtomicStats::bump(&self.counters.archive_members, found.archive_members);
-        self.suppressed.fetch_add(found.suppressed_inline, Relaxed);
+        AtomicStats::bump(&self.counters.suppressed, found.suppressed_inline);
         for note in &found.incomplete {
             self.diag
                 .warn(format_args!("{}: blob {id}: {note}", self.repo.display()));
@@ -198,7 +196,6 @@ pub(crate) fn scan_all_blobs(
     opts: &HistoryOptions,
     diag: &Diagnostics,
     counters: &AtomicStats,
-    suppressed: &AtomicU64,
 ) -> Result<OdbScan, GitError> {
     let hash = r.repo.object_hash();
     let dirs = object_dirs(r, diag);
@@ -228,7 +225,6 @@ pub(crate) fn scan_all_blobs(
         detector,
         max_blob_size: opts.max_blob_size,
         counters,
-        suppressed,
         diag,
         repo: &r.path,
     };
@@ -240,10 +236,8 @@ pub(crate) fn scan_all_blobs(
         let sink = Sink::default();
         // Counters for this pack only, merged when the traversal succeeds.
         let local = AtomicStats::default();
-        let local_suppressed = AtomicU64::new(0);
         let local_scanner = BlobScanner {
             counters: &local,
-            suppressed: &local_suppressed,
             ..scanner
         };
         let interrupt = AtomicBool::new(false);
@@ -273,7 +267,6 @@ pub(crate) fn scan_all_blobs(
         match traversal {
             Ok(_) => {
                 add_counts(counters, &local);
-                suppressed.fetch_add(local_suppressed.load(Relaxed), Relaxed);
                 sink.drain_into(&mut out);
             }
             Err(e) => {
@@ -307,6 +300,7 @@ fn add_counts(into: &AtomicStats, from: &AtomicStats) {
         (&into.corrupt_objects, &from.corrupt_objects),
         (&into.archive_members, &from.archive_members),
         (&into.commits, &from.commits),
+        (&into.suppressed, &from.suppressed),
     ] {
         a.fetch_add(b.load(Relaxed), Relaxed);
     }

@@ -26,7 +26,6 @@ use gix::ObjectId;
 use rayon::prelude::*;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// Scans the commits of `range`: `BASE..HEAD`, or a single `REV` meaning
 /// `REV..HEAD` (`--since REV`).
@@ -231,12 +230,10 @@ pub fn scan_commits(
         (pa, &a.path).cmp(&(pb, &b.path))
     });
 
-    let suppressed = AtomicU64::new(0);
     let scanner = BlobScanner {
         detector,
         max_blob_size: opts.max_blob_size,
         counters: &counters,
-        suppressed: &suppressed,
         diag,
         repo: &r.path,
     };
@@ -354,7 +351,6 @@ pub fn scan_commits(
     sort_findings(&mut findings);
 
     let mut stats = counters.snapshot();
-    stats.suppressed = suppressed.load(Relaxed);
     stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(HistoryScan { findings, stats })
 }
