@@ -623,3 +623,29 @@ fn oversized_blobs_and_inline_allows_are_counted_not_reported() {
     assert_eq!(scan.findings.len(), 1);
     only(&scan, 23);
 }
+
+#[test]
+fn range_diffs_follow_git_tree_order_and_type_changes() {
+    let s = Scratch::new();
+    let r = s.init("repo", &[]);
+    // Names that sort differently as trees and as files: a.txt < a/ < a0.
+    r.write("a.txt", "x\n");
+    r.write("a/keep.txt", "keep\n");
+    r.write("a0", "y\n");
+    r.write("cfg", "a plain file\n");
+    r.commit("base");
+    let base = r.rev("HEAD");
+    r.write("a/creds.env", &env_file(26));
+    std::fs::remove_file(r.path.join("cfg")).expect("rm");
+    r.write("cfg/prod.env", &env_file(27));
+    r.write("a0", "changed, no key\n");
+    let c = r.commit("a file becomes a directory, a key under a/");
+
+    let scan = range(&r.path, &format!("{base}..HEAD"));
+    assert_eq!(scan.findings.len(), 2, "{:#?}", scan.findings);
+    assert_eq!(only(&scan, 26).path, "a/creds.env");
+    assert_eq!(only(&scan, 27).path, "cfg/prod.env");
+    assert_eq!(commit_of(only(&scan, 27)), Some(c.as_str()));
+    // Exactly the three new or changed blobs were read.
+    assert_eq!(scan.stats.blobs, 3);
+}

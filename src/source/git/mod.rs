@@ -21,6 +21,7 @@
 //! Nothing here runs git hooks, filters, textconv or fsmonitor from the
 //! scanned repository: everything is read with gix, in process.
 
+mod diff;
 mod odb;
 mod provenance;
 mod range;
