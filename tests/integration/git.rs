@@ -649,3 +649,38 @@ fn range_diffs_follow_git_tree_order_and_type_changes() {
     // Exactly the three new or changed blobs were read.
     assert_eq!(scan.stats.blobs, 3);
 }
+
+#[test]
+fn a_linked_worktree_scans_the_shared_history_with_its_own_head() {
+    let s = Scratch::new();
+    let r = s.init("repo", &[]);
+    r.write("a.txt", "a\n");
+    r.commit("base");
+    r.git(&["worktree", "add", "-q", "-b", "other", "../linked"]);
+    let linked = s.repo("linked");
+    linked.write("linked.env", &env_file(28));
+    let c = linked.commit("key in the linked worktree");
+
+    for path in [&r.path, &linked.path] {
+        let scan = history(path);
+        assert_eq!(
+            commit_of(only(&scan, 28)),
+            Some(c.as_str()),
+            "{}",
+            path.display()
+        );
+    }
+    let from_linked = history(&linked.path);
+    assert!(only(&from_linked, 28)
+        .provenance
+        .as_ref()
+        .is_some_and(|p| p.still_at_head));
+    let from_main = history(&r.path);
+    assert!(!only(&from_main, 28)
+        .provenance
+        .as_ref()
+        .is_some_and(|p| p.still_at_head));
+
+    let scan = range(&linked.path, "main..HEAD");
+    assert_eq!(commit_of(only(&scan, 28)), Some(c.as_str()));
+}

@@ -233,12 +233,13 @@ pub fn scan_commits(
     let gitlinks: Vec<String> = std::mem::take(&mut differ.gitlinks).into_iter().collect();
     drop(differ);
     warn_about_submodules(&gitlinks, &r, diag);
-    // Same commit, several paths: keep a stable order.
-    changes.sort_by(|a, b| {
-        let pa = order.iter().position(|&x| x == a.commit);
-        let pb = order.iter().position(|&x| x == b.commit);
-        (pa, &a.path).cmp(&(pb, &b.path))
-    });
+    // Oldest commit first, then by path: "first" below means that, on
+    // every run (paths within a commit come out of a hash map).
+    let mut rank = vec![0usize; commits.len()];
+    for (position, &c) in order.iter().enumerate() {
+        rank[c] = position;
+    }
+    changes.sort_by(|a, b| (rank[a.commit], &a.path).cmp(&(rank[b.commit], &b.path)));
 
     let scanner = BlobScanner {
         detector,
