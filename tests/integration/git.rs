@@ -684,3 +684,66 @@ fn a_linked_worktree_scans_the_shared_history_with_its_own_head() {
     let scan = range(&linked.path, "main..HEAD");
     assert_eq!(commit_of(only(&scan, 28)), Some(c.as_str()));
 }
+
+/// A repository with a key and another file, packed, where the pack entry
+/// of `damage` ("blob" for the other file, "tree" for the root tree) has a
+/// reserved type in its header, so it cannot be decoded.
+fn damaged_pack(s: &Scratch, damage: &str) -> std::path::PathBuf {
+    let r = s.init("repo", &[]);
+    r.write("good.env", &env_file(29));
+    r.write("victim.txt", "some other file\n");
+    r.commit("two files");
+    r.git(&["gc", "-q", "--prune=now"]);
+    let victim = match damage {
+        "blob" => r.rev("HEAD:victim.txt"),
+        _ => r.rev("HEAD^{tree}"),
+    };
+    let idx = std::fs::read_dir(r.path.join(".git/objects/pack"))
+        .expect("pack dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "idx"))
+        .expect("one pack");
+    // `git show-index` lists "offset id (crc)" for each entry.
+    let out = std::process::Command::new("git")
+        .arg("show-index")
+        .stdin(std::fs::File::open(&idx).expect("open idx"))
+        .output()
+        .expect("git show-index");
+    let offset: usize = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.contains(&victim))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|o| o.parse().ok())
+        .expect("the object is in the pack");
+    let pack = idx.with_extension("pack");
+    let mut bytes = std::fs::read(&pack).expect("read pack");
+    bytes[offset] = (bytes[offset] & 0x8f) | (5 << 4);
+    let mut perms = std::fs::metadata(&pack).expect("stat").permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&pack, perms).expect("chmod");
+    std::fs::write(&pack, bytes).expect("write damaged pack");
+    r.path.clone()
+}
+
+#[test]
+fn a_damaged_pack_entry_is_counted_and_the_rest_of_the_pack_is_scanned() {
+    let s = Scratch::new();
+    let scan = history(&damaged_pack(&s, "blob"));
+    assert_eq!(scan.stats.corrupt_objects, 1, "{:?}", scan.stats);
+    assert_eq!(scan.stats.blobs, 1, "the damaged blob is not scanned");
+    assert_eq!(scan.findings.len(), 1);
+    assert_eq!(only(&scan, 29).path, "good.env");
+}
+
+#[test]
+fn a_damaged_tree_is_counted_once_and_its_blobs_still_reported() {
+    let s = Scratch::new();
+    let scan = history(&damaged_pack(&s, "tree"));
+    assert_eq!(scan.stats.corrupt_objects, 1, "{:?}", scan.stats);
+    assert_eq!(scan.stats.blobs, 2);
+    // No path can be given without the tree: the blob id stands in.
+    let f = only(&scan, 29);
+    assert_eq!(Some(f.path.as_str()), f.blob_id.as_deref());
+}

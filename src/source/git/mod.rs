@@ -185,8 +185,15 @@ pub fn scan_history(
     // too large to scan (so the warning can name a path).
     let mut targets: Vec<ObjectId> = scanned.hits.iter().map(|h| h.id).collect();
     targets.extend(scanned.too_large.iter().map(|(id, _)| *id));
-    let attribution =
-        provenance::attribute(&r, &targets, &scanned.commits, &shallow, diag, &counters)?;
+    let attribution = provenance::attribute(
+        &r,
+        &targets,
+        &scanned.commits,
+        &scanned.corrupt,
+        &shallow,
+        diag,
+        &counters,
+    )?;
     warn_about_submodules(&attribution.gitlinks, &r, diag);
 
     for (id, size) in &scanned.too_large {
