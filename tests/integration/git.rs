@@ -747,3 +747,25 @@ fn a_damaged_tree_is_counted_once_and_its_blobs_still_reported() {
     let f = only(&scan, 29);
     assert_eq!(Some(f.path.as_str()), f.blob_id.as_deref());
 }
+
+#[test]
+fn objects_borrowed_through_alternates_are_scanned() {
+    let s = Scratch::new();
+    let r = s.init("repo", &[]);
+    r.write("shared.env", &env_file(30));
+    let c = r.commit("in the lender");
+    r.git(&["gc", "-q"]);
+    s.git(
+        s.dir.path(),
+        &["clone", "-q", "--shared", "repo", "borrower"],
+    );
+    let b = s.repo("borrower");
+    assert!(b.path.join(".git/objects/info/alternates").exists());
+    b.write("own.env", &env_file(31));
+    b.commit("in the borrower");
+
+    let scan = history(&b.path);
+    assert_eq!(commit_of(only(&scan, 30)), Some(c.as_str()));
+    only(&scan, 31);
+    assert_eq!(scan.stats.blobs, 2);
+}
