@@ -27,6 +27,7 @@ mod diff;
 mod odb;
 mod provenance;
 mod range;
+mod treefilter;
 
 use crate::detect::Detector;
 use crate::diag::Diagnostics;
@@ -201,6 +202,7 @@ pub fn scan_history(
         &scanned.commits,
         &scanned.corrupt,
         &shallow,
+        opts.threads,
         diag,
         &counters,
     )?;
