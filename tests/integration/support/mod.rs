@@ -1,0 +1,4 @@
+//! Helpers shared by the integration tests.
+
+#[cfg(feature = "verify")]
+pub mod sts;
