@@ -95,22 +95,24 @@ impl VerifyOptions {
     /// SDKs honour. Empty values count as unset. keysweep reads them itself
     /// because it never loads the SDK's environment or profile config.
     pub fn resolve_endpoint(explicit: Option<String>) -> Option<String> {
-        let non_empty = |s: String| {
-            if s.trim().is_empty() {
-                None
-            } else {
-                Some(s.trim().to_string())
-            }
-        };
-        explicit
-            .and_then(non_empty)
-            .or_else(|| {
-                std::env::var("AWS_ENDPOINT_URL_STS")
-                    .ok()
-                    .and_then(non_empty)
-            })
-            .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok().and_then(non_empty))
+        resolve_endpoint_with(explicit, |name| std::env::var(name).ok())
     }
+}
+
+/// [`VerifyOptions::resolve_endpoint`] with the environment passed in, so
+/// the order can be tested without touching the process environment.
+fn resolve_endpoint_with(
+    explicit: Option<String>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
+    let non_empty = |s: String| {
+        let s = s.trim();
+        (!s.is_empty()).then(|| s.to_string())
+    };
+    explicit
+        .and_then(non_empty)
+        .or_else(|| env("AWS_ENDPOINT_URL_STS").and_then(non_empty))
+        .or_else(|| env("AWS_ENDPOINT_URL").and_then(non_empty))
 }
 
 /// What a verification run did, counted in distinct credentials (except
@@ -141,4 +143,46 @@ pub enum VerifyError {
     EmptyRegion,
     #[error("could not start the verification runtime")]
     Runtime(#[source] std::io::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_comes_from_flag_then_sts_variable_then_generic_variable() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let both = env(&[
+            ("AWS_ENDPOINT_URL_STS", "http://sts:1"),
+            ("AWS_ENDPOINT_URL", "http://all:2"),
+        ]);
+        assert_eq!(
+            resolve_endpoint_with(Some("http://flag:3".into()), both).as_deref(),
+            Some("http://flag:3")
+        );
+        assert_eq!(
+            resolve_endpoint_with(None, both).as_deref(),
+            Some("http://sts:1")
+        );
+        assert_eq!(
+            resolve_endpoint_with(Some("  ".into()), both).as_deref(),
+            Some("http://sts:1"),
+            "empty flag"
+        );
+        let generic = env(&[
+            ("AWS_ENDPOINT_URL_STS", ""),
+            ("AWS_ENDPOINT_URL", "http://all:2"),
+        ]);
+        assert_eq!(
+            resolve_endpoint_with(None, generic).as_deref(),
+            Some("http://all:2")
+        );
+        assert_eq!(resolve_endpoint_with(None, env(&[])), None);
+    }
 }

@@ -577,30 +577,99 @@ fn errors_never_contain_the_secret() {
 
 #[test]
 fn bad_options_are_errors() {
-    let mut findings = vec![finding(
-        Some("AKIASP2TPHJSQH3FJRUY"),
-        Some(SOME_SECRET),
-        None,
-    )];
     let diag = Diagnostics::silent();
-    let zero = VerifyOptions {
-        concurrency: 0,
-        ..VerifyOptions::default()
-    };
-    assert!(verify_findings(&mut findings, &zero, &diag).is_err());
     let unknown = key_id_in("AKIA", 123_456_789_012);
     let mut findings = vec![finding(Some(&unknown), Some(SOME_SECRET), None)];
+    let zero = VerifyOptions {
+        concurrency: 0,
+        ..opts()
+    };
+    assert!(verify_findings(&mut findings, &zero, &diag).is_err());
     let bad = VerifyOptions {
         endpoint: Some("127.0.0.1:1".into()),
-        ..VerifyOptions::default()
+        ..opts()
     };
     let err = verify_findings(&mut findings, &bad, &diag).expect_err("no scheme");
     assert!(err.to_string().contains("http://"), "{err}");
+    assert_eq!(findings[0].verification, None, "nothing was done");
+    assert_eq!(sts::server().requests_for(&unknown), 0);
+}
+
+#[test]
+fn silent_endpoint_times_out_as_unverified() {
+    // Listening but never answering: the kernel completes the handshake,
+    // nobody reads the request.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = silent.local_addr().expect("addr").port();
+    let opts = VerifyOptions {
+        endpoint: Some(format!("http://127.0.0.1:{port}")),
+        timeout: Duration::from_millis(300),
+        ..opts()
+    };
+    let mut findings = vec![fixture_finding("live")];
+    let started = Instant::now();
+    run(&mut findings, &opts);
+    assert_eq!(
+        status(&findings[0]),
+        VerificationStatus::Unverified,
+        "{:?}",
+        findings[0].verification
+    );
+    assert!(
+        error(&findings[0]).contains("no answer"),
+        "{}",
+        error(&findings[0])
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "bounded by the timeout"
+    );
+}
+
+#[test]
+fn concurrency_bounds_requests_in_flight() {
+    // Six requests that each hang until the 300 ms timeout: at concurrency
+    // 2 they need three rounds, at 6 one.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = silent.local_addr().expect("addr").port();
+    let timeout = Duration::from_millis(300);
+    let findings = || -> Vec<Finding> {
+        (0..6)
+            .map(|_| {
+                finding(
+                    Some(&key_id_in("AKIA", 123_456_789_012)),
+                    Some(SOME_SECRET),
+                    None,
+                )
+            })
+            .collect()
+    };
+    let timed = |concurrency: usize| {
+        let opts = VerifyOptions {
+            endpoint: Some(format!("http://127.0.0.1:{port}")),
+            timeout,
+            concurrency,
+            ..opts()
+        };
+        let mut f = findings();
+        let started = Instant::now();
+        let s = run(&mut f, &opts);
+        assert_eq!(s.requests, 6);
+        assert!(f
+            .iter()
+            .all(|f| status(f) == VerificationStatus::Unverified));
+        started.elapsed()
+    };
+    let bounded = timed(2);
+    assert!(bounded >= timeout * 3, "at most 2 in flight: {bounded:?}");
+    let wide = timed(6);
+    assert!(wide < timeout * 3, "6 in flight at once: {wide:?}");
 }
 
 #[test]
 fn resolve_endpoint_prefers_the_explicit_value() {
-    // Only the explicit branch: the environment is shared by parallel tests.
+    // Only the explicit branch here: the environment is shared by parallel
+    // tests (the unit test covers the order with an injected environment).
     assert_eq!(
         VerifyOptions::resolve_endpoint(Some("http://127.0.0.1:9".into())).as_deref(),
         Some("http://127.0.0.1:9")
