@@ -84,7 +84,7 @@ pub fn verify_findings(
                     Plan::Ask {
                         key_id: id.clone(),
                         secret: secret.clone(),
-                        token: key.session_token.clone(),
+                        token: token_to_send(id, key.session_token.as_ref()),
                     }
                 }
             }
@@ -107,7 +107,6 @@ pub fn verify_findings(
 
     let mut answers: Vec<(usize, Verification)> = Vec::new();
     if !to_ask.is_empty() {
-        diag.set_message(format!("verifying {} credentials", to_ask.len()));
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(opts.concurrency.clamp(1, 2))
             .thread_name("keysweep-verify")
@@ -190,6 +189,17 @@ async fn ask_all(
         }
     }
     (answers, verifier.requests())
+}
+
+/// Only temporary (`ASIA`) keys have session tokens. STS rejects a
+/// long-term key sent with any token, so a token the detector paired with an
+/// `AKIA` key by proximity would make a live key look invalid.
+fn token_to_send(key_id: &str, token: Option<&Secret>) -> Option<Secret> {
+    if key_id.starts_with("ASIA") {
+        token.cloned()
+    } else {
+        None
+    }
 }
 
 /// Rejects options that cannot work before anything is done.

@@ -137,6 +137,26 @@ fn live_long_term_key_is_live_with_user_arn() {
 }
 
 #[test]
+fn long_term_key_is_sent_without_a_stray_session_token() {
+    // The detector may pair a token found nearby with an AKIA key; STS
+    // would reject the key with it.
+    let fx = sts::server().fixture("live");
+    let token = sts::server().fixture("temporary").session_token.clone();
+    let mut findings = vec![finding(
+        Some(&fx.access_key_id),
+        Some(&fx.secret_access_key),
+        token.as_deref(),
+    )];
+    run(&mut findings, &opts());
+    assert_eq!(
+        status(&findings[0]),
+        VerificationStatus::Live,
+        "{:?}",
+        findings[0].verification
+    );
+}
+
+#[test]
 fn second_user_key_gets_its_own_arn() {
     let mut findings = vec![fixture_finding("live_second_user"), fixture_finding("live")];
     let summary = run(&mut findings, &opts());

@@ -108,6 +108,7 @@ fn state_dir() -> PathBuf {
 fn start() -> Result<StsServer, String> {
     let dir = state_dir();
     std::fs::create_dir_all(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+    remove_stale_files(&dir);
     let pid = std::process::id();
     let ready = dir.join(format!("ready-{pid}.json"));
     let log_path = dir.join(format!("server-{pid}.log"));
@@ -181,4 +182,24 @@ fn start() -> Result<StsServer, String> {
         fixtures,
         _child: Mutex::new(child),
     })
+}
+
+/// Logs and ready files of earlier test runs (an hour old or more).
+fn remove_stale_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = name.starts_with("server-") || name.starts_with("ready-");
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > Duration::from_secs(3600));
+        if ours && old {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
