@@ -687,6 +687,30 @@ fn concurrency_bounds_requests_in_flight() {
 }
 
 #[test]
+fn request_budget_caps_the_run() {
+    let server = sts::server();
+    let keys: Vec<String> = (0..3).map(|_| key_id_in("AKIA", 123_456_789_012)).collect();
+    let mut findings: Vec<Finding> = keys
+        .iter()
+        .map(|k| finding(Some(k), Some(SOME_SECRET), None))
+        .collect();
+    let opts = VerifyOptions {
+        max_requests: Some(1),
+        ..opts()
+    };
+    let summary = run(&mut findings, &opts);
+    assert_eq!(summary.requests, 1);
+    let sent: u64 = keys.iter().map(|k| server.requests_for(k)).sum();
+    assert_eq!(sent, 1, "the budget is a hard cap");
+    let over: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| status(f) == VerificationStatus::Unverified)
+        .collect();
+    assert_eq!(over.len(), 2);
+    assert!(over.iter().all(|f| error(f).contains("budget")), "{over:?}");
+}
+
+#[test]
 fn resolve_endpoint_prefers_the_explicit_value() {
     // Only the explicit branch here: the environment is shared by parallel
     // tests (the unit test covers the order with an injected environment).
