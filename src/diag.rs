@@ -19,8 +19,10 @@ impl Diagnostics {
         let bar = if progress && !quiet && std::io::stderr().is_terminal() {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(8));
             bar.set_style(
-                ProgressStyle::with_template("{spinner} {msg} {binary_bytes} scanned ({binary_bytes_per_sec}) [{elapsed}]")
-                    .expect("static template is valid"),
+                ProgressStyle::with_template(
+                    "{spinner} {msg} {binary_bytes} scanned ({binary_bytes_per_sec}) [{elapsed}]",
+                )
+                .expect("static template is valid"),
             );
             // Short scans finish before the bar would help: show it after a pause.
             bar.enable_steady_tick(Duration::from_millis(250));
@@ -28,12 +30,18 @@ impl Diagnostics {
         } else {
             ProgressBar::hidden()
         };
-        Diagnostics { progress: bar, quiet }
+        Diagnostics {
+            progress: bar,
+            quiet,
+        }
     }
 
     /// A silent instance, for tests and library use.
     pub fn silent() -> Self {
-        Diagnostics { progress: ProgressBar::hidden(), quiet: true }
+        Diagnostics {
+            progress: ProgressBar::hidden(),
+            quiet: true,
+        }
     }
 
     /// One problem, one line: `warning: <message>`.

@@ -122,7 +122,11 @@ impl Credential {
         .into_iter()
         .flatten()
         .min()
-        .unwrap_or(Position { offset: 0, line: 1, column: 1 })
+        .unwrap_or(Position {
+            offset: 0,
+            line: 1,
+            column: 1,
+        })
     }
 
     /// The identity used to verify and group a credential: the same key ID,
@@ -217,8 +221,6 @@ pub struct Finding {
     pub blob_id: Option<String>,
     pub provenance: Option<Provenance>,
     pub verification: Option<Verification>,
-    /// True when the line carries a `keysweep:allow` marker.
-    pub allowed_inline: bool,
 }
 
 impl Finding {
@@ -264,7 +266,10 @@ mod tests {
     fn secret_never_prints_itself() {
         let s = Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzzzzzzzz");
         assert_eq!(format!("{s}"), "wJal************************************");
-        assert_eq!(format!("{s:?}"), "Secret(wJal************************************)");
+        assert_eq!(
+            format!("{s:?}"),
+            "Secret(wJal************************************)"
+        );
         assert_eq!(s.expose().len(), 40);
     }
 
@@ -273,7 +278,11 @@ mod tests {
         let cred = Credential {
             access_key_id: Some(Part {
                 value: "AKIASP2TPHJSQH3FJRUX".into(),
-                position: Position { offset: 0, line: 1, column: 1 },
+                position: Position {
+                    offset: 0,
+                    line: 1,
+                    column: 1,
+                },
                 encoding: None,
             }),
             secret_access_key: None,
@@ -289,12 +298,15 @@ mod tests {
             blob_id: None,
             provenance: None,
             verification: None,
-            allowed_inline: false,
         };
         let mut g = f.clone();
         assert_eq!(f.fingerprint(), g.fingerprint());
         g.credential.access_key_id.as_mut().unwrap().position.line = 9;
-        assert_eq!(f.fingerprint(), g.fingerprint(), "a moved line keeps the fingerprint");
+        assert_eq!(
+            f.fingerprint(),
+            g.fingerprint(),
+            "a moved line keeps the fingerprint"
+        );
         g.path = "a/c".into();
         assert_ne!(f.fingerprint(), g.fingerprint());
     }

@@ -1,1 +1,28 @@
-fn main() {}
+//! The `keysweep` binary: parse arguments, run, map the outcome to an exit
+//! code. Everything else lives in the library.
+
+use clap::Parser;
+use keysweep::app::{self, Exit};
+use keysweep::cli::Cli;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match app::run(cli.command) {
+        Ok(exit) => ExitCode::from(exit as u8),
+        Err(err) => {
+            // A closed pipe (`keysweep scan | head`) is not an error.
+            if err.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::from(Exit::Clean as u8);
+            }
+            eprintln!(
+                "error: {}",
+                keysweep::report::sanitize_for_terminal(&format!("{err:#}"))
+            );
+            ExitCode::from(Exit::Error as u8)
+        }
+    }
+}

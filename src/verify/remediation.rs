@@ -186,7 +186,6 @@ mod tests {
                 user_id: None,
                 error: None,
             }),
-            allowed_inline: false,
         }
     }
 

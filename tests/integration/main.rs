@@ -1,5 +1,8 @@
-//! All integration tests, built as one binary (`autotests = false`).
+//! End-to-end tests of the `keysweep` binary: one test binary, real temp
+//! directories, real git repositories, real servers on loopback.
 
+mod report;
+mod scan;
 mod support;
 #[cfg(feature = "verify")]
 mod verify;

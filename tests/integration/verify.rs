@@ -40,7 +40,6 @@ fn finding(key_id: Option<&str>, secret: Option<&str>, token: Option<&str>) -> F
         blob_id: None,
         provenance: None,
         verification: None,
-        allowed_inline: false,
     }
 }
 

@@ -1,0 +1,213 @@
+//! Reading a file's bytes for the detector, in bounded memory.
+//!
+//! Small files are read whole. Larger ones are read as overlapping windows
+//! (each window owns its middle; the overlap is wider than any credential
+//! and its pairing distance), so a 1 GiB file with no newline costs one
+//! window of memory, not a gigabyte.
+
+use crate::finding::Position;
+use std::fs::File;
+use std::io::{self, Read};
+use std::ops::Range;
+use std::path::Path;
+
+/// Bounds on reading one file.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadLimits {
+    /// Files larger than this are skipped (and reported).
+    pub max_file_size: u64,
+    /// Bytes held in memory at once for one file.
+    pub window: usize,
+}
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        ReadLimits {
+            max_file_size: 256 << 20,
+            window: 16 << 20,
+        }
+    }
+}
+
+/// Context kept on each side of a window: more than the longest value run
+/// (16 KiB) plus the widest pairing distance (4 KiB).
+pub const OVERLAP: usize = 32 << 10;
+
+/// Largest archive read whole to look inside; larger ones are scanned as
+/// raw bytes, window by window.
+pub const MAX_WHOLE_ARCHIVE: u64 = 64 << 20;
+
+fn starts_like_archive(file: &mut File) -> io::Result<bool> {
+    use std::io::{Seek, SeekFrom};
+    let mut head = [0u8; 262];
+    let n = file.read(&mut head)?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(crate::detect::archive::sniff(&head[..n]).is_some())
+}
+
+/// One window of a file.
+pub struct Window<'a> {
+    pub bytes: &'a [u8],
+    /// The part of `bytes` this window reports findings for.
+    pub owned: Range<usize>,
+    /// Where `bytes[0]` sits in the file.
+    pub start: Position,
+}
+
+/// What reading a file did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum FileRead {
+    Scanned { bytes: u64 },
+    TooLarge { size: u64 },
+}
+
+/// Reads `path` and calls `scan` on each window, in order.
+pub fn read_file(
+    path: &Path,
+    limits: &ReadLimits,
+    scan: &mut dyn FnMut(Window<'_>),
+) -> io::Result<FileRead> {
+    let mut file = File::open(path)?;
+    let size = file.metadata()?.len();
+    if size > limits.max_file_size {
+        return Ok(FileRead::TooLarge { size });
+    }
+    // Archives are opened whole (zip keeps its index at the end), up to a bound.
+    let whole = size as usize <= limits.window
+        || size <= MAX_WHOLE_ARCHIVE && starts_like_archive(&mut file)?;
+    if whole {
+        let mut buf = Vec::with_capacity(size as usize);
+        // The file may have grown since: never read more than the limit.
+        file.by_ref()
+            .take(limits.max_file_size)
+            .read_to_end(&mut buf)?;
+        let start = Position {
+            offset: 0,
+            line: 1,
+            column: 1,
+        };
+        scan(Window {
+            bytes: &buf,
+            owned: 0..buf.len(),
+            start,
+        });
+        return Ok(FileRead::Scanned {
+            bytes: buf.len() as u64,
+        });
+    }
+    read_windows(file, limits, scan)
+}
+
+/// Streams a large file through a buffer of `window + 2 * OVERLAP` bytes.
+fn read_windows(
+    mut file: File,
+    limits: &ReadLimits,
+    scan: &mut dyn FnMut(Window<'_>),
+) -> io::Result<FileRead> {
+    let step = limits.window.max(OVERLAP);
+    let mut buf: Vec<u8> = Vec::with_capacity(step + 2 * OVERLAP);
+    // File offset of buf[0], and the line/column there.
+    let mut base = Position {
+        offset: 0,
+        line: 1,
+        column: 1,
+    };
+    let mut total: u64 = 0;
+    // Bytes of buf already reported by an earlier window.
+    let mut owned_from = 0usize;
+    loop {
+        let want = step + 2 * OVERLAP - buf.len();
+        let got = file.by_ref().take(want as u64).read_to_end(&mut buf)?;
+        total += got as u64;
+        let eof = got < want || total >= limits.max_file_size;
+        let owned_to = if eof { buf.len() } else { buf.len() - OVERLAP };
+        scan(Window {
+            bytes: &buf,
+            owned: owned_from..owned_to,
+            start: base,
+        });
+        if eof {
+            return Ok(FileRead::Scanned { bytes: total });
+        }
+        // Keep OVERLAP bytes before the next owned part as context.
+        let keep_from = owned_to - OVERLAP;
+        advance(&mut base, &buf[..keep_from]);
+        buf.drain(..keep_from);
+        owned_from = OVERLAP;
+    }
+}
+
+/// Moves `pos` past `bytes`.
+fn advance(pos: &mut Position, bytes: &[u8]) {
+    pos.offset += bytes.len();
+    match memchr::memrchr(b'\n', bytes) {
+        Some(last) => {
+            pos.line += memchr::memchr_iter(b'\n', bytes).count() as u32;
+            pos.column = (bytes.len() - last) as u32;
+        }
+        None => pos.column += bytes.len() as u32,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::Detector;
+    use std::io::Write;
+
+    #[test]
+    fn windows_find_each_credential_once_at_its_file_position() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.log");
+        let mut f = File::create(&path).unwrap();
+        let cred = "aws_access_key_id=AKIA2IJB4LAJLJ6HDU6G aws_secret_access_key=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\n";
+        let mut size = 0;
+        for i in 0..400 {
+            // Long lines without newlines, and credentials at many alignments.
+            let filler = "z".repeat(1000 + i * 37);
+            write!(f, "{filler} ").unwrap();
+            size += filler.len() + 1;
+            if i % 7 == 0 {
+                f.write_all(cred.as_bytes()).unwrap();
+                size += cred.len();
+            }
+        }
+        drop(f);
+        let limits = ReadLimits {
+            max_file_size: u64::MAX,
+            window: 64 << 10,
+        };
+        let d = Detector::new();
+        let mut found = Vec::new();
+        let read = read_file(&path, &limits, &mut |w| {
+            for c in d.scan_chunk(w.bytes, w.owned.clone(), w.start).credentials {
+                let p = c.access_key_id.unwrap().position;
+                found.push((p.line as usize, p.column as usize, p.offset));
+            }
+        })
+        .unwrap();
+        assert_eq!(read, FileRead::Scanned { bytes: size as u64 });
+        let whole = std::fs::read(&path).unwrap();
+        let expected: Vec<_> = d
+            .detect(&whole)
+            .into_iter()
+            .map(|c| c.access_key_id.unwrap().position)
+            .map(|p| (p.line as usize, p.column as usize, p.offset))
+            .collect();
+        assert_eq!(expected.len(), 58);
+        assert_eq!(found, expected);
+    }
+
+    #[test]
+    fn too_large_files_are_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f");
+        std::fs::write(&path, vec![b'a'; 100]).unwrap();
+        let limits = ReadLimits {
+            max_file_size: 99,
+            window: 16,
+        };
+        let r = read_file(&path, &limits, &mut |_| panic!("must not scan"));
+        assert_eq!(r.unwrap(), FileRead::TooLarge { size: 100 });
+    }
+}

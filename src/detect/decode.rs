@@ -1,0 +1,246 @@
+//! Seeing through encodings: JSON/JS string escapes, percent-encoding,
+//! base64 and UTF-16. Every decoder is bounded by its input and never fails
+//! loudly: bytes that do not decode are simply not a credential.
+
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
+use base64::{alphabet, Engine};
+
+/// Characters of a value run as written: base64 characters plus the
+/// starts of `%2F` and `\/` escapes.
+pub fn is_run_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'/' | b'+' | b'=' | b'%' | b'\\')
+}
+
+/// Un-escapes `%XX`, `\/`, `\uXXXX` (ASCII only) and `\\` inside a run.
+/// Returns `None` when the run holds no escape (nothing to decode) or an
+/// escape that cannot be part of a credential.
+pub fn unescape(run: &[u8]) -> Option<(Vec<u8>, crate::finding::Encoding)> {
+    use crate::finding::Encoding;
+    if !run.iter().any(|&b| b == b'%' || b == b'\\') {
+        return None;
+    }
+    let mut out = Vec::with_capacity(run.len());
+    let mut kind = None;
+    let mut i = 0;
+    while i < run.len() {
+        match run[i] {
+            b'%' => {
+                let v = run.get(i + 1..i + 3).and_then(hex_byte)?;
+                out.push(v);
+                kind.get_or_insert(Encoding::Percent);
+                i += 3;
+            }
+            b'\\' => match run.get(i + 1)? {
+                b'/' | b'\\' | b'+' => {
+                    out.push(run[i + 1]);
+                    kind.get_or_insert(Encoding::Escaped);
+                    i += 2;
+                }
+                b'u' => {
+                    let hi = run.get(i + 2..i + 4).and_then(hex_byte)?;
+                    let lo = run.get(i + 4..i + 6).and_then(hex_byte)?;
+                    if hi != 0 || !lo.is_ascii() {
+                        return None;
+                    }
+                    out.push(lo);
+                    kind.get_or_insert(Encoding::Escaped);
+                    i += 6;
+                }
+                _ => return None,
+            },
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    Some((out, kind?))
+}
+
+fn hex_byte(two: &[u8]) -> Option<u8> {
+    let s = std::str::from_utf8(two).ok()?;
+    u8::from_str_radix(s, 16).ok()
+}
+
+const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
+    .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+    .with_decode_allow_trailing_bits(true);
+const STANDARD: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, LENIENT);
+const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT);
+
+/// Decodes a base64 run (standard or URL-safe alphabet, padding optional).
+/// A length that cannot be base64 is trimmed to the nearest one that can.
+pub fn base64(run: &[u8]) -> Option<Vec<u8>> {
+    let body = run
+        .strip_suffix(b"==")
+        .or_else(|| run.strip_suffix(b"="))
+        .unwrap_or(run);
+    let usable = match body.len() % 4 {
+        1 => body.len() - 1,
+        _ => body.len(),
+    };
+    let body = &body[..usable];
+    if body.len() < 4 {
+        return None;
+    }
+    STANDARD
+        .decode(body)
+        .or_else(|_| URL_SAFE.decode(body))
+        .ok()
+}
+
+/// Is `run` shaped like base64 that is worth decoding: the base64 alphabet
+/// only, and more than letters (real encodings mix cases and digits).
+pub fn looks_like_base64(run: &[u8]) -> bool {
+    run.len() >= 8
+        && run
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'))
+        && run.iter().any(|b| b.is_ascii_lowercase())
+        && run.iter().any(|b| b.is_ascii_uppercase())
+}
+
+/// Mostly printable text (what an encoded config or credential decodes to).
+pub fn is_mostly_text(bytes: &[u8]) -> bool {
+    if bytes.is_empty() {
+        return false;
+    }
+    let printable = bytes
+        .iter()
+        .filter(|&&b| b.is_ascii_graphic() || matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+        .count();
+    printable * 10 >= bytes.len() * 9
+}
+
+/// The fragments of base64 text that always appear when `plain` is
+/// base64-encoded, one for each of the three byte alignments.
+pub fn base64_fragments(plain: &[u8]) -> Vec<Vec<u8>> {
+    (0..3)
+        .map(|align| {
+            let encode = |pad: u8| {
+                let mut buf = vec![pad; align];
+                buf.extend_from_slice(plain);
+                buf.extend_from_slice(&[pad, pad]);
+                base64::engine::general_purpose::STANDARD
+                    .encode(buf)
+                    .into_bytes()
+            };
+            let (a, b) = (encode(0x00), encode(0xFF));
+            // Characters that do not depend on the neighbouring bytes.
+            let first = (align * 8).div_ceil(6);
+            let last = ((align + plain.len()) * 8) / 6;
+            let frag: Vec<u8> = (first..last).map(|i| a[i]).collect();
+            debug_assert_eq!(&a[first..last], &b[first..last]);
+            frag
+        })
+        .collect()
+}
+
+/// Byte order of UTF-16 text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Utf16 {
+    Le,
+    Be,
+}
+
+/// Recognises UTF-16 text: a byte-order mark, or ASCII with a NUL after (LE)
+/// or before (BE) most characters in the first kilobyte.
+pub fn sniff_utf16(data: &[u8]) -> Option<Utf16> {
+    match data {
+        [0xFF, 0xFE, ..] => return Some(Utf16::Le),
+        [0xFE, 0xFF, ..] => return Some(Utf16::Be),
+        _ => {}
+    }
+    let head = &data[..data.len().min(1024) & !1];
+    if head.len() < 16 {
+        return None;
+    }
+    let pairs = head.len() / 2;
+    let le = head
+        .chunks_exact(2)
+        .filter(|c| c[1] == 0 && c[0] != 0)
+        .count();
+    let be = head
+        .chunks_exact(2)
+        .filter(|c| c[0] == 0 && c[1] != 0)
+        .count();
+    if le * 10 >= pairs * 9 {
+        Some(Utf16::Le)
+    } else if be * 10 >= pairs * 9 {
+        Some(Utf16::Be)
+    } else {
+        None
+    }
+}
+
+/// UTF-16 to UTF-8, lossy, skipping a byte-order mark.
+pub fn transcode_utf16(data: &[u8], order: Utf16) -> Vec<u8> {
+    let units = data.chunks_exact(2).map(|c| match order {
+        Utf16::Le => u16::from_le_bytes([c[0], c[1]]),
+        Utf16::Be => u16::from_be_bytes([c[0], c[1]]),
+    });
+    let text: String = char::decode_utf16(units)
+        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .filter(|&c| c != '\u{FEFF}')
+        .collect();
+    text.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::Encoding;
+
+    #[test]
+    fn unescapes_percent_and_json() {
+        let (v, e) = unescape(b"abc%2Fdef%2Bg%3D").unwrap();
+        assert_eq!((v.as_slice(), e), (&b"abc/def+g="[..], Encoding::Percent));
+        let (v, e) = unescape(br"ab\/cd\u002Bef").unwrap();
+        assert_eq!((v.as_slice(), e), (&b"ab/cd+ef"[..], Encoding::Escaped));
+        assert!(unescape(b"plain").is_none());
+        assert!(unescape(b"bad%zz").is_none());
+        assert!(unescape(br"\n").is_none());
+    }
+
+    #[test]
+    fn base64_round_trips_with_or_without_padding() {
+        assert_eq!(
+            base64(b"QUtJQUpZWDNTTlozWEsyU1lMRk0=").unwrap(),
+            b"AKIAJYX3SNZ3XK2SYLFM"
+        );
+        assert_eq!(
+            base64(b"QUtJQUpZWDNTTlozWEsyU1lMRk0").unwrap(),
+            b"AKIAJYX3SNZ3XK2SYLFM"
+        );
+        assert!(base64(b"!!").is_none());
+    }
+
+    #[test]
+    fn fragments_are_found_in_every_alignment() {
+        let frags = base64_fragments(b"AKIA");
+        for pre in ["", "x", "xy"] {
+            let enc = base64::engine::general_purpose::STANDARD
+                .encode(format!("{pre}AKIAQYLPMN5HHHFPZAM2"));
+            assert!(
+                frags
+                    .iter()
+                    .any(|f| enc.as_bytes().windows(f.len()).any(|w| w == f.as_slice())),
+                "{pre}"
+            );
+        }
+        assert!(frags.iter().all(|f| f.len() >= 4));
+    }
+
+    #[test]
+    fn sniffs_and_transcodes_utf16() {
+        let text = "aws_access_key_id = AKIAQYLPMN5HHHFPZAM2\r\n";
+        let mut le = vec![0xFF, 0xFE];
+        le.extend(text.encode_utf16().flat_map(|u| u.to_le_bytes()));
+        assert_eq!(sniff_utf16(&le), Some(Utf16::Le));
+        assert_eq!(transcode_utf16(&le, Utf16::Le), text.as_bytes());
+        let be: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        assert_eq!(sniff_utf16(&be), Some(Utf16::Be));
+        assert_eq!(sniff_utf16(text.as_bytes()), None);
+    }
+}

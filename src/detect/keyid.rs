@@ -1,0 +1,140 @@
+//! Access key IDs: the prefixes that are credentials, their base32 grammar,
+//! and the account ID they encode.
+//!
+//! Only `AKIA` (long-term), `ASIA` (temporary), `ABIA` and `ACCA` start a
+//! credential. `AIDA`, `AROA`, `AGPA`, … are unique IDs of users, roles and
+//! groups, never secrets, so they are not matched at all.
+
+/// Prefixes of access key IDs that are credentials.
+pub const PREFIXES: [&[u8; 4]; 4] = [b"AKIA", b"ASIA", b"ABIA", b"ACCA"];
+
+/// Length of an access key ID.
+pub const LEN: usize = 20;
+
+/// `true` for the RFC 4648 base32 alphabet, the only characters after the
+/// prefix of a real key ID (no 0, 1, 8, 9).
+fn is_base32(b: u8) -> bool {
+    b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)
+}
+
+/// Characters that may not touch a key ID on either side.
+pub fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+
+/// Checks for a well-formed key ID starting at `at` (where a prefix was
+/// found): 16 base32 characters, word boundaries on both sides, and not a
+/// documentation example or placeholder.
+pub fn key_id_at(data: &[u8], at: usize) -> Option<&str> {
+    let end = at.checked_add(LEN)?;
+    let id = data.get(at..end)?;
+    if !PREFIXES.iter().any(|p| &id[..4] == *p) {
+        return None;
+    }
+    if at > 0 && is_word(data[at - 1]) {
+        return None;
+    }
+    if data.get(end).is_some_and(|&b| is_word(b)) {
+        return None;
+    }
+    if !id[4..].iter().all(|&b| is_base32(b)) {
+        return None;
+    }
+    let id = std::str::from_utf8(id).ok()?;
+    if super::allow::is_placeholder_key_id(id) {
+        return None;
+    }
+    Some(id)
+}
+
+/// The AWS account ID a key ID encodes, decoded offline; `None` for old
+/// `AKIAI…`/`AKIAJ…` IDs, which encode none.
+///
+/// Characters 5–20 are base32 (RFC 4648) for 10 bytes; the first 6 bytes,
+/// big-endian, hold the account shifted left by 7 under a 1-bit flag.
+pub fn account_id(key_id: &str) -> Option<String> {
+    let b = key_id.as_bytes();
+    if b.len() != LEN || matches!(b[4], b'I' | b'J') {
+        return None;
+    }
+    let mut bits: u128 = 0;
+    for &c in &b[4..] {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'2'..=b'7' => c - b'2' + 26,
+            _ => return None,
+        };
+        bits = (bits << 5) | v as u128;
+    }
+    // 16 chars * 5 bits = 80 bits = 10 bytes; keep the top 6 bytes.
+    let z = (bits >> 32) as u64;
+    let account = (z & 0x7FFF_FFFF_FF80) >> 7;
+    Some(format!("{account:012}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_account_ids() {
+        assert_eq!(
+            account_id("AKIASP2TPHJSQH3FJRUX").as_deref(),
+            Some("171436882533")
+        );
+        assert_eq!(
+            account_id("AKIAXYZDQCEN4B6JSJQI").as_deref(),
+            Some("534261010715")
+        );
+        assert_eq!(
+            account_id("ASIARZPUZDIKAAAAAAAB").as_deref(),
+            Some("123456789012")
+        );
+        assert_eq!(
+            account_id("AKIAIOSFODNN7EXAMPLE"),
+            None,
+            "AKIAI keys encode no account"
+        );
+        assert_eq!(account_id("AKIAJR6JB222YOU5NYHU"), None);
+    }
+
+    #[test]
+    fn matches_credential_prefixes_only() {
+        for ok in [
+            "AKIAQYLPMN5HHHFPZAM2",
+            "ASIA44JANMOO4LTRNSAV",
+            "ABIAQICDBR4PQHOBPXFE",
+            "ACCAQICDBR4PQHOBPXFE",
+        ] {
+            assert_eq!(key_id_at(ok.as_bytes(), 0), Some(ok), "{ok}");
+        }
+        for not in [
+            "AIDAQYLPMN5HHHFPZAM2",
+            "AROAQYLPMN5HHHFPZAM2",
+            "AGPAQYLPMN5HHHFPZAM2",
+            "ANPAQYLPMN5HHHFPZAM2",
+        ] {
+            assert_eq!(key_id_at(not.as_bytes(), 0), None, "{not}");
+        }
+    }
+
+    #[test]
+    fn enforces_grammar_and_boundaries() {
+        let cases: &[(&str, usize, bool)] = &[
+            ("id=AKIAQYLPMN5HHHFPZAM2;", 3, true),
+            ("xAKIAQYLPMN5HHHFPZAM2", 1, false), // glued to a word before
+            ("AKIAQYLPMN5HHHFPZAM2Z", 0, false), // 21 characters
+            ("AKIAQYLPMN5HHHFPZAM", 0, false),   // 19 characters
+            ("AKIA0000000000000000", 0, false),  // 0 is not base32
+            ("AKIAQYLPMN5HHHFPZ8M2", 0, false),  // 8 is not base32
+            ("AKIAqylpmn5hhhfpzam2", 0, false),  // lower case
+            ("AKIAXXXXXXXXXXXXXXXX", 0, false),  // placeholder
+            ("AKIAIOSFODNN7EXAMPLE", 0, false),  // AWS documentation
+            ("AKIA53O6WRL2XEXAMPLE", 0, false),  // any *EXAMPLE
+            ("_AKIAQYLPMN5HHHFPZAM2_", 1, true),
+        ];
+        for &(text, at, want) in cases {
+            assert_eq!(key_id_at(text.as_bytes(), at).is_some(), want, "{text}");
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! Where keysweep meets its users' workflows: the git pre-push hook and the
+//! GitHub Actions event. The parsers here are pure (text in, plan out) so
+//! they are easy to test and fuzz; `app` runs the plans.
+
+pub mod github_event;
+pub mod hook;
+pub mod prepush;
+
+/// Which commits to scan: everything reachable from `tips` and from none of
+/// `exclude` (revisions or ref names).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommitSet {
+    pub tips: Vec<String>,
+    pub exclude: Vec<String>,
+}
+
+/// An all-zero object ID: git's "no object" (40 zeros, or 64 in SHA-256
+/// repositories).
+pub fn is_zero_oid(oid: &str) -> bool {
+    !oid.is_empty() && oid.bytes().all(|b| b == b'0')
+}

@@ -1,0 +1,180 @@
+//! The pre-push hook protocol: git runs the hook with the remote's name and
+//! URL as arguments and writes one line per ref on stdin:
+//! `<local ref> <local oid> <remote ref> <remote oid>`.
+//!
+//! Every line counts (pushing three branches pushes three ranges). What the
+//! remote already has is never scanned again: each remote oid the remote
+//! reports is excluded, and for a new branch (remote oid all zeros) or a
+//! remote tip we do not have locally (someone else pushed it), everything
+//! our remote-tracking refs know to be on that remote is excluded.
+
+use super::{is_zero_oid, CommitSet};
+
+/// One line of the hook's stdin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefUpdate {
+    pub local_ref: String,
+    pub local_oid: String,
+    pub remote_ref: String,
+    pub remote_oid: String,
+}
+
+impl RefUpdate {
+    /// `git push origin :branch` or `--delete`: nothing is sent.
+    pub fn is_deletion(&self) -> bool {
+        is_zero_oid(&self.local_oid)
+    }
+
+    pub fn is_new_ref(&self) -> bool {
+        is_zero_oid(&self.remote_oid)
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PrePushError {
+    #[error("pre-push input line {line}: expected `<local ref> <local oid> <remote ref> <remote oid>`, got {text:?}")]
+    Malformed { line: usize, text: String },
+}
+
+/// Parses the hook's stdin. Blank lines are ignored.
+pub fn parse(stdin: &str) -> Result<Vec<RefUpdate>, PrePushError> {
+    stdin
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            let fields: Vec<&str> = l.split_whitespace().collect();
+            let is_oid = |s: &str| {
+                (s.len() == 40 || s.len() == 64) && s.bytes().all(|b| b.is_ascii_hexdigit())
+            };
+            match fields.as_slice() {
+                [lr, lo, rr, ro] if is_oid(lo) && is_oid(ro) => Ok(RefUpdate {
+                    local_ref: lr.to_string(),
+                    local_oid: lo.to_string(),
+                    remote_ref: rr.to_string(),
+                    remote_oid: ro.to_string(),
+                }),
+                _ => Err(PrePushError::Malformed {
+                    line: i + 1,
+                    text: l.chars().take(200).collect(),
+                }),
+            }
+        })
+        .collect()
+}
+
+/// The commits a push sends. `remote_known(oid)` says whether a remote oid
+/// exists locally; `remote_refs` are the remote-tracking refs that stand
+/// for what the remote already has (`refs/remotes/<name>/*`, or all
+/// remote-tracking refs when pushing to a URL).
+pub fn plan(
+    updates: &[RefUpdate],
+    remote_known: &dyn Fn(&str) -> bool,
+    remote_refs: &[String],
+) -> CommitSet {
+    let mut set = CommitSet::default();
+    let mut need_remote_refs = false;
+    for u in updates.iter().filter(|u| !u.is_deletion()) {
+        if !set.tips.contains(&u.local_oid) {
+            set.tips.push(u.local_oid.clone());
+        }
+        if !u.is_new_ref() && remote_known(&u.remote_oid) {
+            if !set.exclude.contains(&u.remote_oid) {
+                set.exclude.push(u.remote_oid.clone());
+            }
+        } else {
+            need_remote_refs = true;
+        }
+    }
+    if need_remote_refs {
+        for r in remote_refs {
+            if !set.exclude.contains(r) {
+                set.exclude.push(r.clone());
+            }
+        }
+    }
+    set
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "1111111111111111111111111111111111111111";
+    const B: &str = "2222222222222222222222222222222222222222";
+    const Z: &str = "0000000000000000000000000000000000000000";
+
+    fn line(lr: &str, lo: &str, rr: &str, ro: &str) -> String {
+        format!("{lr} {lo} {rr} {ro}\n")
+    }
+
+    #[test]
+    fn parses_every_line_and_rejects_garbage() {
+        let input = line("refs/heads/main", A, "refs/heads/main", B)
+            + "\n"
+            + &line("(delete)", Z, "refs/heads/old", A);
+        let u = parse(&input).unwrap();
+        assert_eq!(u.len(), 2);
+        assert!(u[1].is_deletion());
+        assert!(parse("refs/heads/main abc refs/heads/main def\n").is_err());
+        assert_eq!(parse("").unwrap(), vec![]);
+        let sha256_zero = "0".repeat(64);
+        let u = parse(&line(
+            "refs/heads/x",
+            &"a".repeat(64),
+            "refs/heads/x",
+            &sha256_zero,
+        ))
+        .unwrap();
+        assert!(u[0].is_new_ref());
+    }
+
+    #[test]
+    fn plans_updates_new_branches_and_deletions() {
+        let remote_refs = vec!["refs/remotes/origin/main".to_string()];
+        let known = |oid: &str| oid == B;
+        // A fast-forward: the remote's old tip is excluded.
+        let u = parse(&line("refs/heads/main", A, "refs/heads/main", B)).unwrap();
+        assert_eq!(
+            plan(&u, &known, &remote_refs),
+            CommitSet {
+                tips: vec![A.into()],
+                exclude: vec![B.into()]
+            }
+        );
+        // A new branch: everything the remote already has is excluded.
+        let u = parse(&line("refs/heads/feat", A, "refs/heads/feat", Z)).unwrap();
+        assert_eq!(
+            plan(&u, &known, &remote_refs),
+            CommitSet {
+                tips: vec![A.into()],
+                exclude: remote_refs.clone()
+            }
+        );
+        // A force push over a commit we never fetched.
+        let u = parse(&line(
+            "refs/heads/main",
+            A,
+            "refs/heads/main",
+            "3333333333333333333333333333333333333333",
+        ))
+        .unwrap();
+        assert_eq!(plan(&u, &known, &remote_refs).exclude, remote_refs);
+        // A deletion sends nothing.
+        let u = parse(&line("(delete)", Z, "refs/heads/feat", A)).unwrap();
+        assert_eq!(plan(&u, &known, &remote_refs), CommitSet::default());
+        // The same commit pushed under two refs is scanned once.
+        let u = parse(
+            &(line("refs/heads/a", A, "refs/heads/a", B)
+                + &line("refs/heads/b", A, "refs/heads/b", B)),
+        )
+        .unwrap();
+        assert_eq!(
+            plan(&u, &known, &remote_refs),
+            CommitSet {
+                tips: vec![A.into()],
+                exclude: vec![B.into()]
+            }
+        );
+    }
+}

@@ -1,0 +1,244 @@
+//! `keysweep scan` on real directory trees.
+
+use crate::support::*;
+use std::os::unix::fs::symlink;
+
+fn scan_json(dir: &std::path::Path, extra: &[&str]) -> Run {
+    run(keysweep()
+        .arg("scan")
+        .arg(dir)
+        .args(["--format", "json"])
+        .args(extra))
+}
+
+#[test]
+fn finds_a_pair_and_reports_the_json_contract() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "config/prod.env", env_file(KEY_ID, SECRET));
+    let r = scan_json(dir.path(), &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc = r.json();
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["tool"]["name"], "keysweep");
+    let f = &doc["findings"][0];
+    assert_eq!(f["path"], "config/prod.env");
+    assert_eq!(f["commit"], serde_json::Value::Null);
+    assert_eq!(f["access_key_id"]["value"], KEY_ID);
+    assert_eq!(f["access_key_id"]["line"], 2);
+    assert_eq!(f["access_key_id"]["column"], 19);
+    assert_eq!(
+        f["secret_access_key"]["value"],
+        "PtYg************************************"
+    );
+    assert_eq!(f["secret_access_key"]["line"], 3);
+    assert_eq!(f["session_token"], serde_json::Value::Null);
+    assert_eq!(f["confidence"], "high");
+    assert_eq!(f["verification"], serde_json::Value::Null);
+    assert!(f["account_id"].as_str().is_some_and(|a| a.len() == 12));
+    assert_eq!(f["fingerprint"].as_str().map(str::len), Some(32));
+    assert_eq!(doc["stats"]["files"], 1);
+    assert!(
+        !r.stdout.contains(SECRET),
+        "secret printed without --show-secrets"
+    );
+}
+
+#[test]
+fn show_secrets_prints_them_and_fingerprints_are_stable() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), ".env", env_file(KEY_ID, SECRET));
+    let a = scan_json(dir.path(), &["--show-secrets"]);
+    assert_eq!(a.findings()[0]["secret_access_key"]["value"], SECRET);
+    // Moving the credential down a few lines keeps its fingerprint.
+    write(
+        dir.path(),
+        ".env",
+        format!("# moved\n\n{}", env_file(KEY_ID, SECRET)),
+    );
+    let b = scan_json(dir.path(), &[]);
+    assert_eq!(
+        a.findings()[0]["fingerprint"],
+        b.findings()[0]["fingerprint"]
+    );
+}
+
+#[test]
+fn exit_codes() {
+    let clean = tempfile::tempdir().unwrap();
+    write(clean.path(), "README.md", "nothing here\n");
+    assert_eq!(scan_json(clean.path(), &[]).code, 0);
+    let leaky = tempfile::tempdir().unwrap();
+    write(leaky.path(), "a.env", env_file(KEY_ID, SECRET));
+    assert_eq!(scan_json(leaky.path(), &[]).code, 1);
+    // Something could not be scanned and nothing was found: 2.
+    write(clean.path(), "big.bin", vec![b'x'; 4096]);
+    let r = scan_json(clean.path(), &["--max-file-size", "1K"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("big.bin"),
+        "the skipped file is named: {}",
+        r.stderr
+    );
+    assert_eq!(r.json()["stats"]["skipped_too_large"], 1);
+    // Bad arguments: 2.
+    assert_eq!(
+        run(keysweep().args(["scan", "--max-file-size", "lots"])).code,
+        2
+    );
+    assert_eq!(run(keysweep().args(["scan", "--format", "xml"])).code, 2);
+}
+
+#[test]
+fn hidden_files_ignore_rules_and_git_dirs() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        ".aws/credentials",
+        format!("[default]\naws_access_key_id = {KEY_ID}\naws_secret_access_key = {SECRET}\n"),
+    );
+    write(d, ".gitignore", "build/\n");
+    write(d, "build/out.env", env_file(KEY_ID_2, SECRET_2));
+    write(d, ".git/config.env", env_file(KEY_ID_2, SECRET_2));
+    let r = scan_json(d, &[]);
+    assert_eq!(paths(&r.findings()), vec![".aws/credentials"]);
+    let r = scan_json(d, &["--no-ignore"]);
+    assert_eq!(
+        paths(&r.findings()),
+        vec![".aws/credentials", "build/out.env"]
+    );
+    // A file named on the command line is scanned even when ignored.
+    let r = run(keysweep()
+        .arg("scan")
+        .arg(d.join("build/out.env"))
+        .args(["--format", "json"]));
+    assert_eq!(r.findings().len(), 1);
+}
+
+#[test]
+fn bad_input_is_reported_and_the_scan_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "good/.env", env_file(KEY_ID, SECRET));
+    write(d, "empty", "");
+    write(
+        d,
+        "binary.bin",
+        [0u8, 159, 146, 150, 0, 1, 2, 255].repeat(1000),
+    );
+    symlink(d.join("does-not-exist"), d.join("dangling")).unwrap();
+    std::fs::create_dir(d.join("loop")).unwrap();
+    symlink(d.join("loop"), d.join("loop/again")).unwrap();
+    symlink(d.join("good/.env"), d.join("link-to-env")).unwrap();
+    let fifo = d.join("fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    // A name that is not UTF-8.
+    use std::os::unix::ffi::OsStrExt;
+    let odd = d.join(std::ffi::OsStr::from_bytes(b"caf\xe9.env"));
+    std::fs::write(&odd, env_file(KEY_ID_2, SECRET_2)).unwrap();
+
+    let r = scan_json(d, &[]);
+    assert_eq!(r.code, 1, "findings win over problems: {}", r.stderr);
+    let found = paths(&r.findings());
+    assert_eq!(found, vec!["caf\u{FFFD}.env", "good/.env", "link-to-env"]);
+    assert!(r.stderr.contains("dangling"), "{}", r.stderr);
+    assert!(r.stderr.contains("fifo"), "{}", r.stderr);
+    let stats = &r.json()["stats"];
+    assert_eq!(stats["unreadable"], 1);
+    assert_eq!(stats["skipped_special"], 1);
+}
+
+#[test]
+fn a_one_line_file_larger_than_the_read_window_is_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut body = "q".repeat(40 << 20);
+    let at = 20 << 20;
+    let cred = format!(" aws_access_key_id={KEY_ID} aws_secret_access_key={SECRET} ");
+    body.replace_range(at..at + cred.len(), &cred);
+    write(dir.path(), "huge.txt", body);
+    let r = scan_json(dir.path(), &[]);
+    let f = r.findings();
+    assert_eq!(f.len(), 1, "{}", r.stderr);
+    assert_eq!(f[0]["access_key_id"]["line"], 1);
+    assert_eq!(f[0]["access_key_id"]["column"], at as u64 + 1 + 19);
+}
+
+#[test]
+fn jsonl_text_and_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a.env", env_file(KEY_ID, SECRET));
+    write(dir.path(), "b.env", env_file(KEY_ID, SECRET));
+    let r = run(keysweep()
+        .arg("scan")
+        .arg(dir.path())
+        .args(["--format", "jsonl"]));
+    let lines: Vec<serde_json::Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    // Text groups one credential found in two places, with no colour off a terminal.
+    let r = run(keysweep().arg("scan").arg(dir.path()));
+    assert_eq!(r.stdout.matches(KEY_ID).count(), 1, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("a.env:2:19") && r.stdout.contains("b.env:2:19"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains('\x1b'));
+    assert!(!r.stdout.contains(SECRET));
+    assert!(
+        r.stderr.contains("1 credential in 2 places"),
+        "{}",
+        r.stderr
+    );
+    let r = run(keysweep()
+        .arg("scan")
+        .arg(dir.path())
+        .args(["--color", "always"]));
+    assert!(r.stdout.contains('\x1b'));
+    let r =
+        run(keysweep()
+            .arg("scan")
+            .arg(dir.path())
+            .args(["--color", "always", "--show-secrets"]));
+    assert!(r.stdout.contains(SECRET));
+    let out = dir.path().join("report.json");
+    let r = run(keysweep()
+        .arg("scan")
+        .arg(dir.path().join("a.env"))
+        .args(["--format", "json", "-o"])
+        .arg(&out));
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.is_empty());
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn documentation_examples_are_not_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "docs.md", "AWS Access Key ID [None]: AKIAIOSFODNN7EXAMPLE\nAWS Secret Access Key [None]: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n");
+    assert_eq!(scan_json(dir.path(), &[]).code, 0);
+}
+
+#[test]
+fn missing_path_is_an_error() {
+    let r = run(keysweep().args([
+        "scan",
+        "/nonexistent/keysweep-test-path",
+        "--format",
+        "json",
+    ]));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("/nonexistent/keysweep-test-path"),
+        "{}",
+        r.stderr
+    );
+}
