@@ -784,3 +784,90 @@ fn bench_verify_throughput() {
         started.elapsed().as_secs_f64()
     );
 }
+
+/// The library pipeline as the CLI runs it: files on disk → detector →
+/// verification. Checks that what the detector hands over (pairs, session
+/// tokens, decoded accounts) is what verification needs.
+#[test]
+fn scanned_files_verify_end_to_end() {
+    use keysweep::blob::ReadLimits;
+    use keysweep::detect::Detector;
+    use keysweep::source::fs::{scan_paths, WalkOptions};
+
+    let server = sts::server();
+    let live = server.fixture("live_second_user");
+    let temp = server.fixture("temporary");
+    let gone = server.fixture("deleted");
+    let copy = server.fixture("pipeline");
+    let canary_key = "AKIAYVP4CIPPERUVIFXG"; // TruffleHog's README demo key: a canary
+    let dir = tempfile::tempdir().expect("temp dir");
+    crate::support::write(
+        dir.path(),
+        ".aws/credentials",
+        format!(
+            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n\n\
+             [ci]\naws_access_key_id = {}\naws_secret_access_key = {}\naws_session_token = {}\n\n\
+             [old]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            live.access_key_id,
+            live.secret_access_key,
+            temp.access_key_id,
+            temp.secret_access_key,
+            temp.session_token.as_deref().expect("token"),
+            gone.access_key_id,
+            gone.secret_access_key,
+        ),
+    );
+    crate::support::write(
+        dir.path(),
+        "deploy/canary.env",
+        crate::support::env_file(canary_key, SOME_SECRET),
+    );
+    for name in ["a", "b", "c"] {
+        crate::support::write(
+            dir.path(),
+            &format!("copies/{name}.env"),
+            crate::support::env_file(&copy.access_key_id, &copy.secret_access_key),
+        );
+    }
+
+    let diag = Diagnostics::silent();
+    let walk = WalkOptions {
+        respect_ignore: true,
+        threads: 2,
+        limits: ReadLimits::default(),
+    };
+    let mut findings =
+        scan_paths(&[dir.path().to_path_buf()], &Detector::new(), &walk, &diag).findings;
+    let summary = run(&mut findings, &opts());
+
+    let status_of = |key: &str| -> Vec<VerificationStatus> {
+        findings
+            .iter()
+            .filter(|f| {
+                f.credential
+                    .access_key_id
+                    .as_ref()
+                    .is_some_and(|p| p.value == key)
+            })
+            .map(status)
+            .collect()
+    };
+    assert_eq!(status_of(&live.access_key_id), [VerificationStatus::Live]);
+    assert_eq!(
+        status_of(&temp.access_key_id),
+        [VerificationStatus::Live],
+        "ASIA key paired with its token"
+    );
+    assert_eq!(
+        status_of(&gone.access_key_id),
+        [VerificationStatus::Invalid]
+    );
+    assert_eq!(status_of(canary_key), [VerificationStatus::Canary]);
+    assert_eq!(
+        status_of(&copy.access_key_id),
+        [VerificationStatus::Live; 3]
+    );
+    assert_eq!(summary.distinct, 5);
+    assert_eq!(server.requests_for(canary_key), 0);
+    assert_eq!(server.requests_for(&copy.access_key_id), 1);
+}

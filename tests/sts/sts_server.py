@@ -278,6 +278,7 @@ def seed(endpoint: str, bench_users: int) -> dict:
         ("throttled_forever", "throttle-always", "/"),
         ("server_error", "flaky-5xx", "/"),
         ("bare_403", "behind-proxy", "/"),
+        ("pipeline", "pipeline-user", "/"),
     ]:
         k = user_key(user, path)
         put(name, k["AccessKeyId"], k["SecretAccessKey"], arn=f"arn:aws:iam::123456789012:user{path}{user}")
