@@ -190,7 +190,7 @@ impl StsVerifier {
             },
             Err(SdkError::ServiceError(e)) => {
                 let status = e.raw().status().as_u16();
-                classify_service_error(e.err().code(), status)
+                classify_service_error(e.err().code(), e.err().message(), status)
             }
             Err(SdkError::TimeoutError(_)) => {
                 Answer::Inconclusive(format!("no answer from STS within {:?}", self.timeout))
@@ -218,8 +218,20 @@ impl StsVerifier {
 
 /// Maps an error answer to its meaning. Matches on the code, not the status:
 /// a 403 from a proxy or firewall is not STS rejecting the key.
-fn classify_service_error(code: Option<&str>, status: u16) -> Answer {
+///
+/// A `SignatureDoesNotMatch` that says "Signature expired" or "not yet
+/// current" is about this machine's clock, not the secret, so no verdict.
+fn classify_service_error(code: Option<&str>, message: Option<&str>, status: u16) -> Answer {
+    let message = message.unwrap_or("");
     match code {
+        Some("SignatureDoesNotMatch")
+            if message.contains("Signature expired")
+                || message.contains("Signature not yet current") =>
+        {
+            Answer::Inconclusive(format!(
+                "HTTP {status} SignatureDoesNotMatch: the local clock is off ({message})"
+            ))
+        }
         Some("InvalidClientTokenId") => Answer::Rejected {
             code: "InvalidClientTokenId",
             status: VerificationStatus::Invalid,
@@ -271,38 +283,57 @@ mod tests {
     }
 
     #[test]
+    fn a_clock_skew_is_not_a_wrong_secret() {
+        let msg = "Signature expired: 20260101T000000Z is now earlier than 20261122T181500Z";
+        let a = kind(classify_service_error(
+            Some("SignatureDoesNotMatch"),
+            Some(msg),
+            403,
+        ));
+        assert!(a.starts_with("inconclusive") && a.contains("clock"), "{a}");
+    }
+
+    #[test]
     fn codes_decide_not_statuses() {
         assert_eq!(
-            kind(classify_service_error(Some("InvalidClientTokenId"), 403)),
+            kind(classify_service_error(
+                Some("InvalidClientTokenId"),
+                None,
+                403
+            )),
             "Invalid InvalidClientTokenId"
         );
         assert_eq!(
-            kind(classify_service_error(Some("ExpiredToken"), 400)),
+            kind(classify_service_error(Some("ExpiredToken"), None, 400)),
             "Expired ExpiredToken"
         );
         assert_eq!(
-            kind(classify_service_error(Some("SignatureDoesNotMatch"), 403)),
+            kind(classify_service_error(
+                Some("SignatureDoesNotMatch"),
+                None,
+                403
+            )),
             "sig"
         );
         assert_eq!(
-            kind(classify_service_error(Some("Throttling"), 400)),
+            kind(classify_service_error(Some("Throttling"), None, 400)),
             "throttled HTTP 400 Throttling"
         );
         assert_eq!(
-            kind(classify_service_error(None, 429)),
+            kind(classify_service_error(None, None, 429)),
             "throttled HTTP 429"
         );
         assert_eq!(
-            kind(classify_service_error(None, 403)),
+            kind(classify_service_error(None, None, 403)),
             "inconclusive HTTP 403 without an AWS error code",
             "a bare 403 (proxy, firewall) is no verdict"
         );
         assert_eq!(
-            kind(classify_service_error(Some("AccessDenied"), 403)),
+            kind(classify_service_error(Some("AccessDenied"), None, 403)),
             "inconclusive HTTP 403 AccessDenied"
         );
         assert_eq!(
-            kind(classify_service_error(None, 503)),
+            kind(classify_service_error(None, None, 503)),
             "inconclusive HTTP 503 without an AWS error code"
         );
     }

@@ -213,6 +213,29 @@ fn wrong_secret_is_invalid_after_exactly_one_retry() {
 }
 
 #[test]
+fn signature_expired_is_a_clock_problem_not_a_verdict() {
+    // What STS says when this machine's clock is more than 15 minutes off.
+    let server = sts::server();
+    let fx = server.fixture("clock_skew");
+    let message = "Signature expired: 20260101T000000Z is now earlier than 20261122T180000Z (20261122T181500Z - 15 min.)";
+    server.inject_message(&fx.access_key_id, 1, 403, "SignatureDoesNotMatch", message);
+    let mut findings = vec![fixture_finding("clock_skew")];
+    let summary = run(&mut findings, &opts());
+    assert_eq!(
+        status(&findings[0]),
+        VerificationStatus::Unverified,
+        "{:?}",
+        findings[0].verification
+    );
+    assert!(
+        error(&findings[0]).contains("clock"),
+        "{}",
+        error(&findings[0])
+    );
+    assert_eq!(summary.requests, 1);
+}
+
+#[test]
 fn temporary_key_with_token_is_live_as_assumed_role() {
     let mut findings = vec![fixture_finding("temporary")];
     run(&mut findings, &opts());

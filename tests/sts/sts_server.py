@@ -28,9 +28,10 @@ Two test hooks, outside moto's namespace:
   * GET /keysweep/requests?key=AKID returns {"total": N, "key": M}: requests
     that reached the server, all and signed by AKID, so the tests can prove
     that a canary key was never sent and a duplicate was sent once;
-  * GET /keysweep/inject?key=AKID&count=N&status=S[&code=C] makes the next N
-    requests signed by AKID fail with HTTP S and error code C (no code: a
-    bare status, like a proxy's), to test throttling and server errors.
+  * GET /keysweep/inject?key=AKID&count=N&status=S[&code=C][&message=M] makes
+    the next N requests signed by AKID fail with HTTP S, error code C and
+    message M (no code: a bare status, like a proxy's), to test throttling,
+    server errors and clock skew.
 """
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ import sys
 import threading
 import time
 import uuid
+from xml.sax.saxutils import escape
 
 MOTO = "moto[server]==5.2.5"
 
@@ -81,7 +83,7 @@ def sts_error(start_response, code: str, message: str, status: int = 403):
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
-        f"<Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>"
+        f"<Error><Type>Sender</Type><Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
         f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>"
     ).encode()
     start_response(
@@ -125,7 +127,12 @@ class StsFidelity:
 
             q = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
             with self.lock:
-                self.injected[q["key"]] = [int(q["count"]), int(q["status"]), q.get("code")]
+                self.injected[q["key"]] = [
+                    int(q["count"]),
+                    int(q["status"]),
+                    q.get("code"),
+                    q.get("message", "injected by the test"),
+                ]
             return json_response(start_response, {})
         if path.startswith("/moto-api"):
             return self.app(environ, start_response)
@@ -140,9 +147,9 @@ class StsFidelity:
             else:
                 injected = None
         if injected:
-            _, status, code = injected
+            _, status, code, message = injected
             if code:
-                return sts_error(start_response, code, "injected by the test", status)
+                return sts_error(start_response, code, message, status)
             start_response(f"{status} Injected", [("Content-Type", "text/plain"), ("Content-Length", "0")])
             return [b""]
         if akid and is_inactive_user_key(akid):
@@ -279,6 +286,7 @@ def seed(endpoint: str, bench_users: int) -> dict:
         ("server_error", "flaky-5xx", "/"),
         ("bare_403", "behind-proxy", "/"),
         ("pipeline", "pipeline-user", "/"),
+        ("clock_skew", "skewed-clock", "/"),
     ]:
         k = user_key(user, path)
         put(name, k["AccessKeyId"], k["SecretAccessKey"], arn=f"arn:aws:iam::123456789012:user{path}{user}")

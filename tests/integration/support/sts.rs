@@ -84,6 +84,23 @@ impl StsServer {
         ));
     }
 
+    /// [`StsServer::inject`] with an error message too.
+    pub fn inject_message(&self, key_id: &str, count: u32, status: u16, code: &str, message: &str) {
+        let message: String = message
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        self.get_json(&format!(
+            "/keysweep/inject?key={key_id}&count={count}&status={status}&code={code}&message={message}"
+        ));
+    }
+
     fn get_json(&self, path: &str) -> Value {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to loopback STS");
         write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").expect("send");
