@@ -99,11 +99,18 @@ pub fn screen(
     };
     if is_canary_account(&account) {
         Some(DoNotContact::KnownCanary { account })
-    } else if skip_accounts.iter().any(|s| s.trim() == account) {
+    } else if skip_accounts.iter().any(|s| same_account(s, &account)) {
         Some(DoNotContact::SkipListed { account })
     } else {
         None
     }
+}
+
+/// Compares a user-typed account (`1234-5678-9012`, ` 123456789012 `) with a
+/// decoded one; the console shows accounts with dashes.
+fn same_account(typed: &str, account: &str) -> bool {
+    let digits: String = typed.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
+    digits == account
 }
 
 /// The AWS account a key ID belongs to, decoded offline; `None` for IDs that
