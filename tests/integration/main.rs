@@ -6,3 +6,5 @@ mod gitutil;
 mod report;
 mod scan;
 mod support;
+#[cfg(feature = "verify")]
+mod verify;
