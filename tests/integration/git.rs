@@ -623,3 +623,149 @@ fn oversized_blobs_and_inline_allows_are_counted_not_reported() {
     assert_eq!(scan.findings.len(), 1);
     only(&scan, 23);
 }
+
+#[test]
+fn range_diffs_follow_git_tree_order_and_type_changes() {
+    let s = Scratch::new();
+    let r = s.init("repo", &[]);
+    // Names that sort differently as trees and as files: a.txt < a/ < a0.
+    r.write("a.txt", "x\n");
+    r.write("a/keep.txt", "keep\n");
+    r.write("a0", "y\n");
+    r.write("cfg", "a plain file\n");
+    r.commit("base");
+    let base = r.rev("HEAD");
+    r.write("a/creds.env", &env_file(26));
+    std::fs::remove_file(r.path.join("cfg")).expect("rm");
+    r.write("cfg/prod.env", &env_file(27));
+    r.write("a0", "changed, no key\n");
+    let c = r.commit("a file becomes a directory, a key under a/");
+
+    let scan = range(&r.path, &format!("{base}..HEAD"));
+    assert_eq!(scan.findings.len(), 2, "{:#?}", scan.findings);
+    assert_eq!(only(&scan, 26).path, "a/creds.env");
+    assert_eq!(only(&scan, 27).path, "cfg/prod.env");
+    assert_eq!(commit_of(only(&scan, 27)), Some(c.as_str()));
+    // Exactly the three new or changed blobs were read.
+    assert_eq!(scan.stats.blobs, 3);
+}
+
+#[test]
+fn a_linked_worktree_scans_the_shared_history_with_its_own_head() {
+    let s = Scratch::new();
+    let r = s.init("repo", &[]);
+    r.write("a.txt", "a\n");
+    r.commit("base");
+    r.git(&["worktree", "add", "-q", "-b", "other", "../linked"]);
+    let linked = s.repo("linked");
+    linked.write("linked.env", &env_file(28));
+    let c = linked.commit("key in the linked worktree");
+
+    for path in [&r.path, &linked.path] {
+        let scan = history(path);
+        assert_eq!(
+            commit_of(only(&scan, 28)),
+            Some(c.as_str()),
+            "{}",
+            path.display()
+        );
+    }
+    let from_linked = history(&linked.path);
+    assert!(only(&from_linked, 28)
+        .provenance
+        .as_ref()
+        .is_some_and(|p| p.still_at_head));
+    let from_main = history(&r.path);
+    assert!(!only(&from_main, 28)
+        .provenance
+        .as_ref()
+        .is_some_and(|p| p.still_at_head));
+
+    let scan = range(&linked.path, "main..HEAD");
+    assert_eq!(commit_of(only(&scan, 28)), Some(c.as_str()));
+}
+
+/// A repository with a key and another file, packed, where the pack entry
+/// of `damage` ("blob" for the other file, "tree" for the root tree) has a
+/// reserved type in its header, so it cannot be decoded.
+fn damaged_pack(s: &Scratch, damage: &str) -> std::path::PathBuf {
+    let r = s.init("repo", &[]);
+    r.write("good.env", &env_file(29));
+    r.write("victim.txt", "some other file\n");
+    r.commit("two files");
+    r.git(&["gc", "-q", "--prune=now"]);
+    let victim = match damage {
+        "blob" => r.rev("HEAD:victim.txt"),
+        _ => r.rev("HEAD^{tree}"),
+    };
+    let idx = std::fs::read_dir(r.path.join(".git/objects/pack"))
+        .expect("pack dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "idx"))
+        .expect("one pack");
+    // `git show-index` lists "offset id (crc)" for each entry.
+    let out = std::process::Command::new("git")
+        .arg("show-index")
+        .stdin(std::fs::File::open(&idx).expect("open idx"))
+        .output()
+        .expect("git show-index");
+    let offset: usize = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|l| l.contains(&victim))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|o| o.parse().ok())
+        .expect("the object is in the pack");
+    let pack = idx.with_extension("pack");
+    let mut bytes = std::fs::read(&pack).expect("read pack");
+    bytes[offset] = (bytes[offset] & 0x8f) | (5 << 4);
+    let mut perms = std::fs::metadata(&pack).expect("stat").permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&pack, perms).expect("chmod");
+    std::fs::write(&pack, bytes).expect("write damaged pack");
+    r.path.clone()
+}
+
+#[test]
+fn a_damaged_pack_entry_is_counted_and_the_rest_of_the_pack_is_scanned() {
+    let s = Scratch::new();
+    let scan = history(&damaged_pack(&s, "blob"));
+    assert_eq!(scan.stats.corrupt_objects, 1, "{:?}", scan.stats);
+    assert_eq!(scan.stats.blobs, 1, "the damaged blob is not scanned");
+    assert_eq!(scan.findings.len(), 1);
+    assert_eq!(only(&scan, 29).path, "good.env");
+}
+
+#[test]
+fn a_damaged_tree_is_counted_once_and_its_blobs_still_reported() {
+    let s = Scratch::new();
+    let scan = history(&damaged_pack(&s, "tree"));
+    assert_eq!(scan.stats.corrupt_objects, 1, "{:?}", scan.stats);
+    assert_eq!(scan.stats.blobs, 2);
+    // No path can be given without the tree: the blob id stands in.
+    let f = only(&scan, 29);
+    assert_eq!(Some(f.path.as_str()), f.blob_id.as_deref());
+}
+
+#[test]
+fn objects_borrowed_through_alternates_are_scanned() {
+    let s = Scratch::new();
+    let r = s.init("repo", &[]);
+    r.write("shared.env", &env_file(30));
+    let c = r.commit("in the lender");
+    r.git(&["gc", "-q"]);
+    s.git(
+        s.dir.path(),
+        &["clone", "-q", "--shared", "repo", "borrower"],
+    );
+    let b = s.repo("borrower");
+    assert!(b.path.join(".git/objects/info/alternates").exists());
+    b.write("own.env", &env_file(31));
+    b.commit("in the borrower");
+
+    let scan = history(&b.path);
+    assert_eq!(commit_of(only(&scan, 30)), Some(c.as_str()));
+    only(&scan, 31);
+    assert_eq!(scan.stats.blobs, 2);
+}

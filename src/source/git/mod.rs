@@ -12,7 +12,9 @@
 //! - Provenance (which commit and path introduced a blob) is the other half of
 //!   the cost, so it is computed only for the few blobs that had findings:
 //!   [`provenance`] walks the commit graph oldest first and reads each unique
-//!   tree at most once.
+//!   tree at most once. Commits no ref reaches (reflog-only, `reset --hard`,
+//!   force-pushed) are searched too, after the reachable ones, so a blob
+//!   they hold still gets a commit and a path (marked `unreachable`).
 //! - Ranges (`--since`, CI pushes, pre-push) diff each commit against its
 //!   parents, merges included, and report only credentials the previous
 //!   version of the same path did not already hold, so an old leak is not
@@ -21,6 +23,7 @@
 //! Nothing here runs git hooks, filters, textconv or fsmonitor from the
 //! scanned repository: everything is read with gix, in process.
 
+mod diff;
 mod odb;
 mod provenance;
 mod range;
@@ -56,6 +59,11 @@ impl Default for HistoryOptions {
 }
 
 /// What a history scan found, and what it did.
+///
+/// Each finding has `blob_id` and `provenance`. `path` is the blob's path in
+/// the commit that introduced it; a blob that no commit holds (staged, then
+/// dropped) or whose trees cannot be read has no path, and its `path` is its
+/// blob id.
 #[derive(Debug, Clone, Default)]
 pub struct HistoryScan {
     pub findings: Vec<Finding>,
@@ -184,8 +192,18 @@ pub fn scan_history(
     // too large to scan (so the warning can name a path).
     let mut targets: Vec<ObjectId> = scanned.hits.iter().map(|h| h.id).collect();
     targets.extend(scanned.too_large.iter().map(|(id, _)| *id));
-    let attribution =
-        provenance::attribute(&r, &targets, &scanned.commits, &shallow, diag, &counters)?;
+    if !targets.is_empty() {
+        diag.set_message("finding the commits that introduced them");
+    }
+    let attribution = provenance::attribute(
+        &r,
+        &targets,
+        &scanned.commits,
+        &scanned.corrupt,
+        &shallow,
+        diag,
+        &counters,
+    )?;
     warn_about_submodules(&attribution.gitlinks, &r, diag);
 
     for (id, size) in &scanned.too_large {

@@ -40,6 +40,8 @@ pub(crate) struct OdbScan {
     /// for blobs no ref reaches in the commits no ref reaches (reflogs,
     /// `reset --hard`, force-pushed history).
     pub(crate) commits: Vec<ObjectId>,
+    /// Objects that could not be read (already warned about and counted).
+    pub(crate) corrupt: Vec<ObjectId>,
 }
 
 /// Scans one blob's bytes. Shared by packed and loose reading (and by range
@@ -93,6 +95,7 @@ struct Sink {
     hits: Mutex<Vec<Hit>>,
     too_large: Mutex<Vec<(ObjectId, u64)>>,
     commits: Mutex<Vec<ObjectId>>,
+    corrupt: Mutex<Vec<ObjectId>>,
 }
 
 impl Sink {
@@ -139,6 +142,8 @@ impl Sink {
         );
         out.commits
             .extend(self.commits.into_inner().unwrap_or_else(|p| p.into_inner()));
+        out.corrupt
+            .extend(self.corrupt.into_inner().unwrap_or_else(|p| p.into_inner()));
     }
 }
 
@@ -362,11 +367,15 @@ fn scan_loose(
                 Ok(None) => corrupt(
                     repo_path,
                     scanner,
+                    sink,
+                    id,
                     &format!("loose object {id} vanished while reading"),
                 ),
                 Err(e) => corrupt(
                     repo_path,
                     scanner,
+                    sink,
+                    id,
                     &format!(
                         "loose object {id} ({}) cannot be read: {}",
                         loose_path(dir, id),
@@ -402,10 +411,18 @@ fn read_objects(
                 use gix::objs::Find;
                 match repo.objects.try_find(id, buf) {
                     Ok(Some(obj)) => sink.object(obj.kind, id, obj.data, scanner),
-                    Ok(None) => corrupt(repo_path, scanner, &format!("{} is missing", name(id))),
+                    Ok(None) => corrupt(
+                        repo_path,
+                        scanner,
+                        sink,
+                        id,
+                        &format!("{} is missing", name(id)),
+                    ),
                     Err(e) => corrupt(
                         repo_path,
                         scanner,
+                        sink,
+                        id,
                         &format!("{} cannot be read: {}", name(id), reason(&e)),
                     ),
                 }
@@ -415,8 +432,12 @@ fn read_objects(
     Ok(())
 }
 
-fn corrupt(repo: &Path, scanner: &BlobScanner<'_>, what: &str) {
+fn corrupt(repo: &Path, scanner: &BlobScanner<'_>, sink: &Sink, id: &gix::oid, what: &str) {
     AtomicStats::bump(&scanner.counters.corrupt_objects, 1);
+    sink.corrupt
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(id.to_owned());
     scanner
         .diag
         .warn(format_args!("{}: {what}; skipped", repo.display()));

@@ -271,6 +271,7 @@ pub(crate) fn attribute(
     r: &Repo,
     targets: &[ObjectId],
     all_commits: &[ObjectId],
+    known_corrupt: &[ObjectId],
     shallow: &[ObjectId],
     diag: &Diagnostics,
     counters: &AtomicStats,
@@ -361,7 +362,7 @@ pub(crate) fn attribute(
         }
     }
 
-    report_unreadable_trees(r, &index, shallow, diag, counters);
+    report_unreadable_trees(r, &index, known_corrupt, shallow, diag, counters);
 
     for (i, id) in targets.iter().enumerate() {
         let mut refs = std::mem::take(&mut refs_of[i]);
@@ -399,12 +400,16 @@ pub(crate) fn attribute(
 fn report_unreadable_trees(
     r: &Repo,
     index: &TreeIndex<'_>,
+    known_corrupt: &[ObjectId],
     shallow: &[ObjectId],
     diag: &Diagnostics,
     counters: &AtomicStats,
 ) {
     for (tree, why) in &index.unreadable {
-        AtomicStats::bump(&counters.corrupt_objects, 1);
+        // Counted once: the object scan may have met it already.
+        if !known_corrupt.contains(tree) {
+            AtomicStats::bump(&counters.corrupt_objects, 1);
+        }
         let hint = if shallow.is_empty() {
             ""
         } else {

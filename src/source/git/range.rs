@@ -11,6 +11,7 @@
 //! credentials that version already had are not reported again, so editing
 //! a file with an old leak does not re-report it on every push.
 
+use super::diff::Differ;
 use super::odb::{BlobScanner, Scanned};
 use super::provenance::{commit_tree, head_commit, order_oldest_first, ref_tips, TreeIndex};
 use super::{
@@ -24,7 +25,7 @@ use crate::stats::AtomicStats;
 use gix::objs::FindExt;
 use gix::ObjectId;
 use rayon::prelude::*;
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 /// Scans the commits of `range`: `BASE..HEAD`, or a single `REV` meaning
@@ -122,6 +123,8 @@ pub fn scan_commits(
     let what = || format!("{} --not {}", tips.join(" "), exclude.join(" "));
 
     let mut commits: Vec<(ObjectId, Vec<ObjectId>, i64)> = Vec::new();
+    // Commit -> tree, for the range and the parents just outside it.
+    let mut tree_of: gix::hashtable::HashMap<ObjectId, Option<ObjectId>> = Default::default();
     if !tip_ids.is_empty() {
         let walk = r
             .repo
@@ -140,13 +143,16 @@ pub fn scan_commits(
                 what: what(),
                 reason: reason(&e),
             })?;
-            let time = r
-                .repo
-                .objects
-                .find_commit_iter(&info.id, &mut buf)
-                .ok()
-                .and_then(|c| c.committer().ok().map(|s| s.seconds()))
-                .unwrap_or(0);
+            // One read of the commit gives the date (for ordering) and the tree.
+            let (time, tree) = match r.repo.objects.find_commit_iter(&info.id, &mut buf) {
+                Ok(c) => {
+                    let mut header = c;
+                    let tree = header.tree_id().ok();
+                    (c.committer().map(|s| s.seconds()).unwrap_or(0), tree)
+                }
+                Err(_) => (0, None),
+            };
+            tree_of.insert(info.id, tree);
             commits.push((info.id, info.parent_ids.iter().copied().collect(), time));
         }
     }
@@ -155,11 +161,11 @@ pub fn scan_commits(
 
     // What each commit changed, oldest commit first.
     let mut changes: Vec<Change> = Vec::new();
-    let mut gitlinks: BTreeSet<String> = BTreeSet::new();
+    let mut differ = Differ::new(&r.repo);
     let shallow_set: HashSet<ObjectId> = shallow.iter().copied().collect();
     for &c in &order {
         let (id, parents, _) = &commits[c];
-        let Some(tree) = commit_tree(&r.repo, *id) else {
+        let Some(tree) = tree_of.get(id).copied().flatten() else {
             AtomicStats::bump(&counters.corrupt_objects, 1);
             diag.warn(format_args!(
                 "{}: commit {id} or its tree cannot be read; skipped",
@@ -170,7 +176,10 @@ pub fn scan_commits(
         let mut parent_trees: Vec<Option<ObjectId>> = Vec::new();
         if !shallow_set.contains(id) {
             for p in parents {
-                match commit_tree(&r.repo, *p) {
+                let parent_tree = *tree_of
+                    .entry(*p)
+                    .or_insert_with(|| commit_tree(&r.repo, *p));
+                match parent_tree {
                     Some(t) => parent_trees.push(Some(t)),
                     None => {
                         diag.warn(format_args!(
@@ -188,7 +197,7 @@ pub fn scan_commits(
         let mut per_parent: Vec<HashMap<String, (ObjectId, Option<ObjectId>)>> = Vec::new();
         for pt in &parent_trees {
             let mut out = Vec::new();
-            if let Err(why) = diff_trees(&r.repo, *pt, tree, "", &mut out, &mut gitlinks) {
+            if let Err(why) = differ.diff(*pt, tree, &mut out) {
                 AtomicStats::bump(&counters.corrupt_objects, 1);
                 diag.warn(format_args!(
                     "{}: commit {id}: a tree cannot be read, its changes may be incomplete: {why}",
@@ -221,14 +230,16 @@ pub fn scan_commits(
             });
         }
     }
-    let gitlinks: Vec<String> = gitlinks.into_iter().collect();
+    let gitlinks: Vec<String> = std::mem::take(&mut differ.gitlinks).into_iter().collect();
+    drop(differ);
     warn_about_submodules(&gitlinks, &r, diag);
-    // Same commit, several paths: keep a stable order.
-    changes.sort_by(|a, b| {
-        let pa = order.iter().position(|&x| x == a.commit);
-        let pb = order.iter().position(|&x| x == b.commit);
-        (pa, &a.path).cmp(&(pb, &b.path))
-    });
+    // Oldest commit first, then by path: "first" below means that, on
+    // every run (paths within a commit come out of a hash map).
+    let mut rank = vec![0usize; commits.len()];
+    for (position, &c) in order.iter().enumerate() {
+        rank[c] = position;
+    }
+    changes.sort_by(|a, b| (rank[a.commit], &a.path).cmp(&(rank[b.commit], &b.path)));
 
     let scanner = BlobScanner {
         detector,
@@ -403,66 +414,6 @@ fn scan_blobs(
             .collect()
     });
     Ok(results.into_iter().collect())
-}
-
-/// Blobs (and symlinks) under `new` that differ from the same path under
-/// `old` (or are absent there): `(path, new blob, old blob if it was one)`.
-/// Unchanged subtrees are skipped by id without being read.
-fn diff_trees(
-    repo: &gix::Repository,
-    old: Option<ObjectId>,
-    new: ObjectId,
-    prefix: &str,
-    out: &mut Vec<(String, ObjectId, Option<ObjectId>)>,
-    gitlinks: &mut BTreeSet<String>,
-) -> Result<(), String> {
-    let new_entries = read_tree(repo, new)?;
-    let old_entries: HashMap<String, (gix::objs::tree::EntryMode, ObjectId)> = match old {
-        Some(o) => read_tree(repo, o)?
-            .into_iter()
-            .map(|(m, n, id)| (n, (m, id)))
-            .collect(),
-        None => HashMap::new(),
-    };
-    let mut first_error = None;
-    for (mode, name, id) in new_entries {
-        let before = old_entries.get(&name);
-        if before.is_some_and(|(m, o)| *o == id && m.is_tree() == mode.is_tree()) {
-            continue;
-        }
-        let path = format!("{prefix}{name}");
-        if mode.is_tree() {
-            let old_sub = before.filter(|(m, _)| m.is_tree()).map(|(_, o)| *o);
-            if let Err(e) = diff_trees(repo, old_sub, id, &format!("{path}/"), out, gitlinks) {
-                first_error.get_or_insert(e);
-            }
-        } else if mode.is_commit() {
-            gitlinks.insert(path);
-        } else if mode.is_blob_or_symlink() {
-            let old_blob = before
-                .filter(|(m, _)| m.is_blob_or_symlink())
-                .map(|(_, o)| *o);
-            out.push((path, id, old_blob));
-        }
-    }
-    first_error.map_or(Ok(()), Err)
-}
-
-fn read_tree(
-    repo: &gix::Repository,
-    tree: ObjectId,
-) -> Result<Vec<(gix::objs::tree::EntryMode, String, ObjectId)>, String> {
-    let mut buf = Vec::new();
-    let iter = repo
-        .objects
-        .find_tree_iter(&tree, &mut buf)
-        .map_err(|e| format!("tree {tree}: {}", reason(&e)))?;
-    let mut out = Vec::new();
-    for entry in iter {
-        let entry = entry.map_err(|e| format!("tree {tree}: {}", reason(&e)))?;
-        out.push((entry.mode, entry.filename.to_string(), entry.oid.to_owned()));
-    }
-    Ok(out)
 }
 
 #[cfg(test)]
