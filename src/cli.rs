@@ -22,6 +22,147 @@ pub struct Cli {
 pub enum Command {
     /// Scan files and directories.
     Scan(ScanArgs),
+    /// Scan the whole history of git repositories (every blob once), or a range of commits.
+    Git(GitArgs),
+    /// Run as git's pre-push hook: scan the commits being pushed, block the push on a leak.
+    PrePush(PrePushArgs),
+    /// Install the pre-push hook into a repository.
+    #[command(subcommand)]
+    Hook(HookCommand),
+    /// Scan what a GitHub Actions event brings (push, pull request, schedule).
+    Ci(CiArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GitArgs {
+    /// Repositories: work trees, bare repositories, or paths inside one.
+    #[arg(default_value = ".")]
+    pub repos: Vec<PathBuf>,
+
+    /// Only blobs reachable from refs (default: every object, dangling ones too).
+    #[arg(long, conflicts_with_all = ["range", "since"])]
+    pub reachable_only: bool,
+
+    /// Scan only what the commits in BASE..HEAD added or changed.
+    #[arg(long, value_name = "BASE..HEAD")]
+    pub range: Option<String>,
+
+    /// Scan only what the commits after REV (up to HEAD) added or changed.
+    #[arg(long, value_name = "REV", conflicts_with = "range")]
+    pub since: Option<String>,
+
+    /// Skip blobs larger than this; skipped blobs are named and counted.
+    #[arg(long, default_value = "256M", value_parser = parse_size)]
+    pub max_file_size: u64,
+
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PrePushArgs {
+    /// The remote's name (or URL), as git passes it.
+    pub remote: Option<String>,
+    /// The remote's URL, as git passes it.
+    pub url: Option<String>,
+
+    /// Skip blobs larger than this.
+    #[arg(long, default_value = "256M", value_parser = parse_size)]
+    pub max_file_size: u64,
+
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HookCommand {
+    /// Write .git/hooks/pre-push (or into core.hooksPath) to run `keysweep pre-push`.
+    Install {
+        /// The repository.
+        #[arg(default_value = ".")]
+        repo: PathBuf,
+        /// Replace an existing pre-push hook that keysweep did not write.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CiArgs {
+    /// The repository (the Action's checkout).
+    #[arg(long, default_value = ".")]
+    pub repo: PathBuf,
+
+    /// Also write a SARIF report here (for github/codeql-action/upload-sarif).
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
+
+    /// Skip blobs larger than this.
+    #[arg(long, default_value = "256M", value_parser = parse_size)]
+    pub max_file_size: u64,
+
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+/// Live verification with sts:GetCallerIdentity.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Check each distinct credential with sts:GetCallerIdentity, signed with the found key.
+    #[arg(long)]
+    pub verify: bool,
+
+    /// Verification requests in flight at once.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub verify_concurrency: usize,
+
+    /// Seconds allowed for one verification request.
+    #[arg(long, default_value_t = 5, value_name = "SECS")]
+    pub verify_timeout: u64,
+
+    /// Remember verdicts across runs in this file (no secrets are stored).
+    #[arg(long, value_name = "FILE")]
+    pub verify_cache: Option<PathBuf>,
+
+    /// How long a remembered verdict is trusted, in hours.
+    #[arg(long, default_value_t = 24, value_name = "HOURS")]
+    pub verify_cache_hours: u64,
+
+    /// At most this many STS requests in the run; the rest stay unverified.
+    #[arg(long, value_name = "N")]
+    pub max_verify_requests: Option<usize>,
+
+    /// STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, else AWS's).
+    #[arg(long, value_name = "URL")]
+    pub sts_endpoint: Option<String>,
+
+    /// Region to sign verification requests for.
+    #[arg(long, default_value = "us-east-1")]
+    pub region: String,
+
+    /// Never send keys of this AWS account (repeatable); known canary-token accounts are always skipped.
+    #[arg(long = "skip-account", value_name = "ACCOUNT_ID")]
+    pub skip_accounts: Vec<String>,
+
+    /// Which findings make the exit code 1: any, only live (verified working) ones, or none.
+    #[arg(long, value_enum, default_value_t = FailOn::Any)]
+    pub fail_on: FailOn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Any,
+    Live,
+    None,
 }
 
 #[derive(Debug, Args)]
@@ -37,6 +178,9 @@ pub struct ScanArgs {
     /// Skip files larger than this (e.g. 500K, 64M, 1G); skipped files are named and counted.
     #[arg(long, default_value = "256M", value_parser = parse_size)]
     pub max_file_size: u64,
+
+    #[command(flatten)]
+    pub verify: VerifyArgs,
 
     #[command(flatten)]
     pub common: CommonArgs,

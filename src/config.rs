@@ -10,6 +10,8 @@
 //!
 //! [verify]
 //! skip_accounts = ["123456789012"]       # never call STS for these
+//!
+//! baseline = "keysweep-baseline.json"    # a previous JSON report, relative to this file
 //! ```
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
@@ -36,6 +38,7 @@ pub enum ConfigError {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileConfig {
+    baseline: Option<PathBuf>,
     #[serde(default)]
     allow: AllowSection,
     #[serde(default)]
@@ -132,14 +135,19 @@ impl Config {
                 )));
             }
         }
-        Ok(Config {
+        let mut config = Config {
             allow: Allowlist {
                 paths,
                 key_ids: file.allow.key_ids.into_iter().collect(),
                 fingerprints: file.allow.fingerprints.into_iter().collect(),
             },
             skip_accounts: file.verify.skip_accounts,
-        })
+        };
+        if let Some(baseline) = file.baseline {
+            let dir = path.parent().unwrap_or(Path::new("."));
+            config.add_baseline(&dir.join(baseline))?;
+        }
+        Ok(config)
     }
 
     /// Adds the fingerprints of a previous JSON (or JSONL) report.

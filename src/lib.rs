@@ -18,3 +18,6 @@ pub mod integrations;
 pub mod report;
 pub mod source;
 pub mod stats;
+/// Live verification; the STS client inside needs the `verify` feature,
+/// the canary screen and remediation text do not.
+pub mod verify;

@@ -35,6 +35,12 @@ pub struct Stats {
     pub blobs_already_scanned: u64,
     /// Findings suppressed by `keysweep:allow`, a baseline or the config.
     pub suppressed: u64,
+    /// Distinct credentials verified (`--verify`).
+    pub credentials_verified: u64,
+    /// Requests sent to STS, retries included.
+    pub verify_requests: u64,
+    /// Verdicts taken from the `--verify-cache` file.
+    pub verify_cached: u64,
 }
 
 impl Stats {
@@ -56,6 +62,9 @@ impl Stats {
         self.archive_members += o.archive_members;
         self.blobs_already_scanned += o.blobs_already_scanned;
         self.suppressed += o.suppressed;
+        self.credentials_verified += o.credentials_verified;
+        self.verify_requests += o.verify_requests;
+        self.verify_cached += o.verify_cached;
     }
 }
 
@@ -96,6 +105,7 @@ impl AtomicStats {
             archive_members: self.archive_members.load(Relaxed),
             blobs_already_scanned: self.blobs_already_scanned.load(Relaxed),
             suppressed: self.suppressed.load(Relaxed),
+            ..Stats::default()
         }
     }
 }

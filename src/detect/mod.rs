@@ -259,7 +259,7 @@ impl Detector {
                     }
                 }
                 Anchor::Utf16KeyPrefix if depth < MAX_DECODE_DEPTH => {
-                    let run = expand(data, at, |b| b != 0 && b.is_ascii() || b == 0);
+                    let run = expand(data, at, |b| b.is_ascii());
                     let start = run.start + (at - run.start) % 2;
                     let end = run.end.min(start + MAX_RUN);
                     let wide = &data[start..start + (end - start) / 2 * 2];
@@ -491,8 +491,8 @@ impl Atoms {
         // Lone secrets and tokens next to each other are one credential.
         let lone_tokens: Vec<usize> = (0..self.tokens.len())
             .filter(|&i| {
-                !claimed_tokens[i] && self.tokens[i].label.token == Strength::Aws
-                    || !claimed_tokens[i] && is_marked(&self.tokens[i])
+                !claimed_tokens[i]
+                    && (self.tokens[i].label.token == Strength::Aws || is_marked(&self.tokens[i]))
             })
             .collect();
         let secrets_only: Vec<Atom> = lone_secrets
@@ -636,7 +636,7 @@ fn starts_value(data: &[u8], i: usize) -> bool {
     let b = data[i];
     let begins =
         is_core(b) || b == b'%' && escape_len(data, i) > 0 || b == b'\\' && escape_len(data, i) > 0;
-    begins && (i == 0 || !is_core(data[i - 1]) && !(i >= 1 && data[i - 1] == b'\\'))
+    begins && (i == 0 || !(is_core(data[i - 1]) || data[i - 1] == b'\\'))
 }
 
 /// Length of the escape sequence at `i` (`%2F`, `\/`, `\u002F`), or 0.

@@ -104,6 +104,12 @@ fn write_group(
         };
         let detail = v.arn.as_deref().or(v.error.as_deref()).unwrap_or("");
         writeln!(out, "  {status} {detail}")?;
+        if let Some(steps) = crate::verify::remediation(first) {
+            writeln!(out, "  {}", paint.bold("Do this now:"))?;
+            for step in steps {
+                writeln!(out, "    - {}", sanitize_for_terminal(&step))?;
+            }
+        }
     }
     for f in findings {
         let pos = f.credential.first_position();

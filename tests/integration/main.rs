@@ -1,8 +1,13 @@
 //! End-to-end tests of the `keysweep` binary: one test binary, real temp
 //! directories, real git repositories, real servers on loopback.
 
+mod ci;
 mod git;
+mod git_cli;
 mod gitutil;
+mod hook;
 mod report;
 mod scan;
 mod support;
+#[cfg(feature = "verify")]
+mod verify;

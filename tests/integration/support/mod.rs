@@ -1,5 +1,8 @@
 //! Helpers shared by the integration tests.
 
+#[cfg(feature = "verify")]
+pub mod sts;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

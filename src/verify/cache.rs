@@ -1,0 +1,275 @@
+//! Verdicts remembered across runs (`--verify-cache FILE`).
+//!
+//! Org-wide and CI scans meet the same keys again and again; asking STS each
+//! time costs requests, time and rate limit. The file is keyed by
+//! [`CredentialKey::digest`](crate::finding::CredentialKey::digest), a
+//! SHA-256 of the credential, so it never holds a secret. Only verdicts are
+//! kept (live, invalid, expired): an `unverified` result says nothing about
+//! the key and must be retried next time. Entries also remember the endpoint
+//! they came from, so a test server's answers never stand in for AWS's.
+
+use crate::diag::Diagnostics;
+use crate::finding::{Verification, VerificationStatus};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const VERSION: u32 = 1;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct CacheFile {
+    version: u32,
+    /// Credential digest → verdict.
+    entries: BTreeMap<String, Entry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Entry {
+    status: Verdict,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    account: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
+    /// When STS gave the verdict, in unix seconds.
+    verified_at: u64,
+    /// The endpoint asked; `None` for AWS's own.
+    #[serde(default)]
+    endpoint: Option<String>,
+}
+
+/// The statuses worth remembering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Verdict {
+    Live,
+    Invalid,
+    Expired,
+}
+
+pub(crate) struct Cache {
+    path: PathBuf,
+    file: CacheFile,
+    changed: bool,
+}
+
+pub(crate) fn now_unix() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl Cache {
+    /// Reads the cache; a missing file is an empty cache, and so is an
+    /// unreadable or corrupt one (after a warning): losing the cache only
+    /// costs requests.
+    pub(crate) fn load(path: &Path, diag: &Diagnostics) -> Cache {
+        let empty = CacheFile {
+            version: VERSION,
+            entries: BTreeMap::new(),
+        };
+        let file = match std::fs::read(path) {
+            Ok(bytes) => match serde_json::from_slice::<CacheFile>(&bytes) {
+                Ok(f) if f.version == VERSION => f,
+                Ok(f) => {
+                    diag.warn(format_args!(
+                        "verification cache {}: version {} is not {VERSION}; starting empty",
+                        path.display(),
+                        f.version
+                    ));
+                    empty
+                }
+                Err(e) => {
+                    diag.warn(format_args!(
+                        "verification cache {} is corrupt ({e}); starting empty",
+                        path.display()
+                    ));
+                    empty
+                }
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => empty,
+            Err(e) => {
+                diag.warn(format_args!(
+                    "cannot read verification cache {}: {e}; starting empty",
+                    path.display()
+                ));
+                empty
+            }
+        };
+        Cache {
+            path: path.to_path_buf(),
+            file,
+            changed: false,
+        }
+    }
+
+    /// The remembered verdict for `digest`, if younger than `ttl` and from
+    /// the same endpoint.
+    pub(crate) fn get(
+        &self,
+        digest: &str,
+        endpoint: Option<&str>,
+        now: u64,
+        ttl: Duration,
+    ) -> Option<Verification> {
+        let e = self.file.entries.get(digest)?;
+        if e.endpoint.as_deref() != endpoint || now.saturating_sub(e.verified_at) >= ttl.as_secs() {
+            return None;
+        }
+        let status = match e.status {
+            Verdict::Live => VerificationStatus::Live,
+            Verdict::Invalid => VerificationStatus::Invalid,
+            Verdict::Expired => VerificationStatus::Expired,
+        };
+        Some(Verification {
+            status,
+            arn: e.arn.clone(),
+            account: e.account.clone(),
+            user_id: e.user_id.clone(),
+            error: e.error.clone(),
+        })
+    }
+
+    /// Remembers a verdict; other statuses are ignored.
+    pub(crate) fn put(
+        &mut self,
+        digest: String,
+        v: &Verification,
+        endpoint: Option<&str>,
+        now: u64,
+    ) {
+        let status = match v.status {
+            VerificationStatus::Live => Verdict::Live,
+            VerificationStatus::Invalid => Verdict::Invalid,
+            VerificationStatus::Expired => Verdict::Expired,
+            _ => return,
+        };
+        self.file.entries.insert(
+            digest,
+            Entry {
+                status,
+                arn: v.arn.clone(),
+                account: v.account.clone(),
+                user_id: v.user_id.clone(),
+                error: v.error.clone(),
+                verified_at: now,
+                endpoint: endpoint.map(str::to_string),
+            },
+        );
+        self.changed = true;
+    }
+
+    /// Writes the cache if it changed, dropping stale entries, atomically
+    /// (temporary file + rename) so a crash never leaves half a file.
+    pub(crate) fn save(&mut self, now: u64, ttl: Duration) -> std::io::Result<()> {
+        if !self.changed {
+            return Ok(());
+        }
+        self.file
+            .entries
+            .retain(|_, e| now.saturating_sub(e.verified_at) < ttl.as_secs());
+        let dir = match self.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&dir)?;
+        let json = serde_json::to_vec_pretty(&self.file).map_err(std::io::Error::other)?;
+        let mut tmp = tempfile_in(&dir, &self.path)?;
+        tmp.1.write_all(&json)?;
+        tmp.1.sync_all()?;
+        drop(tmp.1);
+        std::fs::rename(&tmp.0, &self.path)?;
+        self.changed = false;
+        Ok(())
+    }
+}
+
+/// A new file next to `target`, named after it and this process, so two
+/// runs saving at once each rename a whole file.
+fn tempfile_in(dir: &Path, target: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "cache".into());
+    let path = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let file = std::fs::File::create(&path)?;
+    Ok((path, file))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live() -> Verification {
+        Verification {
+            status: VerificationStatus::Live,
+            arn: Some("arn:aws:iam::123456789012:user/bob".into()),
+            account: Some("123456789012".into()),
+            user_id: Some("AIDAEXAMPLE".into()),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn round_trips_verdicts_and_honours_ttl_and_endpoint() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("sub/cache.json");
+        let diag = Diagnostics::silent();
+        let ttl = Duration::from_secs(100);
+        let mut c = Cache::load(&path, &diag);
+        c.put("d1".into(), &live(), Some("http://127.0.0.1:1"), 1000);
+        let mut unverified = live();
+        unverified.status = VerificationStatus::Unverified;
+        c.put("d2".into(), &unverified, None, 1000);
+        c.save(1000, ttl).expect("save");
+
+        let c = Cache::load(&path, &diag);
+        assert_eq!(
+            c.get("d1", Some("http://127.0.0.1:1"), 1050, ttl),
+            Some(live())
+        );
+        assert_eq!(
+            c.get("d1", Some("http://127.0.0.1:1"), 1100, ttl),
+            None,
+            "expired after ttl"
+        );
+        assert_eq!(
+            c.get("d1", None, 1050, ttl),
+            None,
+            "another endpoint's verdict"
+        );
+        assert_eq!(
+            c.get("d2", None, 1050, ttl),
+            None,
+            "unverified is never cached"
+        );
+    }
+
+    #[test]
+    fn corrupt_file_starts_empty() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("cache.json");
+        std::fs::write(&path, b"{not json").expect("write");
+        let c = Cache::load(&path, &Diagnostics::silent());
+        assert!(c.file.entries.is_empty());
+    }
+
+    #[test]
+    fn saves_status_and_unix_time_as_json() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("cache.json");
+        let mut c = Cache::load(&path, &Diagnostics::silent());
+        c.put("abc123".into(), &live(), None, 5);
+        c.save(5, Duration::from_secs(10)).expect("save");
+        let text = std::fs::read_to_string(&path).expect("read");
+        let doc: serde_json::Value = serde_json::from_str(&text).expect("json");
+        assert_eq!(doc["entries"]["abc123"]["status"], "live");
+        assert_eq!(doc["entries"]["abc123"]["verified_at"], 5);
+    }
+}

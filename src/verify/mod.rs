@@ -1,0 +1,188 @@
+//! Live verification (`--verify`): does a found key still work, and whose is it?
+//!
+//! Each distinct credential is asked `sts:GetCallerIdentity`, signed with the
+//! found key itself (and its session token), never with the user's own AWS
+//! credentials: the call needs no permission and changes nothing. The stage
+//! runs after the scan and only writes `Finding::verification`.
+//!
+//! Safety and cost come first, in this order:
+//!
+//! 1. keys of known canary-token accounts, or of accounts the user listed,
+//!    are never sent ([`canary`]): the account is decoded offline from the
+//!    key ID. Old `AKIAI…`/`AKIAJ…` IDs encode no account and so cannot be
+//!    screened; they are verified normally;
+//! 2. each credential (key ID + secret + token) is asked once, however many
+//!    findings share it, and an optional cache file remembers verdicts
+//!    across runs;
+//! 3. requests are bounded (concurrency, per-request timeout, backoff on
+//!    throttling, an optional request budget), and anything that is not a
+//!    clear answer from STS is `unverified` with its reason, never a verdict.
+//!
+//! [`canary`] and [`remediation`] are pure and build without the `verify`
+//! feature; the STS client, the cache and the runner need it.
+
+pub mod canary;
+pub mod remediation;
+
+#[cfg(feature = "verify")]
+mod cache;
+#[cfg(feature = "verify")]
+mod run;
+#[cfg(feature = "verify")]
+mod sts;
+
+pub use remediation::{remediation, Principal};
+#[cfg(feature = "verify")]
+pub use run::verify_findings;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How verification runs. Build with `..VerifyOptions::default()` so new
+/// knobs do not break callers.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// Requests in flight at once (default 8). Must be at least 1.
+    pub concurrency: usize,
+    /// Time allowed for one request, connecting included (default 5 s).
+    pub timeout: Duration,
+    /// STS endpoint URL; `None` means AWS's regional endpoint for `region`.
+    /// See [`VerifyOptions::resolve_endpoint`].
+    pub endpoint: Option<String>,
+    /// Signing region (default `us-east-1`).
+    pub region: String,
+    /// Accounts whose keys must never be sent, on top of the canary list.
+    pub skip_accounts: Vec<String>,
+    /// JSON file that remembers verdicts across runs (no secrets in it).
+    pub cache_file: Option<PathBuf>,
+    /// How long a cached verdict is trusted (default 24 h).
+    pub cache_ttl: Duration,
+    /// Pause before asking again after `SignatureDoesNotMatch` (default 1 s):
+    /// STS sometimes gives it wrongly to a quick second request with the same
+    /// key ID, so one answer is not enough to call the secret wrong.
+    pub signature_retry_pause: Duration,
+    /// Retries after throttling, with doubling pauses, before giving up as
+    /// unverified (default 3).
+    pub throttle_retries: u32,
+    /// First pause after throttling (default 500 ms), doubled each retry.
+    pub throttle_backoff: Duration,
+    /// At most this many requests in the run (for org-wide scans); the
+    /// credentials left over are unverified. `None`: no limit.
+    pub max_requests: Option<usize>,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            concurrency: 8,
+            timeout: Duration::from_secs(5),
+            endpoint: None,
+            region: "us-east-1".into(),
+            skip_accounts: Vec::new(),
+            cache_file: None,
+            cache_ttl: Duration::from_secs(24 * 3600),
+            signature_retry_pause: Duration::from_secs(1),
+            throttle_retries: 3,
+            throttle_backoff: Duration::from_millis(500),
+            max_requests: None,
+        }
+    }
+}
+
+impl VerifyOptions {
+    /// The endpoint to use: `explicit` (from `--sts-endpoint`), else
+    /// `AWS_ENDPOINT_URL_STS`, else `AWS_ENDPOINT_URL`, the variables the AWS
+    /// SDKs honour. Empty values count as unset. keysweep reads them itself
+    /// because it never loads the SDK's environment or profile config.
+    pub fn resolve_endpoint(explicit: Option<String>) -> Option<String> {
+        resolve_endpoint_with(explicit, |name| std::env::var(name).ok())
+    }
+}
+
+/// [`VerifyOptions::resolve_endpoint`] with the environment passed in, so
+/// the order can be tested without touching the process environment.
+fn resolve_endpoint_with(
+    explicit: Option<String>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
+    let non_empty = |s: String| {
+        let s = s.trim();
+        (!s.is_empty()).then(|| s.to_string())
+    };
+    explicit
+        .and_then(non_empty)
+        .or_else(|| env("AWS_ENDPOINT_URL_STS").and_then(non_empty))
+        .or_else(|| env("AWS_ENDPOINT_URL").and_then(non_empty))
+}
+
+/// What a verification run did, counted in distinct credentials (except
+/// `requests`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VerifySummary {
+    /// Distinct credentials among the findings.
+    pub distinct: usize,
+    /// HTTP requests sent to STS, retries included.
+    pub requests: usize,
+    /// Verdicts taken from the cache file.
+    pub cached: usize,
+    /// Credentials not sent because their account is a canary or skipped.
+    pub canary: usize,
+    /// Credentials that are live.
+    pub live: usize,
+}
+
+/// Why verification could not run at all. A credential that could not be
+/// checked is not an error: it is `unverified` with a reason.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error("verification concurrency must be at least 1")]
+    ZeroConcurrency,
+    #[error("invalid STS endpoint {0:?}: expected an http:// or https:// URL")]
+    InvalidEndpoint(String),
+    #[error("empty signing region")]
+    EmptyRegion,
+    #[error("could not start the verification runtime")]
+    Runtime(#[source] std::io::Error),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoint_comes_from_flag_then_sts_variable_then_generic_variable() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let both = env(&[
+            ("AWS_ENDPOINT_URL_STS", "http://sts:1"),
+            ("AWS_ENDPOINT_URL", "http://all:2"),
+        ]);
+        assert_eq!(
+            resolve_endpoint_with(Some("http://flag:3".into()), both).as_deref(),
+            Some("http://flag:3")
+        );
+        assert_eq!(
+            resolve_endpoint_with(None, both).as_deref(),
+            Some("http://sts:1")
+        );
+        assert_eq!(
+            resolve_endpoint_with(Some("  ".into()), both).as_deref(),
+            Some("http://sts:1"),
+            "empty flag"
+        );
+        let generic = env(&[
+            ("AWS_ENDPOINT_URL_STS", ""),
+            ("AWS_ENDPOINT_URL", "http://all:2"),
+        ]);
+        assert_eq!(
+            resolve_endpoint_with(None, generic).as_deref(),
+            Some("http://all:2")
+        );
+        assert_eq!(resolve_endpoint_with(None, env(&[])), None);
+    }
+}

@@ -1,0 +1,308 @@
+//! What to do about a live key: the owner, read from the ARN STS returned,
+//! and the exact commands that take the key out of service.
+//!
+//! A report that only says "live" leaves the reader to look up the IAM CLI
+//! under pressure; the commands here are ready to paste. Pure string work,
+//! so it builds without the `verify` feature.
+
+use crate::finding::{Finding, VerificationStatus};
+
+/// Who a `GetCallerIdentity` ARN names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// `arn:aws:iam::ACCOUNT:user/path/NAME`: a long-term key of an IAM user.
+    User {
+        account: String,
+        path: String,
+        name: String,
+    },
+    /// `arn:aws:iam::ACCOUNT:root`: a key of the account's root user.
+    Root { account: String },
+    /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`: temporary credentials.
+    AssumedRole {
+        account: String,
+        role: String,
+        session: String,
+    },
+    /// `arn:aws:sts::ACCOUNT:federated-user/NAME`: temporary credentials from
+    /// `GetFederationToken`.
+    FederatedUser { account: String, name: String },
+    /// Any other ARN, kept whole.
+    Other { arn: String },
+}
+
+impl Principal {
+    /// Parses an ARN in any partition (`aws`, `aws-us-gov`, `aws-cn`, …).
+    pub fn from_arn(arn: &str) -> Principal {
+        let other = || Principal::Other {
+            arn: arn.to_string(),
+        };
+        // arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE (RESOURCE may hold ':')
+        let mut parts = arn.splitn(6, ':');
+        let (
+            Some("arn"),
+            Some(_partition),
+            Some(service),
+            Some(_region),
+            Some(account),
+            Some(resource),
+        ) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        )
+        else {
+            return other();
+        };
+        let account = account.to_string();
+        match (service, resource) {
+            ("iam", "root") => Principal::Root { account },
+            ("iam", r) if r.starts_with("user/") => {
+                let full = &r["user/".len()..];
+                match full.rsplit_once('/') {
+                    Some((path, name)) if !name.is_empty() => Principal::User {
+                        account,
+                        path: format!("/{path}/"),
+                        name: name.to_string(),
+                    },
+                    None if !full.is_empty() => Principal::User {
+                        account,
+                        path: "/".into(),
+                        name: full.to_string(),
+                    },
+                    _ => other(),
+                }
+            }
+            ("sts", r) if r.starts_with("assumed-role/") => {
+                match r["assumed-role/".len()..].split_once('/') {
+                    Some((role, session)) if !role.is_empty() => Principal::AssumedRole {
+                        account,
+                        role: role.to_string(),
+                        session: session.to_string(),
+                    },
+                    _ => other(),
+                }
+            }
+            ("sts", r) if r.starts_with("federated-user/") => Principal::FederatedUser {
+                account,
+                name: r["federated-user/".len()..].to_string(),
+            },
+            _ => other(),
+        }
+    }
+}
+
+/// The steps to take for a live key, one line each, or `None` when the
+/// finding is not verified live (a dead key needs no revoking).
+pub fn remediation(f: &Finding) -> Option<Vec<String>> {
+    let v = f.verification.as_ref()?;
+    if v.status != VerificationStatus::Live {
+        return None;
+    }
+    let key_id = f
+        .credential
+        .access_key_id
+        .as_ref()
+        .map(|p| p.value.as_str())
+        .unwrap_or("(unknown key ID)");
+    let cloudtrail = format!(
+        "review CloudTrail (event history, filter by Access key ID = {key_id}) for what the key did{}",
+        v.account.as_deref().map(|a| format!(" in account {a}")).unwrap_or_default()
+    );
+    let Some(arn) = v.arn.as_deref() else {
+        return Some(vec![
+            "STS returned no ARN: find the key's owner with `aws iam list-access-keys` in the account".into(),
+            cloudtrail,
+        ]);
+    };
+    let steps = match Principal::from_arn(arn) {
+        Principal::User { name, .. } => vec![
+            format!("aws iam update-access-key --user-name {name} --access-key-id {key_id} --status Inactive"),
+            format!("aws iam delete-access-key --user-name {name} --access-key-id {key_id}"),
+            cloudtrail,
+        ],
+        Principal::Root { account } => vec![
+            format!(
+                "this is a root user key of account {account}: sign in as root, open Security credentials, \
+                 deactivate and delete access key {key_id}"
+            ),
+            cloudtrail,
+        ],
+        Principal::AssumedRole { role, session, .. } => vec![
+            format!(
+                "temporary session '{session}' of role {role}: it ends on its own when it expires; \
+                 to end it now, revoke the role's active sessions (IAM console: Roles > {role} > \
+                 Revoke active sessions)"
+            ),
+            format!("find who could assume {role} (its trust policy) and how these session credentials leaked"),
+            cloudtrail,
+        ],
+        Principal::FederatedUser { name, .. } => vec![
+            format!(
+                "temporary federated session '{name}': it ends on its own when it expires; deactivate the \
+                 IAM user key that called GetFederationToken to stop new ones"
+            ),
+            cloudtrail,
+        ],
+        Principal::Other { arn } => vec![format!("owner: {arn}; deactivate the key where it was issued"), cloudtrail],
+    };
+    Some(steps)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Confidence, Credential, Part, Position, Verification};
+
+    fn live_finding(key_id: &str, arn: Option<&str>) -> Finding {
+        Finding {
+            credential: Credential {
+                access_key_id: Some(Part {
+                    value: key_id.into(),
+                    position: Position {
+                        offset: 0,
+                        line: 1,
+                        column: 1,
+                    },
+                    encoding: None,
+                }),
+                secret_access_key: None,
+                session_token: None,
+                account_id: None,
+                confidence: Confidence::High,
+                member: None,
+            },
+            path: "x".into(),
+            repo: None,
+            blob_id: None,
+            provenance: None,
+            verification: Some(Verification {
+                status: VerificationStatus::Live,
+                arn: arn.map(str::to_string),
+                account: Some("123456789012".into()),
+                user_id: None,
+                error: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn parses_user_arns_with_and_without_path() {
+        assert_eq!(
+            Principal::from_arn("arn:aws:iam::123456789012:user/deploy/ci/ci-deployer"),
+            Principal::User {
+                account: "123456789012".into(),
+                path: "/deploy/ci/".into(),
+                name: "ci-deployer".into()
+            }
+        );
+        assert_eq!(
+            Principal::from_arn("arn:aws-us-gov:iam::123456789012:user/bob"),
+            Principal::User {
+                account: "123456789012".into(),
+                path: "/".into(),
+                name: "bob".into()
+            }
+        );
+    }
+
+    #[test]
+    fn parses_temporary_and_root_arns() {
+        assert_eq!(
+            Principal::from_arn(
+                "arn:aws:sts::123456789012:assumed-role/ci-deploy-role/keysweep-test"
+            ),
+            Principal::AssumedRole {
+                account: "123456789012".into(),
+                role: "ci-deploy-role".into(),
+                session: "keysweep-test".into()
+            }
+        );
+        assert_eq!(
+            Principal::from_arn("arn:aws:sts::123456789012:federated-user/alice"),
+            Principal::FederatedUser {
+                account: "123456789012".into(),
+                name: "alice".into()
+            }
+        );
+        assert_eq!(
+            Principal::from_arn("arn:aws:iam::123456789012:root"),
+            Principal::Root {
+                account: "123456789012".into()
+            }
+        );
+        for odd in [
+            "",
+            "arn:aws:iam::1:user/",
+            "arn:aws:s3:::bucket",
+            "not-an-arn",
+        ] {
+            assert_eq!(
+                Principal::from_arn(odd),
+                Principal::Other { arn: odd.into() },
+                "{odd}"
+            );
+        }
+    }
+
+    #[test]
+    fn user_key_gets_deactivate_delete_and_cloudtrail() {
+        let f = live_finding(
+            "AKIARZPUZDIKCEUMK4LK",
+            Some("arn:aws:iam::123456789012:user/deploy/ci-deployer"),
+        );
+        let steps = remediation(&f).expect("live key has steps");
+        assert_eq!(
+            steps[0],
+            "aws iam update-access-key --user-name ci-deployer --access-key-id AKIARZPUZDIKCEUMK4LK --status Inactive"
+        );
+        assert_eq!(steps[1], "aws iam delete-access-key --user-name ci-deployer --access-key-id AKIARZPUZDIKCEUMK4LK");
+        assert!(steps[2].starts_with(
+            "review CloudTrail (event history, filter by Access key ID = AKIARZPUZDIKCEUMK4LK)"
+        ));
+        assert!(steps[2].ends_with("in account 123456789012"));
+    }
+
+    #[test]
+    fn assumed_role_is_called_temporary_and_named() {
+        let f = live_finding(
+            "ASIARZPUZDIKAAAAAAAB",
+            Some("arn:aws:sts::123456789012:assumed-role/ci-deploy-role/keysweep-test"),
+        );
+        let steps = remediation(&f).expect("live key has steps");
+        assert!(
+            steps[0].contains("temporary session 'keysweep-test' of role ci-deploy-role"),
+            "{steps:?}"
+        );
+        assert!(
+            steps.iter().all(|s| !s.contains("delete-access-key")),
+            "no IAM key to delete: {steps:?}"
+        );
+        assert!(steps
+            .last()
+            .is_some_and(|s| s.starts_with("review CloudTrail")));
+    }
+
+    #[test]
+    fn only_live_keys_get_steps() {
+        let mut f = live_finding(
+            "AKIARZPUZDIKCEUMK4LK",
+            Some("arn:aws:iam::123456789012:user/bob"),
+        );
+        for status in [
+            VerificationStatus::Invalid,
+            VerificationStatus::Expired,
+            VerificationStatus::Unverified,
+            VerificationStatus::Canary,
+            VerificationStatus::Skipped,
+        ] {
+            f.verification.as_mut().expect("set above").status = status;
+            assert_eq!(remediation(&f), None, "{status:?}");
+        }
+        f.verification = None;
+        assert_eq!(remediation(&f), None);
+    }
+}

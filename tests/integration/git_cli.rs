@@ -1,0 +1,108 @@
+//! `keysweep git` through the binary: the JSON fields history adds, the text
+//! a person reads, ranges, several repositories, and errors.
+
+use crate::gitutil::{credential, env_file, Scratch};
+use std::process::Output;
+
+const KEYSWEEP: &str = env!("CARGO_BIN_EXE_keysweep");
+
+fn keysweep(args: &[&str], cwd: &std::path::Path) -> Output {
+    std::process::Command::new(KEYSWEEP)
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)))
+}
+
+#[test]
+fn history_findings_carry_provenance_in_json_and_text() {
+    let s = Scratch::new();
+    let repo = s.init("r", &[]);
+    repo.write("README.md", "hi\n");
+    repo.commit("start");
+    repo.write("config/app.env", &env_file(21));
+    let introduced = repo.commit("add config");
+    std::fs::remove_file(repo.path.join("config/app.env")).unwrap();
+    repo.commit("remove config");
+    repo.git(&["tag", "v1", &introduced]);
+
+    let out = keysweep(&["git", ".", "--format", "json"], &repo.path);
+    assert_eq!(out.status.code(), Some(1));
+    let doc = json(&out);
+    let f = &doc["findings"][0];
+    assert_eq!(f["path"], "config/app.env");
+    assert_eq!(f["commit"], introduced.as_str());
+    assert_eq!(f["author"], "Test Author <author@example.com>");
+    assert!(
+        f["date"].as_str().unwrap().starts_with("2023-11-15T"),
+        "{}",
+        f["date"]
+    );
+    assert_eq!(f["still_at_head"], false);
+    assert_eq!(f["refs"], serde_json::json!(["refs/tags/v1"]));
+    assert_eq!(f["unreachable"], false);
+    assert_eq!(f["access_key_id"]["value"], credential(21).0.as_str());
+    assert_eq!(f["access_key_id"]["line"], 3);
+    assert!(doc["stats"]["blobs"].as_u64().unwrap() >= 2);
+    assert!(doc["stats"]["commits"].as_u64().unwrap() >= 3);
+
+    let out = keysweep(&["git", "."], &repo.path);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&introduced[..12])
+            && text.contains("Test Author")
+            && text.contains("config/app.env:3:"),
+        "{text}"
+    );
+    assert!(text.contains("not at HEAD"), "{text}");
+    assert!(!text.contains(&credential(21).1));
+}
+
+#[test]
+fn ranges_several_repositories_and_errors() {
+    let s = Scratch::new();
+    let a = s.init("a", &[]);
+    a.write("old.env", &env_file(22));
+    a.commit("old leak");
+    let base = a.rev("HEAD");
+    a.write("new.env", &env_file(23));
+    a.commit("new leak");
+    let out = keysweep(&["git", "--since", &base, "--format", "json"], &a.path);
+    let doc = json(&out);
+    let ids: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["access_key_id"]["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![credential(23).0.as_str()]);
+
+    let b = s.init("b", &[]);
+    b.write("x.env", &env_file(24));
+    b.commit("b leak");
+    let out = keysweep(
+        &["git", "a", "b", "not-a-repo", "--format", "json"],
+        &s.path(""),
+    );
+    let doc = json(&out);
+    let repos: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["repo"].as_str().unwrap())
+        .collect();
+    assert_eq!(repos, vec!["a", "a", "b"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not-a-repo"));
+    assert_eq!(doc["stats"]["walk_errors"], 1);
+
+    std::fs::create_dir_all(s.path("plain")).unwrap();
+    let out = keysweep(&["git", "plain"], &s.path(""));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a git repository"));
+}

@@ -1,0 +1,191 @@
+//! The pre-push hook, end to end: `keysweep hook install`, then real
+//! `git push` to a bare remote over file://.
+
+use crate::gitutil::{credential, env_file, Scratch};
+use std::path::Path;
+use std::process::Output;
+
+const KEYSWEEP: &str = env!("CARGO_BIN_EXE_keysweep");
+
+/// A work repository with a bare `origin`, the hook installed.
+fn setup(s: &Scratch) -> crate::gitutil::Repo<'_> {
+    s.init("remote.git", &["--bare"]);
+    let work = s.init("work", &[]);
+    work.git(&[
+        "remote",
+        "add",
+        "origin",
+        &format!("file://{}", s.path("remote.git").display()),
+    ]);
+    let out = install(&work.path, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    work
+}
+
+fn install(repo: &Path, extra: &[&str]) -> Output {
+    std::process::Command::new(KEYSWEEP)
+        .arg("hook")
+        .arg("install")
+        .arg(repo)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+fn push(work: &crate::gitutil::Repo<'_>, args: &[&str]) -> Output {
+    let mut all = vec!["push", "-q"];
+    all.extend_from_slice(args);
+    work.s.git_output(&work.path, &all)
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn install_respects_hooks_path_and_foreign_hooks() {
+    let s = Scratch::new();
+    let work = s.init("work", &[]);
+    let out = install(&work.path, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let hook = work.path.join(".git/hooks/pre-push");
+    let text = std::fs::read_to_string(&hook).unwrap();
+    assert!(text.contains("pre-push \"$@\""));
+    // Reinstalling over our own hook is fine.
+    assert!(install(&work.path, &[]).status.success());
+    // A hook someone else wrote is kept unless --force.
+    std::fs::write(&hook, "#!/bin/sh\necho mine\n").unwrap();
+    let out = install(&work.path, &[]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    assert!(install(&work.path, &["--force"]).status.success());
+    // core.hooksPath is where git looks, so that is where it goes.
+    work.git(&["config", "core.hooksPath", "githooks"]);
+    assert!(install(&work.path, &[]).status.success());
+    assert!(work.path.join("githooks/pre-push").exists());
+}
+
+#[test]
+fn a_push_carrying_a_key_is_blocked_even_if_a_later_commit_deletes_it() {
+    let s = Scratch::new();
+    let work = setup(&s);
+    work.write("README.md", "hello\n");
+    work.commit("clean start");
+    let out = push(&work, &["origin", "main"]);
+    assert!(
+        out.status.success(),
+        "a clean push passes: {}",
+        stderr(&out)
+    );
+
+    work.write("app/.env", &env_file(1));
+    work.commit("add config");
+    std::fs::remove_file(work.path.join("app/.env")).unwrap();
+    work.commit("oops, remove it");
+    let out = push(&work, &["origin", "main"]);
+    assert!(!out.status.success(), "must be blocked");
+    let err = stderr(&out);
+    let (id, secret) = credential(1);
+    assert!(err.contains("push blocked") && err.contains(&id), "{err}");
+    assert!(err.contains("--no-verify"), "{err}");
+    assert!(!err.contains(&secret), "the secret is not printed");
+    // Nothing reached the remote.
+    let remote_main = s.git_output(&s.path("remote.git"), &["rev-parse", "main"]);
+    assert_eq!(
+        String::from_utf8_lossy(&remote_main.stdout).trim(),
+        work.rev("HEAD~2")
+    );
+}
+
+#[test]
+fn new_branches_multi_ref_pushes_urls_and_deletions() {
+    let s = Scratch::new();
+    let work = setup(&s);
+    work.write("README.md", "hello\n");
+    work.commit("start");
+    assert!(push(&work, &["origin", "main"]).status.success());
+    // A new clean branch passes; its history is already on the remote.
+    work.git(&["checkout", "-q", "-b", "clean"]);
+    work.write("notes.txt", "more\n");
+    work.commit("clean work");
+    assert!(push(&work, &["origin", "clean"]).status.success());
+    // Several refs at once: one leaky branch blocks the whole push.
+    work.git(&["checkout", "-q", "-b", "leaky", "main"]);
+    work.write("deploy.sh", &env_file(2));
+    work.commit("leak");
+    work.git(&["checkout", "-q", "main"]);
+    work.write("more.txt", "x\n");
+    work.commit("clean on main");
+    let out = push(&work, &["origin", "main", "leaky"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains(&credential(2).0), "{}", stderr(&out));
+    // To a URL instead of a remote name: still blocked.
+    let url = format!("file://{}", s.path("remote.git").display());
+    assert!(!push(&work, &[&url, "leaky"]).status.success());
+    // Deleting a branch sends no commits.
+    assert!(push(&work, &["origin", "main"]).status.success());
+    assert!(push(&work, &["origin", "--delete", "clean"])
+        .status
+        .success());
+}
+
+#[test]
+fn history_the_remote_already_has_and_allowlisted_keys_pass() {
+    let s = Scratch::new();
+    let work = setup(&s);
+    work.write("old.env", &env_file(3));
+    work.commit("old leak");
+    // Someone pushed it with --no-verify long ago.
+    assert!(push(&work, &["--no-verify", "origin", "main"])
+        .status
+        .success());
+    work.write("old.env", &format!("{}# touched\n", env_file(3)));
+    work.write("README.md", "docs\n");
+    work.commit("edit the file with the old leak");
+    let out = push(&work, &["origin", "main"]);
+    assert!(
+        out.status.success(),
+        "an old leak is not re-reported: {}",
+        stderr(&out)
+    );
+
+    // A new key, allowlisted in the config, passes.
+    work.write("svc.env", &env_file(4));
+    work.write(
+        ".keysweep.toml",
+        &format!("[allow]\nkey_ids = [\"{}\"]\n", credential(4).0),
+    );
+    work.commit("known test key");
+    let out = push(&work, &["origin", "main"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    // A baselined key passes too: the baseline is a report of these commits.
+    work.write("svc2.env", &env_file(5));
+    work.commit("another known key");
+    let report = s.path("baseline.json");
+    let out = std::process::Command::new(KEYSWEEP)
+        .args([
+            "git",
+            "--range",
+            "origin/main..HEAD",
+            "--format",
+            "json",
+            "-o",
+        ])
+        .arg(&report)
+        .current_dir(&work.path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    work.write(
+        ".keysweep.toml",
+        &format!(
+            "baseline = \"{}\"\n[allow]\nkey_ids = [\"{}\"]\n",
+            report.display(),
+            credential(4).0
+        ),
+    );
+    work.commit("use the baseline");
+    let out = push(&work, &["origin", "main"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
