@@ -769,3 +769,21 @@ fn objects_borrowed_through_alternates_are_scanned() {
     only(&scan, 31);
     assert_eq!(scan.stats.blobs, 2);
 }
+
+#[test]
+fn an_empty_repository_scans_clean() {
+    let s = Scratch::new();
+    let r = s.init("repo", &[]);
+    let scan = history(&r.path);
+    assert!(scan.findings.is_empty());
+    assert_eq!((scan.stats.blobs, scan.stats.commits), (0, 0));
+    let err = scan_range(
+        &r.path,
+        "HEAD~1",
+        &Detector::new(),
+        &opts(),
+        &Diagnostics::silent(),
+    )
+    .expect_err("no HEAD yet");
+    assert!(matches!(err, GitError::Revision { .. }), "{err:?}");
+}
