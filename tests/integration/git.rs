@@ -403,7 +403,10 @@ fn a_corrupt_loose_object_is_counted_and_the_scan_goes_on() {
         .join(&victim[..2])
         .join(&victim[2..]);
     let mut perms = std::fs::metadata(&file).expect("stat").permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
+    #[expect(
+        clippy::permissions_set_readonly_false,
+        reason = "the test owns the file and must overwrite it"
+    )]
     perms.set_readonly(false);
     std::fs::set_permissions(&file, perms).expect("chmod");
     std::fs::write(&file, b"this is not zlib data").expect("corrupt it");
@@ -720,7 +723,10 @@ fn damaged_pack(s: &Scratch, damage: &str) -> std::path::PathBuf {
     let mut bytes = std::fs::read(&pack).expect("read pack");
     bytes[offset] = (bytes[offset] & 0x8f) | (5 << 4);
     let mut perms = std::fs::metadata(&pack).expect("stat").permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
+    #[expect(
+        clippy::permissions_set_readonly_false,
+        reason = "the test owns the file and must overwrite it"
+    )]
     perms.set_readonly(false);
     std::fs::set_permissions(&pack, perms).expect("chmod");
     std::fs::write(&pack, bytes).expect("write damaged pack");
