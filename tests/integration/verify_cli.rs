@@ -226,3 +226,45 @@ fn text_report_says_what_to_do_about_a_live_key() {
     assert!(r.stdout.contains(&expected), "{}", r.stdout);
     assert!(r.stdout.contains("review CloudTrail"), "{}", r.stdout);
 }
+
+#[test]
+fn git_history_keys_are_verified_too() {
+    // A key committed and then deleted is still live until it is revoked.
+    let fx = sts::server().fixture("cli_history");
+    let s = crate::gitutil::Scratch::new();
+    let repo = s.init("r", &[]);
+    repo.write(
+        "deploy/prod.env",
+        &env_file(&fx.access_key_id, &fx.secret_access_key),
+    );
+    let introduced = repo.commit("add deploy config");
+    std::fs::remove_file(repo.path.join("deploy/prod.env")).expect("rm");
+    repo.commit("remove the key again");
+
+    let endpoint = sts::server().endpoint.clone();
+    let mut cmd = keysweep();
+    cmd.args([
+        "git",
+        "--format",
+        "json",
+        "--verify",
+        "--sts-endpoint",
+        &endpoint,
+    ])
+    .arg(&repo.path)
+    .env("HOME", s.dir.path());
+    let r = run(&mut cmd);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let f = r
+        .findings()
+        .into_iter()
+        .find(|f| f["access_key_id"]["value"] == fx.access_key_id.as_str())
+        .unwrap_or_else(|| panic!("no finding:\n{}\n{}", r.stdout, r.stderr));
+    assert_eq!(f["commit"], introduced.as_str());
+    assert_eq!(f["still_at_head"], false);
+    assert_eq!(f["verification"]["status"], "live", "{f}");
+    assert_eq!(
+        f["verification"]["arn"],
+        "arn:aws:iam::123456789012:user/cli-history-user"
+    );
+}
