@@ -11,3 +11,5 @@ mod scan;
 mod support;
 #[cfg(feature = "verify")]
 mod verify;
+#[cfg(feature = "verify")]
+mod verify_cli;
