@@ -27,6 +27,8 @@ const PAIR_WINDOW: usize = 1024;
 const LABEL_WINDOW: usize = 160;
 /// Longest value run read (session tokens are 300–2000 characters).
 const MAX_RUN: usize = 16 << 10;
+/// Shortest run that can hold a value: a 40-character secret.
+const MIN_VALUE_RUN: usize = 40;
 /// Nesting of decoded content (base64 inside base64 …).
 const MAX_DECODE_DEPTH: u8 = 2;
 
@@ -301,7 +303,10 @@ impl Detector {
             }
             let run = read_run(data, i);
             i = run.end.max(i + 1);
-            if run.end - run.start > MAX_RUN || atoms.seen(view, run.start) {
+            // Words and short values cannot be a secret (40 characters) or
+            // anything longer: most runs end here, before any bookkeeping.
+            let len = run.end - run.start;
+            if !(MIN_VALUE_RUN..=MAX_RUN).contains(&len) || atoms.seen(view, run.start) {
                 continue;
             }
             self.classify_run(data, &run, view, depth, atoms);
