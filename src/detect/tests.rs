@@ -306,6 +306,20 @@ fn many_prefixes_stay_linear() {
 }
 
 #[test]
+fn debug_of_a_detection_never_shows_a_secret() {
+    // `{:?}` ends up in logs and panic messages: it must redact like Display.
+    let text =
+        fill("aws_access_key_id = {ASIA}\naws_secret_access_key = {S}\naws_session_token = {T}\n");
+    let detection = Detector::new().scan(text.as_bytes());
+    assert_eq!(detection.credentials.len(), 1);
+    let shown = format!("{detection:?} {detection:#?}");
+    assert!(shown.contains(ASIA), "key IDs are not secret: {shown}");
+    assert!(!shown.contains(SECRET), "{shown}");
+    assert!(!shown.contains(&SECRET[4..]), "{shown}");
+    assert!(!shown.contains(&TOKEN[16..60]), "{shown}");
+}
+
+#[test]
 fn encoded_prefixes_and_long_lines_stay_linear() {
     // Each of these took time quadratic in its size before (minutes in a
     // debug build at these sizes); found while building hostile inputs.

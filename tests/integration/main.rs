@@ -2,6 +2,7 @@
 //! directories, real git repositories, real servers on loopback.
 
 mod hostile;
+mod redaction;
 mod report;
 mod scan;
 mod support;
