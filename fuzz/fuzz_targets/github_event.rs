@@ -1,10 +1,16 @@
-//! The GitHub event planner on any JSON payload, with a fake clone whose
+//! The GitHub event planner on any payload, with a fake clone whose
 //! contents the fuzzer picks: it plans or explains, never panics.
+//!
+//! Half the inputs are raw JSON; the other half are NUL-separated field
+//! values dropped into the shapes real push and pull-request payloads
+//! have, so the planner sees any string where it expects a SHA or a ref
+//! (random bytes rarely make JSON that deep).
 
 #![no_main]
 
 use keysweep::integrations::github_event::{self, Checkout, CiPlan};
 use libfuzzer_sys::fuzz_target;
+use serde_json::{json, Value};
 
 const EVENTS: [&str; 6] = [
     "push",
@@ -30,12 +36,37 @@ impl Checkout for Fake {
     }
 }
 
+fn structured(mode: u8, fields: &[u8]) -> Value {
+    let text = String::from_utf8_lossy(fields);
+    let mut parts = text.split('\0');
+    let mut next = || parts.next().unwrap_or("").to_string();
+    let (r, before, after, base, head) = (next(), next(), next(), next(), next());
+    let mut event = json!({
+        "ref": r,
+        "before": before,
+        "after": after,
+        "pull_request": {"base": {"sha": base}, "head": {"sha": head}},
+    });
+    if mode & 2 != 0 {
+        event["deleted"] = json!(true);
+    }
+    if mode & 4 != 0 {
+        event["before"] = Value::Null;
+    }
+    event
+}
+
 fuzz_target!(|data: &[u8]| {
-    let [event, parity, payload @ ..] = data else {
+    let [event, parity, mode, rest @ ..] = data else {
         return;
     };
-    let Ok(payload) = serde_json::from_slice::<serde_json::Value>(payload) else {
-        return;
+    let payload = if mode % 2 == 0 {
+        match serde_json::from_slice::<Value>(rest) {
+            Ok(v) => v,
+            Err(_) => return,
+        }
+    } else {
+        structured(*mode, rest)
     };
     let name = EVENTS[*event as usize % EVENTS.len()];
     let clone = Fake { parity: *parity };
