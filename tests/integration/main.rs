@@ -6,6 +6,8 @@ mod git;
 mod git_cli;
 mod gitutil;
 mod hook;
+mod hostile;
+mod redaction;
 mod report;
 mod scan;
 mod support;
