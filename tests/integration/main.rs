@@ -4,6 +4,7 @@
 mod ci;
 mod git;
 mod git_cli;
+mod github;
 mod gitutil;
 mod hook;
 mod hostile;
