@@ -6,6 +6,7 @@ mod git;
 mod git_cli;
 mod gitutil;
 mod hook;
+mod org;
 mod report;
 mod scan;
 mod support;

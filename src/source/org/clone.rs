@@ -59,7 +59,7 @@ impl Auth {
         use base64::Engine;
         let token = self.token.as_deref()?;
         let host = https_host(url)?;
-        if !self.hosts.iter().any(|h| *h == host) {
+        if !self.hosts.contains(&host) {
             return None;
         }
         let basic =

@@ -125,10 +125,12 @@ pub fn list_repos(q: &Query<'_>) -> Result<Listing, OrgError> {
                 return Ok(out);
             }
             Some(n) if origin_of(&n).as_deref() == Some(origin.as_str()) => url = n,
-            Some(n) => return Err(fail(format!(
+            Some(n) => {
+                return Err(fail(format!(
                 "the API's next page is on another origin ({}); not following it with the token",
                 origin_of(&n).unwrap_or(n)
-            ))),
+            )))
+            }
         }
     }
     Err(fail(format!("more than {MAX_PAGES} pages of repositories")))
