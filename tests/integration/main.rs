@@ -12,3 +12,5 @@ mod scan;
 mod support;
 #[cfg(feature = "verify")]
 mod verify;
+#[cfg(feature = "verify")]
+mod verify_cli;

@@ -287,6 +287,10 @@ def seed(endpoint: str, bench_users: int) -> dict:
         ("bare_403", "behind-proxy", "/"),
         ("pipeline", "pipeline-user", "/"),
         ("clock_skew", "skewed-clock", "/"),
+        ("cli_live", "cli-user", "/"),
+        ("cli_cache", "cli-cache-user", "/"),
+        ("cli_skip", "cli-skip-user", "/"),
+        ("cli_history", "cli-history-user", "/"),
     ]:
         k = user_key(user, path)
         put(name, k["AccessKeyId"], k["SecretAccessKey"], arn=f"arn:aws:iam::123456789012:user{path}{user}")
