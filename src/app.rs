@@ -3,8 +3,8 @@
 
 use crate::blob::ReadLimits;
 use crate::cli::{
-    CiArgs, ColorArg, Command, CommonArgs, FailOn, FormatArg, GitArgs, HookCommand, PrePushArgs,
-    ScanArgs, VerifyArgs,
+    CiArgs, ColorArg, Command, CommonArgs, FailOn, FormatArg, GitArgs, HookCommand, MergeArgs,
+    OrgArgs, PrePushArgs, ScanArgs, VerifyArgs,
 };
 use crate::config::Config;
 use crate::detect::Detector;
@@ -15,6 +15,7 @@ use crate::integrations::{hook, prepush, CommitSet};
 use crate::report::{self, Format, Report, Style};
 use crate::source::fs::{self, WalkOptions};
 use crate::source::git::{self, HistoryOptions, HistoryScan};
+use crate::source::org::{self, OrgOptions};
 use crate::stats::Stats;
 use anyhow::{bail, Context};
 use std::io::{IsTerminal, Read, Write};
@@ -45,6 +46,8 @@ pub fn run(command: Command) -> anyhow::Result<Exit> {
             Ok(Exit::Clean)
         }
         Command::Ci(args) => ci(args),
+        Command::Org(args) => org_scan(args),
+        Command::Merge(args) => merge(args),
     }
 }
 
@@ -129,6 +132,113 @@ fn git_history(args: GitArgs) -> anyhow::Result<Exit> {
     let (findings, stats) = settle(outcome, &config, &args.verify, &diag, started)?;
     write_report(&args.common, &findings, &stats)?;
     Ok(exit_code(&findings, &stats, args.verify.fail_on))
+}
+
+/// `keysweep org`: many repositories, one report.
+fn org_scan(args: OrgArgs) -> anyhow::Result<Exit> {
+    let started = Instant::now();
+    let config = load_config(&args.common, Path::new("."), &args.verify)?;
+    let diag = diagnostics(&args.common);
+    let token = std::env::var("GITHUB_TOKEN").ok().filter(|t| !t.is_empty());
+    let mut repos = match (&args.repos, &args.github_org) {
+        (Some(list), _) => org::read_list(list)?,
+        (None, Some(name)) => {
+            let listing = org::github::list_repos(&org::github::Query {
+                api_url: &args.github_api_url,
+                org: name,
+                token: token.as_deref(),
+                include_archived: args.include_archived,
+                include_forks: args.include_forks,
+            })?;
+            if !args.common.quiet {
+                eprintln!(
+                    "keysweep: {} repositories in {name} ({} archived and {} forks left out)",
+                    listing.repos.len(),
+                    listing.archived_skipped,
+                    listing.forks_skipped
+                );
+            }
+            listing.repos
+        }
+        (None, None) => bail!("name the repositories: --repos FILE or --github-org NAME"),
+    };
+    if let Some(shard) = args.shard {
+        let all = repos.len();
+        repos.retain(|r| shard.holds(&r.name));
+        if !args.common.quiet {
+            eprintln!(
+                "keysweep: shard {}/{}: {} of {all} repositories",
+                shard.index,
+                shard.count,
+                repos.len()
+            );
+        }
+    }
+    let cache_dir = args
+        .cache_dir
+        .clone()
+        .or_else(org::default_cache_dir)
+        .context("no cache directory: pass --cache-dir (neither XDG_CACHE_HOME nor HOME is set)")?;
+    let opts = OrgOptions {
+        cache_dir,
+        jobs: args.jobs.max(1),
+        repo_timeout: std::time::Duration::from_secs(args.repo_timeout.max(1)),
+        auth: org::clone::Auth::new(token, &args.github_api_url),
+        history: history_options(&args.common, args.max_file_size, args.reachable_only),
+    };
+    let scan = org::scan_org(&repos, &Detector::new(), &opts, &diag)?;
+    let failed = scan.failed;
+    let outcome = Outcome {
+        findings: scan.findings,
+        stats: scan.stats,
+    };
+    let (findings, stats) = settle(outcome, &config, &args.verify, &diag, started)?;
+    write_report(&args.common, &findings, &stats)?;
+    if !failed.is_empty() && !args.common.quiet {
+        eprintln!(
+            "keysweep: {} of {} repositories could not be scanned:",
+            failed.len(),
+            repos.len()
+        );
+        for (repo, _) in &failed {
+            eprintln!("  - {}", report::sanitize_for_terminal(repo));
+        }
+    }
+    Ok(exit_code(&findings, &stats, args.verify.fail_on))
+}
+
+/// `keysweep merge`: the shard reports of `keysweep org --shard`, as the
+/// report one run over all repositories would give.
+fn merge(args: MergeArgs) -> anyhow::Result<Exit> {
+    let mut config = Config::load(args.common.config.as_deref(), Path::new("."))?;
+    if let Some(baseline) = &args.common.baseline {
+        config.add_baseline(baseline)?;
+    }
+    let mut findings = Vec::new();
+    let mut stats = Stats::default();
+    let mut elapsed_ms = 0;
+    let mut seen = std::collections::HashSet::new();
+    for path in &args.reports {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let (part, part_stats) = report::json::read_report(&text)
+            .with_context(|| format!("cannot merge {}", path.display()))?;
+        // Shards run side by side: the run took as long as the slowest.
+        elapsed_ms = elapsed_ms.max(part_stats.elapsed_ms);
+        stats.add(&part_stats);
+        for f in part {
+            if seen.insert((f.fingerprint(), f.repo.clone())) {
+                findings.push(f);
+            }
+        }
+    }
+    let before = findings.len();
+    findings.retain(|f| !config.allow.allows(f));
+    stats.suppressed += (before - findings.len()) as u64;
+    org::sort_findings(&mut findings);
+    stats.elapsed_ms = elapsed_ms;
+    write_report(&args.common, &findings, &stats)?;
+    Ok(exit_code(&findings, &stats, args.fail_on))
 }
 
 /// `keysweep pre-push`: git runs it with the remote and URL as arguments

@@ -1,7 +1,8 @@
 //! Command-line definitions (clap). Nothing here does work: `config` turns
 //! these into a validated `Config`, `app` runs it.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use crate::source::org::Shard;
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -31,6 +32,83 @@ pub enum Command {
     Hook(HookCommand),
     /// Scan what a GitHub Actions event brings (push, pull request, schedule).
     Ci(CiArgs),
+    /// Scan the full history of many repositories (a list, or a GitHub organization) into one report.
+    Org(OrgArgs),
+    /// Combine the JSON reports of `keysweep org --shard K/N` runs into one report.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).args(["repos", "github_org"])))]
+pub struct OrgArgs {
+    /// A file with one clone URL or local repository path per line (blank lines and `#` comments ignored).
+    #[arg(long, value_name = "FILE")]
+    pub repos: Option<PathBuf>,
+
+    /// Scan the repositories of this GitHub organization (token from GITHUB_TOKEN).
+    #[arg(long, value_name = "NAME")]
+    pub github_org: Option<String>,
+
+    /// GitHub API base URL (GitHub Enterprise: https://HOST/api/v3).
+    #[arg(long, value_name = "URL", default_value = "https://api.github.com")]
+    pub github_api_url: String,
+
+    /// Also scan archived repositories of the organization.
+    #[arg(long, requires = "github_org")]
+    pub include_archived: bool,
+
+    /// Also scan forks in the organization.
+    #[arg(long, requires = "github_org")]
+    pub include_forks: bool,
+
+    /// Where mirror clones and the scan state are kept (default: $XDG_CACHE_HOME/keysweep or ~/.cache/keysweep).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Repositories cloned or refreshed at once.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub jobs: usize,
+
+    /// Stop cloning or refreshing one repository after this many seconds (the repository is reported as failed).
+    #[arg(long, default_value_t = 1800, value_name = "SECS")]
+    pub repo_timeout: u64,
+
+    /// Scan only shard K of N (1-based): repositories are assigned by a stable hash of their URL or path.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<Shard>,
+
+    /// Only blobs reachable from refs (default: every object, dangling ones too).
+    #[arg(long)]
+    pub reachable_only: bool,
+
+    /// Skip blobs larger than this; skipped blobs are named and counted.
+    #[arg(long, default_value = "256M", value_parser = parse_size)]
+    pub max_file_size: u64,
+
+    #[command(flatten)]
+    pub verify: VerifyArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// JSON reports (`keysweep org --shard K/N --format json -o report-K.json`).
+    #[arg(required = true, value_name = "REPORT.json")]
+    pub reports: Vec<PathBuf>,
+
+    /// Which findings make the exit code 1: any, only live (verified working) ones, or none.
+    #[arg(long, value_enum, default_value_t = FailOn::Any)]
+    pub fail_on: FailOn,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    s.parse()
+        .map_err(|e: crate::source::org::OrgError| e.to_string())
 }
 
 #[derive(Debug, Args)]

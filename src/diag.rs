@@ -20,7 +20,7 @@ impl Diagnostics {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(8));
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{spinner} {msg} {binary_bytes} scanned ({binary_bytes_per_sec}) [{elapsed}]",
+                    "{spinner} {prefix}{msg} {binary_bytes} scanned ({binary_bytes_per_sec}) [{elapsed}]",
                 )
                 .expect("static template is valid"),
             );
@@ -59,6 +59,12 @@ impl Diagnostics {
 
     pub fn set_message(&self, msg: impl Into<std::borrow::Cow<'static, str>>) {
         self.progress.set_message(msg);
+    }
+
+    /// A fixed part before the message, e.g. `[3/40 repos] ` in org scans,
+    /// which the per-repository messages do not overwrite.
+    pub fn set_prefix(&self, prefix: impl Into<std::borrow::Cow<'static, str>>) {
+        self.progress.set_prefix(prefix);
     }
 
     pub fn finish(&self) {

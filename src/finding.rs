@@ -6,7 +6,7 @@
 //! [`Secret`], which redacts itself in `Debug` and `Display`, so a stray
 //! `{:?}` or log line can never print one.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
 
@@ -65,7 +65,7 @@ pub struct Position {
 }
 
 /// How the part was written in the blob, when it was not plain text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Encoding {
     /// JSON/JS string escapes such as `\/` or `\u002F`.
@@ -87,7 +87,7 @@ pub struct Part<V> {
 }
 
 /// How sure the detector is that this is a real credential.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
     /// A key ID alone, or a labelled secret without a key ID.
@@ -166,7 +166,7 @@ impl CredentialKey {
 }
 
 /// Where a git-history finding came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Provenance {
     /// Full SHA of the earliest commit that introduced the blob; `None` for a
     /// blob no commit reaches (dangling).
@@ -183,7 +183,7 @@ pub struct Provenance {
 }
 
 /// What `--verify` learnt about a credential.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Verification {
     pub status: VerificationStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -197,7 +197,7 @@ pub struct Verification {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum VerificationStatus {
     Live,
@@ -221,12 +221,20 @@ pub struct Finding {
     pub blob_id: Option<String>,
     pub provenance: Option<Provenance>,
     pub verification: Option<Verification>,
+    /// The fingerprint as a report already wrote it. `keysweep merge` reads
+    /// reports whose secrets are redacted, so it cannot compute the
+    /// fingerprint again and keeps the one the scan computed. `None` for
+    /// findings of a scan.
+    pub recorded_fingerprint: Option<String>,
 }
 
 impl Finding {
     /// Stable across runs and machines for the same credential at the same
     /// path (and commit): what baselines refer to.
     pub fn fingerprint(&self) -> String {
+        if let Some(fp) = &self.recorded_fingerprint {
+            return fp.clone();
+        }
         let mut h = Sha256::new();
         h.update(self.credential.key().digest().as_bytes());
         h.update([0u8]);
@@ -351,6 +359,7 @@ mod tests {
             blob_id: None,
             provenance: None,
             verification: None,
+            recorded_fingerprint: None,
         };
         let mut g = f.clone();
         assert_eq!(f.fingerprint(), g.fingerprint());

@@ -3,11 +3,14 @@
 //! Workers count into [`AtomicStats`] without locks; the run ends with one
 //! plain [`Stats`] snapshot for the reporters.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// What a run did. Problems are counted here as well as printed.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+// Deserialize: `keysweep merge` reads the stats of shard reports back;
+// `default` lets it read reports written before a counter existed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Stats {
     /// Files read and scanned (filesystem scans).
     pub files: u64,
@@ -41,12 +44,21 @@ pub struct Stats {
     pub verify_requests: u64,
     /// Verdicts taken from the `--verify-cache` file.
     pub verify_cached: u64,
+    /// Repositories scanned (`keysweep org`).
+    pub repos: u64,
+    /// Repositories that could not be cloned, refreshed or read
+    /// (`keysweep org`; each is named on stderr).
+    pub repos_failed: u64,
 }
 
 impl Stats {
     /// Problems that make the exit code 2 when nothing was found.
     pub fn problems(&self) -> u64 {
-        self.skipped_too_large + self.unreadable + self.walk_errors + self.corrupt_objects
+        self.skipped_too_large
+            + self.unreadable
+            + self.walk_errors
+            + self.corrupt_objects
+            + self.repos_failed
     }
 
     pub fn add(&mut self, o: &Stats) {
@@ -65,6 +77,8 @@ impl Stats {
         self.credentials_verified += o.credentials_verified;
         self.verify_requests += o.verify_requests;
         self.verify_cached += o.verify_cached;
+        self.repos += o.repos;
+        self.repos_failed += o.repos_failed;
     }
 }
 

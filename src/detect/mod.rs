@@ -21,6 +21,12 @@ use label::{Label, Strength};
 use std::borrow::Cow;
 use std::ops::Range;
 
+/// Version of the detection rules: bump when detection changes (what is
+/// found, where it is reported, how parts pair), so that results remembered
+/// from earlier runs (the `keysweep org` blob state, keyed by crate version
+/// and this number) are thrown away and blobs are scanned again.
+pub const RULES_VERSION: u32 = 1;
+
 /// How far (bytes) around a key ID to look for its secret and token.
 const PAIR_WINDOW: usize = 1024;
 /// How far after a `secret`/`token` word its value may start.

@@ -136,3 +136,115 @@ impl Reporter for JsonLines {
         Ok(())
     }
 }
+
+/// Why a file could not be read back as a JSON report.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("not a keysweep JSON report (`--format json`): {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("report format version {0} is newer than this keysweep reads ({FORMAT_VERSION}); use a newer keysweep to merge")]
+    Version(u32),
+}
+
+/// The parts of a `--format json` document that `keysweep merge` needs.
+#[derive(serde::Deserialize)]
+struct DocumentIn {
+    version: u32,
+    findings: Vec<FindingIn>,
+    #[serde(default)]
+    stats: Stats,
+}
+
+#[derive(serde::Deserialize)]
+struct FindingIn {
+    fingerprint: String,
+    repo: Option<String>,
+    path: String,
+    commit: Option<String>,
+    access_key_id: Option<PartIn>,
+    secret_access_key: Option<PartIn>,
+    session_token: Option<PartIn>,
+    account_id: Option<String>,
+    confidence: Confidence,
+    verification: Option<Verification>,
+    blob: Option<String>,
+    author: Option<String>,
+    date: Option<String>,
+    still_at_head: Option<bool>,
+    refs: Option<Vec<String>>,
+    unreachable: Option<bool>,
+}
+
+#[derive(serde::Deserialize)]
+struct PartIn {
+    value: String,
+    line: u32,
+    column: u32,
+    encoding: Option<Encoding>,
+}
+
+impl PartIn {
+    fn into_part<V>(self, f: impl FnOnce(String) -> V) -> Part<V> {
+        Part {
+            value: f(self.value),
+            // The byte offset is not in the report; line and column are.
+            position: crate::finding::Position {
+                offset: 0,
+                line: self.line,
+                column: self.column,
+            },
+            encoding: self.encoding,
+        }
+    }
+}
+
+impl FindingIn {
+    fn into_finding(self) -> Finding {
+        use crate::finding::{Credential, Provenance};
+        // History findings carry provenance fields; file findings none.
+        let provenance =
+            (self.commit.is_some() || self.still_at_head.is_some()).then(|| Provenance {
+                commit: self.commit,
+                author: self.author,
+                date: self.date,
+                still_at_head: self.still_at_head.unwrap_or(false),
+                refs: self.refs.unwrap_or_default(),
+                unreachable: self.unreachable.unwrap_or(false),
+            });
+        Finding {
+            credential: Credential {
+                access_key_id: self.access_key_id.map(|p| p.into_part(|v| v)),
+                secret_access_key: self.secret_access_key.map(|p| p.into_part(Secret::new)),
+                session_token: self.session_token.map(|p| p.into_part(Secret::new)),
+                account_id: self.account_id,
+                confidence: self.confidence,
+                // Already part of `path` (`archive!member`).
+                member: None,
+            },
+            path: self.path,
+            repo: self.repo,
+            blob_id: self.blob,
+            provenance,
+            verification: self.verification,
+            // The secrets may be redacted: keep the fingerprint the scan
+            // computed from the real ones.
+            recorded_fingerprint: Some(self.fingerprint),
+        }
+    }
+}
+
+/// Reads a `--format json` report back: its findings (secrets as the
+/// report wrote them, redacted unless it was written with
+/// `--show-secrets`; fingerprints as computed by the scan) and stats.
+pub fn read_report(text: &str) -> Result<(Vec<Finding>, Stats), ReadError> {
+    let doc: DocumentIn = serde_json::from_str(text)?;
+    if doc.version > FORMAT_VERSION {
+        return Err(ReadError::Version(doc.version));
+    }
+    let findings = doc
+        .findings
+        .into_iter()
+        .map(FindingIn::into_finding)
+        .collect();
+    Ok((findings, doc.stats))
+}

@@ -59,8 +59,43 @@ impl Reporter for Text {
         for (key, findings) in &groups {
             write_group(out, key, findings, style, &paint)?;
         }
-        Ok(())
+        write_per_repository(out, report.findings, &paint)
     }
+}
+
+/// For scans of several repositories (`keysweep org`): after the
+/// credentials, one line per repository with findings, so a security team
+/// sees at once which repositories to clean.
+fn write_per_repository(
+    out: &mut dyn Write,
+    findings: &[Finding],
+    paint: &Paint,
+) -> io::Result<()> {
+    let mut repos: BTreeMap<&str, (std::collections::HashSet<CredentialKey>, usize)> =
+        BTreeMap::new();
+    for f in findings {
+        if let Some(repo) = &f.repo {
+            let entry = repos.entry(repo.as_str()).or_default();
+            entry.0.insert(f.credential.key());
+            entry.1 += 1;
+        }
+    }
+    if repos.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "{}", paint.bold("Per repository:"))?;
+    for (repo, (credentials, count)) in &repos {
+        writeln!(
+            out,
+            "  {}  {} credential{}, {} finding{}",
+            paint.cyan(&sanitize_for_terminal(repo)),
+            credentials.len(),
+            if credentials.len() == 1 { "" } else { "s" },
+            count,
+            if *count == 1 { "" } else { "s" },
+        )?;
+    }
+    writeln!(out)
 }
 
 fn write_group(
@@ -153,7 +188,7 @@ pub fn summary(report: &Report<'_>) -> String {
     let credentials: std::collections::HashSet<_> =
         report.findings.iter().map(|f| f.credential.key()).collect();
     let s = report.stats;
-    let scanned = if s.blobs > 0 {
+    let scanned = if s.blobs > 0 || s.repos > 0 {
         format!("{} blobs", s.blobs)
     } else {
         format!("{} files", s.files)
@@ -167,6 +202,18 @@ pub fn summary(report: &Report<'_>) -> String {
         s.bytes as f64 / 1e6,
         s.elapsed_ms as f64 / 1e3,
     );
+    if s.repos + s.repos_failed > 0 {
+        line.push_str(&format!("; {} repositories", s.repos));
+        if s.blobs_already_scanned > 0 {
+            line.push_str(&format!(
+                ", {} blobs already scanned before",
+                s.blobs_already_scanned
+            ));
+        }
+        if s.repos_failed > 0 {
+            line.push_str(&format!(", {} failed", s.repos_failed));
+        }
+    }
     if s.problems() > 0 {
         line.push_str(&format!(
             "; {} could not be scanned (see warnings)",

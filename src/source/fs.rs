@@ -179,6 +179,7 @@ fn scan_file(
             blob_id: None,
             provenance: None,
             verification: None,
+            recorded_fingerprint: None,
         }));
     });
     match result {

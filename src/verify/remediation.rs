@@ -186,6 +186,7 @@ mod tests {
                 user_id: None,
                 error: None,
             }),
+            recorded_fingerprint: None,
         }
     }
 

@@ -8,6 +8,7 @@ mod github;
 mod gitutil;
 mod hook;
 mod hostile;
+mod org;
 mod redaction;
 mod report;
 mod scan;

@@ -40,6 +40,7 @@ fn finding(key_id: Option<&str>, secret: Option<&str>, token: Option<&str>) -> F
         blob_id: None,
         provenance: None,
         verification: None,
+        recorded_fingerprint: None,
     }
 }
 

@@ -33,9 +33,9 @@ use crate::detect::Detector;
 use crate::diag::Diagnostics;
 use crate::finding::{Credential, Finding, Provenance};
 use crate::stats::{AtomicStats, Stats};
-use gix::ObjectId;
 use std::path::{Path, PathBuf};
 
+pub use gix::ObjectId;
 pub use range::{scan_commits, scan_range};
 
 /// How a history scan behaves.
@@ -181,13 +181,52 @@ pub fn scan_history(
     opts: &HistoryOptions,
     diag: &Diagnostics,
 ) -> Result<HistoryScan, GitError> {
+    scan_history_inner(repo, detector, opts, diag, None).map(|(scan, _)| scan)
+}
+
+/// What earlier scans learnt about blobs, so that a blob shared by several
+/// repositories (forks, vendored code) or already scanned by an earlier run
+/// is detected once. `keysweep org` keeps it on disk.
+pub trait BlobMemory: Sync {
+    /// The credentials an earlier scan found in blob `id` (empty: it was
+    /// clean), or `None` when the blob was never scanned.
+    fn recall(&self, id: &gix::oid) -> Option<Vec<Credential>>;
+}
+
+/// Blobs a scan detected (not recalled), each with its credentials (often
+/// none): what the caller adds to its [`BlobMemory`].
+pub type ScannedBlobs = Vec<(ObjectId, Vec<Credential>)>;
+
+/// [`scan_history`] with a memory of blobs scanned before: a recalled blob
+/// is not detected again (it counts in `stats.blobs_already_scanned`, not in
+/// `stats.blobs`), but its credentials still become findings, with the
+/// provenance they have in this repository. Also returns the blobs this
+/// scan did detect, for the memory.
+pub fn scan_history_with_memory(
+    repo: &Path,
+    detector: &Detector,
+    opts: &HistoryOptions,
+    diag: &Diagnostics,
+    memory: &dyn BlobMemory,
+) -> Result<(HistoryScan, ScannedBlobs), GitError> {
+    scan_history_inner(repo, detector, opts, diag, Some(memory))
+}
+
+fn scan_history_inner(
+    repo: &Path,
+    detector: &Detector,
+    opts: &HistoryOptions,
+    diag: &Diagnostics,
+    memory: Option<&dyn BlobMemory>,
+) -> Result<(HistoryScan, ScannedBlobs), GitError> {
     let started = std::time::Instant::now();
     let r = open(repo)?;
     let shallow = warn_if_shallow(&r, diag);
     let counters = AtomicStats::default();
 
     diag.set_message("reading git objects");
-    let scanned = odb::scan_all_blobs(&r, detector, opts, diag, &counters)?;
+    let mut scanned = odb::scan_all_blobs(&r, detector, opts, diag, &counters, memory)?;
+    let fresh = std::mem::take(&mut scanned.fresh);
 
     // Provenance only for blobs that matter: those with findings, and those
     // too large to scan (so the warning can name a path).
@@ -245,7 +284,7 @@ pub fn scan_history(
 
     let mut stats = counters.snapshot();
     stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    Ok(HistoryScan { findings, stats })
+    Ok((HistoryScan { findings, stats }, fresh))
 }
 
 /// Everything provenance found out about one blob.
@@ -290,6 +329,7 @@ pub(crate) fn make_finding(
         blob_id: Some(blob.to_string()),
         provenance: Some(provenance),
         verification: None,
+        recorded_fingerprint: None,
     }
 }
 

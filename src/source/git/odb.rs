@@ -11,7 +11,7 @@
 //! check is a lookup in read-only, memory-mapped indexes, so workers share
 //! nothing mutable on the hot path except counters and the (rare) findings.
 
-use super::{pool, reason, GitError, HistoryOptions, Repo};
+use super::{pool, reason, BlobMemory, GitError, HistoryOptions, Repo};
 use crate::detect::Detector;
 use crate::diag::Diagnostics;
 use crate::finding::Credential;
@@ -42,6 +42,9 @@ pub(crate) struct OdbScan {
     pub(crate) commits: Vec<ObjectId>,
     /// Objects that could not be read (already warned about and counted).
     pub(crate) corrupt: Vec<ObjectId>,
+    /// With a [`BlobMemory`]: every blob scanned in this run (not recalled),
+    /// with its credentials (often none), for the caller to remember.
+    pub(crate) fresh: Vec<(ObjectId, Vec<Credential>)>,
 }
 
 /// Scans one blob's bytes. Shared by packed and loose reading (and by range
@@ -90,19 +93,36 @@ impl BlobScanner<'_> {
 
 /// Per-pack results, kept apart so a pack whose traversal fails half-way can
 /// be thrown away and read again object by object without double counting.
-#[derive(Default)]
-struct Sink {
+struct Sink<'m> {
     hits: Mutex<Vec<Hit>>,
     too_large: Mutex<Vec<(ObjectId, u64)>>,
     commits: Mutex<Vec<ObjectId>>,
     corrupt: Mutex<Vec<ObjectId>>,
+    fresh: Mutex<Vec<(ObjectId, Vec<Credential>)>>,
+    /// Blobs an earlier scan (another repository, an earlier run) already
+    /// did: their credentials are taken from here instead of detected again.
+    memory: Option<&'m dyn BlobMemory>,
 }
 
-impl Sink {
+impl<'m> Sink<'m> {
+    fn new(memory: Option<&'m dyn BlobMemory>) -> Self {
+        Sink {
+            hits: Mutex::default(),
+            too_large: Mutex::default(),
+            commits: Mutex::default(),
+            corrupt: Mutex::default(),
+            fresh: Mutex::default(),
+            memory,
+        }
+    }
+
     /// Takes one decoded object: scans blobs, notes commits.
     fn object(&self, kind: gix::objs::Kind, id: &gix::oid, data: &[u8], scanner: &BlobScanner<'_>) {
         match kind {
-            gix::objs::Kind::Blob => self.record(id.to_owned(), scanner.scan(id, data)),
+            gix::objs::Kind::Blob => match self.memory {
+                None => self.record(id.to_owned(), scanner.scan(id, data)),
+                Some(memory) => self.remembered_blob(memory, id, data, scanner),
+            },
             gix::objs::Kind::Commit => {
                 AtomicStats::bump(&scanner.counters.commits, 1);
                 self.commits
@@ -112,6 +132,38 @@ impl Sink {
             }
             gix::objs::Kind::Tree | gix::objs::Kind::Tag => {}
         }
+    }
+
+    /// A blob with a memory: recalled when known, else scanned and noted as
+    /// fresh. A blob over the size limit is not noted, so it is named (and
+    /// counted) again on every run rather than silently forgotten.
+    fn remembered_blob(
+        &self,
+        memory: &dyn BlobMemory,
+        id: &gix::oid,
+        data: &[u8],
+        scanner: &BlobScanner<'_>,
+    ) {
+        if let Some(credentials) = memory.recall(id) {
+            AtomicStats::bump(&scanner.counters.blobs_already_scanned, 1);
+            if !credentials.is_empty() {
+                self.record(id.to_owned(), Scanned::Found(credentials));
+            }
+            return;
+        }
+        let outcome = scanner.scan(id, data);
+        let credentials = match &outcome {
+            Scanned::Clean => Some(Vec::new()),
+            Scanned::Found(c) => Some(c.clone()),
+            Scanned::TooLarge(_) => None,
+        };
+        if let Some(credentials) = credentials {
+            self.fresh
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((id.to_owned(), credentials));
+        }
+        self.record(id.to_owned(), outcome);
     }
 
     fn record(&self, id: ObjectId, outcome: Scanned) {
@@ -144,6 +196,8 @@ impl Sink {
             .extend(self.commits.into_inner().unwrap_or_else(|p| p.into_inner()));
         out.corrupt
             .extend(self.corrupt.into_inner().unwrap_or_else(|p| p.into_inner()));
+        out.fresh
+            .extend(self.fresh.into_inner().unwrap_or_else(|p| p.into_inner()));
     }
 }
 
@@ -201,6 +255,7 @@ pub(crate) fn scan_all_blobs(
     opts: &HistoryOptions,
     diag: &Diagnostics,
     counters: &AtomicStats,
+    memory: Option<&dyn BlobMemory>,
 ) -> Result<OdbScan, GitError> {
     let hash = r.repo.object_hash();
     let dirs = object_dirs(r, diag);
@@ -238,7 +293,7 @@ pub(crate) fn scan_all_blobs(
     for (i, bundle) in bundles.iter().enumerate() {
         let earlier: Vec<&pack::index::File> = bundles[..i].iter().map(|b| &b.index).collect();
         let seen_before = |id: &gix::oid| earlier.iter().any(|idx| idx.lookup(id).is_some());
-        let sink = Sink::default();
+        let sink = Sink::new(memory);
         // Counters for this pack only, merged when the traversal succeeds.
         let local = AtomicStats::default();
         let local_scanner = BlobScanner {
@@ -281,7 +336,7 @@ pub(crate) fn scan_all_blobs(
                     bundle.index.path().display(),
                     reason(&e)
                 ));
-                let sink = Sink::default();
+                let sink = Sink::new(memory);
                 scan_pack_by_object(r, bundle, &seen_before, &scanner, &sink, threads)?;
                 sink.drain_into(&mut out);
             }
@@ -290,7 +345,7 @@ pub(crate) fn scan_all_blobs(
 
     let in_any_pack = |id: &gix::oid| bundles.iter().any(|b| b.index.lookup(id).is_some());
     for dir in &dirs {
-        let sink = Sink::default();
+        let sink = Sink::new(memory);
         scan_loose(r, dir, &in_any_pack, &scanner, &sink, threads)?;
         sink.drain_into(&mut out);
     }
@@ -306,6 +361,7 @@ fn add_counts(into: &AtomicStats, from: &AtomicStats) {
         (&into.archive_members, &from.archive_members),
         (&into.commits, &from.commits),
         (&into.suppressed, &from.suppressed),
+        (&into.blobs_already_scanned, &from.blobs_already_scanned),
     ] {
         a.fetch_add(b.load(Relaxed), Relaxed);
     }
@@ -318,7 +374,7 @@ fn scan_pack_by_object(
     bundle: &pack::Bundle,
     seen_before: &(dyn Fn(&gix::oid) -> bool + Sync),
     scanner: &BlobScanner<'_>,
-    sink: &Sink,
+    sink: &Sink<'_>,
     threads: usize,
 ) -> Result<(), GitError> {
     let ids: Vec<ObjectId> = bundle
@@ -338,7 +394,7 @@ fn scan_loose(
     dir: &Path,
     in_any_pack: &(dyn Fn(&gix::oid) -> bool + Sync),
     scanner: &BlobScanner<'_>,
-    sink: &Sink,
+    sink: &Sink<'_>,
     threads: usize,
 ) -> Result<(), GitError> {
     let store = gix::odb::loose::Store::at(dir, r.repo.object_hash());
@@ -397,7 +453,7 @@ fn read_objects(
     r: &Repo,
     ids: &[ObjectId],
     scanner: &BlobScanner<'_>,
-    sink: &Sink,
+    sink: &Sink<'_>,
     threads: usize,
     name: impl Fn(&gix::oid) -> String + Sync,
 ) -> Result<(), GitError> {
@@ -432,7 +488,7 @@ fn read_objects(
     Ok(())
 }
 
-fn corrupt(repo: &Path, scanner: &BlobScanner<'_>, sink: &Sink, id: &gix::oid, what: &str) {
+fn corrupt(repo: &Path, scanner: &BlobScanner<'_>, sink: &Sink<'_>, id: &gix::oid, what: &str) {
     AtomicStats::bump(&scanner.counters.corrupt_objects, 1);
     sink.corrupt
         .lock()

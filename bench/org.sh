@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Cold and warm timing of an organization scan.
+#
+#   bench/org.sh LIST [CACHE_DIR]
+#
+# LIST is a `keysweep org --repos` file (clone URLs, e.g. file:///…/repo.git,
+# or local paths). Builds the release binary, then runs
+#
+#   cold  keysweep org --repos LIST --cache-dir CACHE_DIR   (empty cache:
+#         every repository is mirror-cloned and every blob scanned)
+#   warm  the same command again (clones refreshed with git fetch, every
+#         blob recalled from the state, findings reported again)
+#
+# and prints wall time, peak RSS (of keysweep and its git children, as GNU
+# time reports the largest), blobs scanned and blobs recalled of each.
+# CACHE_DIR defaults to a temporary directory removed at the end; a given
+# CACHE_DIR is emptied first. Needs GNU time at /usr/bin/time and jq.
+# KEYSWEEP_BIN overrides the binary (then nothing is built); extra keysweep
+# flags can be passed in KEYSWEEP_FLAGS (e.g. "--jobs 2 -j 2").
+set -euo pipefail
+
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+    echo "usage: $0 LIST [CACHE_DIR]" >&2
+    exit 2
+fi
+list=$1
+here=$(cd "$(dirname "$0")/.." && pwd)
+bin=${KEYSWEEP_BIN:-$here/target/release/keysweep}
+
+for tool in /usr/bin/time jq; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        echo "error: $tool is missing (packages: time, jq)" >&2
+        exit 2
+    fi
+done
+if [ ! -r "$list" ]; then
+    echo "error: cannot read $list" >&2
+    exit 2
+fi
+if [ -z "${KEYSWEEP_BIN:-}" ]; then
+    (cd "$here" && cargo build --release --quiet)
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cache=${2:-$tmp/cache}
+rm -rf "$cache"
+repos=$(grep -cvE '^[[:space:]]*(#|$)' "$list" || true)
+
+run() {
+    local name=$1 status=0
+    # shellcheck disable=SC2086 # KEYSWEEP_FLAGS is a list of flags
+    /usr/bin/time -f '%e %M' -o "$tmp/time" \
+        "$bin" org --repos "$list" --cache-dir "$cache" --format json \
+        --no-progress ${KEYSWEEP_FLAGS:-} >"$tmp/$name.json" 2>"$tmp/$name.err" || status=$?
+    # 0 clean, 1 findings; anything else is a failed run.
+    if [ "$status" -gt 1 ]; then
+        echo "error: $name run exited with $status:" >&2
+        tail -n 20 "$tmp/$name.err" >&2
+        exit 2
+    fi
+    read -r wall rss <"$tmp/time"
+    printf '%-5s  %8.2f s  %8.1f MiB  %10s  %10s  %8s  %6s\n' "$name" "$wall" \
+        "$(echo "$rss / 1024" | bc -l)" \
+        "$(jq .stats.blobs "$tmp/$name.json")" \
+        "$(jq .stats.blobs_already_scanned "$tmp/$name.json")" \
+        "$(jq '.findings | length' "$tmp/$name.json")" \
+        "$(jq .stats.repos_failed "$tmp/$name.json")"
+}
+
+echo "repositories listed: $repos"
+printf '%-5s  %10s  %12s  %10s  %10s  %8s  %6s\n' run wall "peak RSS" scanned recalled findings failed
+run cold
+run warm

@@ -1,0 +1,596 @@
+//! `keysweep org` and `keysweep merge` through the binary: real repositories
+//! reached by `file://` URLs (one a fork of another), a GitHub-API-compatible
+//! server on loopback, the clone cache and blob memory across runs, shards
+//! merged back into one report, and a broken repository among good ones.
+
+use crate::gitutil::{credential, env_file, Scratch};
+use serde_json::Value;
+use std::collections::{BTreeSet, HashSet};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+const KEYSWEEP: &str = env!("CARGO_BIN_EXE_keysweep");
+
+fn keysweep(args: &[&str], cwd: &Path) -> Output {
+    Command::new(KEYSWEEP)
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("GITHUB_TOKEN")
+        .output()
+        .expect("run keysweep")
+}
+
+fn json(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    })
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// `(fingerprint, repo)` of every finding, in report order.
+fn keys(doc: &Value) -> Vec<(String, String)> {
+    doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["fingerprint"].as_str().expect("fingerprint").to_string(),
+                f["repo"].as_str().expect("repo is set").to_string(),
+            )
+        })
+        .collect()
+}
+
+fn stat(doc: &Value, name: &str) -> u64 {
+    doc["stats"][name]
+        .as_u64()
+        .unwrap_or_else(|| panic!("stats.{name} in {}", doc["stats"]))
+}
+
+/// Blob ids in a repository's object database.
+fn blob_ids(s: &Scratch, repo: &Path) -> HashSet<String> {
+    s.git(
+        repo,
+        &[
+            "cat-file",
+            "--batch-all-objects",
+            "--batch-check=%(objectname) %(objecttype)",
+        ],
+    )
+    .lines()
+    .filter_map(|l| l.strip_suffix(" blob").map(str::to_string))
+    .collect()
+}
+
+fn file_url(p: &Path) -> String {
+    format!("file://{}", p.display())
+}
+
+/// alpha: a key added then deleted; fork: a clone of alpha with one more
+/// commit holding another key; beta: a third key; gamma: clean.
+struct Org {
+    s: Scratch,
+}
+
+impl Org {
+    fn new() -> Org {
+        let s = Scratch::new();
+        let alpha = s.init("src/alpha", &[]);
+        alpha.write("README.md", "alpha\n");
+        alpha.commit("start");
+        alpha.write("config/app.env", &env_file(1));
+        alpha.commit("add config");
+        std::fs::remove_file(alpha.path.join("config/app.env")).expect("rm");
+        alpha.commit("remove config");
+
+        s.git(&s.path("src"), &["clone", "-q", "alpha", "fork"]);
+        let fork = s.repo("src/fork");
+        fork.write("deploy/fork.env", &env_file(4));
+        fork.commit("fork: deploy settings");
+
+        let beta = s.init("src/beta", &[]);
+        beta.write("secrets.env", &env_file(2));
+        beta.write("docs/guide.md", "no keys here\n");
+        beta.commit("beta");
+
+        let gamma = s.init("src/gamma", &[]);
+        gamma.write("main.rs", "fn main() {}\n");
+        gamma.commit("gamma");
+        Org { s }
+    }
+
+    fn url(&self, name: &str) -> String {
+        file_url(&self.s.path(&format!("src/{name}")))
+    }
+
+    fn list(&self, file: &str, names: &[&str], extra: &[&str]) -> String {
+        let mut body = String::from("# the acme organization\n\n");
+        for n in names {
+            body.push_str(&self.url(n));
+            body.push('\n');
+        }
+        for e in extra {
+            body.push_str(e);
+            body.push('\n');
+        }
+        let p = self.s.path(file);
+        std::fs::write(&p, body).expect("write list");
+        p.display().to_string()
+    }
+
+    fn distinct_blobs(&self, names: &[&str]) -> (u64, u64) {
+        let mut all = HashSet::new();
+        let mut sum = 0;
+        for n in names {
+            let ids = blob_ids(&self.s, &self.s.path(&format!("src/{n}")));
+            sum += ids.len() as u64;
+            all.extend(ids);
+        }
+        (all.len() as u64, sum)
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        keysweep(args, self.s.dir.path())
+    }
+}
+
+#[test]
+fn shared_blobs_scanned_once_and_remembered_across_runs() {
+    let org = Org::new();
+    let names = ["alpha", "fork", "beta", "gamma"];
+    let list = org.list("repos.txt", &names, &[]);
+    let cache = org.s.path("cache");
+    let cache = cache.to_str().expect("utf-8 path");
+    let args = [
+        "org",
+        "--repos",
+        &list,
+        "--cache-dir",
+        cache,
+        "--format",
+        "json",
+    ];
+
+    let first = org.run(&args);
+    assert_eq!(first.status.code(), Some(1), "{}", stderr(&first));
+    let doc = json(&first);
+    let found = keys(&doc);
+    // alpha: key 1; fork: key 1 (inherited) and key 4; beta: key 2.
+    assert_eq!(found.len(), 4, "{doc:#}");
+    let unique: HashSet<_> = found.iter().cloned().collect();
+    assert_eq!(unique.len(), found.len(), "every finding once");
+    let by_repo: BTreeSet<(String, String)> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["repo"].as_str().expect("repo").to_string(),
+                f["access_key_id"]["value"]
+                    .as_str()
+                    .expect("key id")
+                    .to_string(),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<(String, String)> =
+        [("alpha", 1), ("fork", 1), ("fork", 4), ("beta", 2)]
+            .iter()
+            .map(|(n, seed)| (org.url(n), credential(*seed).0))
+            .collect();
+    assert_eq!(by_repo, expected);
+    // The inherited key has provenance in the fork too: alpha's commit.
+    for f in doc["findings"].as_array().expect("findings") {
+        assert!(f["commit"].as_str().is_some_and(|c| c.len() == 40), "{f}");
+    }
+    let (distinct, total) = org.distinct_blobs(&names);
+    assert_eq!(stat(&doc, "blobs"), distinct, "each distinct blob once");
+    assert_eq!(stat(&doc, "blobs_already_scanned"), total - distinct);
+    assert_eq!(stat(&doc, "repos"), 4);
+    assert_eq!(stat(&doc, "repos_failed"), 0);
+
+    // The state holds secrets: owner-only.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let state_dir = Path::new(cache).join("state");
+        let state = std::fs::read_dir(&state_dir)
+            .expect("state dir")
+            .next()
+            .expect("a state file")
+            .expect("entry")
+            .path();
+        let mode = std::fs::metadata(&state)
+            .expect("stat")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", state.display());
+    }
+
+    // Second run: the clones are refreshed, no blob is scanned again, the
+    // same findings come out.
+    let second = org.run(&args);
+    assert_eq!(second.status.code(), Some(1), "{}", stderr(&second));
+    let again = json(&second);
+    assert_eq!(stat(&again, "blobs"), 0, "{}", again["stats"]);
+    assert_eq!(stat(&again, "blobs_already_scanned"), total);
+    assert_eq!(keys(&again), found);
+
+    // A new commit is fetched on refresh; only its blobs are scanned.
+    let beta = org.s.repo("src/beta");
+    beta.write("later.env", &env_file(5));
+    beta.commit("later");
+    let third = org.run(&args);
+    let doc3 = json(&third);
+    assert_eq!(keys(&doc3).len(), 5, "{doc3:#}");
+    assert_eq!(
+        stat(&doc3, "blobs"),
+        1,
+        "only the new blob: {}",
+        doc3["stats"]
+    );
+
+    // Text: grouped by credential, then one line per repository.
+    let text = org.run(&["org", "--repos", &list, "--cache-dir", cache]);
+    let out = String::from_utf8_lossy(&text.stdout);
+    assert!(out.contains("Per repository:"), "{out}");
+    let fork_line = out
+        .lines()
+        .find(|l| l.contains(&org.url("fork")) && l.contains("credential"))
+        .unwrap_or_else(|| panic!("a summary line for the fork:\n{out}"));
+    assert!(
+        fork_line.contains("2 credentials, 2 findings"),
+        "{fork_line}"
+    );
+    assert!(!out.contains(&credential(1).1), "secrets are redacted");
+}
+
+#[test]
+fn shards_merged_equal_one_run() {
+    let org = Org::new();
+    let names = ["alpha", "fork", "beta", "gamma"];
+    let list = org.list("repos.txt", &names, &[]);
+    let dir = org.s.dir.path();
+    let one = org.run(&[
+        "org",
+        "--repos",
+        &list,
+        "--cache-dir",
+        "cache-all",
+        "--format",
+        "json",
+    ]);
+    let single = json(&one);
+
+    let mut reports = Vec::new();
+    let mut per_shard = Vec::new();
+    for k in 1..=2 {
+        let report = format!("report-{k}.json");
+        let out = org.run(&[
+            "org",
+            "--repos",
+            &list,
+            "--cache-dir",
+            &format!("cache-{k}"),
+            "--shard",
+            &format!("{k}/2"),
+            "--format",
+            "json",
+            "-o",
+            &report,
+        ]);
+        assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+        let text = std::fs::read_to_string(dir.join(&report)).expect("shard report");
+        let doc: Value = serde_json::from_str(&text).expect("shard JSON");
+        per_shard.push(stat(&doc, "repos"));
+        reports.push(report);
+    }
+    assert_eq!(
+        per_shard.iter().sum::<u64>(),
+        4,
+        "each repository in one shard"
+    );
+
+    let mut args = vec!["merge", "--format", "json"];
+    args.extend(reports.iter().map(String::as_str));
+    let merged = org.run(&args);
+    assert_eq!(merged.status.code(), Some(1), "{}", stderr(&merged));
+    let merged = json(&merged);
+    assert_eq!(keys(&merged), keys(&single), "same findings, same order");
+    assert_eq!(stat(&merged, "repos"), 4);
+    // Merging a report twice changes nothing.
+    let mut twice = args.clone();
+    twice.push(&reports[0]);
+    assert_eq!(keys(&json(&org.run(&twice))), keys(&single));
+
+    // Text and SARIF from the same shards.
+    let mut text_args = vec!["merge"];
+    text_args.extend(reports.iter().map(String::as_str));
+    let text = org.run(&text_args);
+    let out = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        out.contains("Per repository:") && out.contains(&credential(4).0),
+        "{out}"
+    );
+    let mut sarif_args = vec!["merge", "--format", "sarif"];
+    sarif_args.extend(reports.iter().map(String::as_str));
+    let sarif: Value = serde_json::from_slice(&org.run(&sarif_args).stdout).expect("SARIF");
+    assert_eq!(
+        sarif["runs"][0]["results"].as_array().map(Vec::len),
+        Some(4)
+    );
+
+    // Not a report: a clear error, exit 2.
+    std::fs::write(dir.join("junk.json"), "{}").expect("write");
+    let bad = org.run(&["merge", "junk.json"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("junk.json"), "{}", stderr(&bad));
+}
+
+#[test]
+fn a_broken_repository_is_reported_and_the_rest_completes() {
+    let org = Org::new();
+    let missing = file_url(&org.s.path("src/does-not-exist.git"));
+    let not_a_repo = org.s.path("src/plain-dir");
+    std::fs::create_dir_all(&not_a_repo).expect("mkdir");
+    let list = org.list(
+        "repos.txt",
+        &["alpha", "beta"],
+        &[&missing, not_a_repo.to_str().expect("utf-8")],
+    );
+    let out = org.run(&[
+        "org",
+        "--repos",
+        &list,
+        "--cache-dir",
+        "cache",
+        "--format",
+        "json",
+        "--jobs",
+        "2",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "findings exist: {}",
+        stderr(&out)
+    );
+    let doc = json(&out);
+    assert_eq!(stat(&doc, "repos"), 2);
+    assert_eq!(stat(&doc, "repos_failed"), 2);
+    let repos: BTreeSet<String> = keys(&doc).into_iter().map(|(_, r)| r).collect();
+    assert_eq!(
+        repos,
+        [org.url("alpha"), org.url("beta")].into_iter().collect()
+    );
+    let err = stderr(&out);
+    assert!(err.contains(&missing), "{err}");
+    assert!(err.contains("plain-dir"), "{err}");
+    assert!(
+        err.contains("2 of 4 repositories could not be scanned"),
+        "{err}"
+    );
+
+    // Nothing found but something failed: exit 2.
+    let only_bad = org.list("bad.txt", &["gamma"], &[&missing]);
+    let out = org.run(&["org", "--repos", &only_bad, "--cache-dir", "cache"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[test]
+fn repo_timeout_kills_git() {
+    // A remote that never answers: an ssh command that only sleeps.
+    let org = Org::new();
+    let fake_ssh = org.s.path("slow-ssh");
+    std::fs::write(&fake_ssh, "#!/bin/sh\nexec sleep 30\n").expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake_ssh, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let list = org.list(
+        "repos.txt",
+        &["beta"],
+        &["ssh://git@slow.example/acme/x.git"],
+    );
+    let started = std::time::Instant::now();
+    let out = Command::new(KEYSWEEP)
+        .args([
+            "org",
+            "--repos",
+            &list,
+            "--cache-dir",
+            "cache",
+            "--repo-timeout",
+            "2",
+            "--format",
+            "json",
+        ])
+        .current_dir(org.s.dir.path())
+        .env("GIT_SSH_COMMAND", &fake_ssh)
+        .output()
+        .expect("run keysweep");
+    assert!(started.elapsed().as_secs() < 20, "the timeout stopped git");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(stat(&doc, "repos_failed"), 1);
+    assert!(
+        stderr(&out).contains("did not finish within 2 s"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A GitHub REST API stand-in: `/orgs/acme/repos`, two pages linked by
+/// `Link: rel="next"`, 401 without the right bearer token.
+struct FakeGitHub {
+    url: String,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+impl FakeGitHub {
+    fn start(token: &'static str, page1: Value, page2: Value) -> FakeGitHub {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&requests);
+        let base = url.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    continue;
+                }
+                let mut auth = None;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).is_err() || line.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((k, v)) = line.split_once(':') {
+                        if k.eq_ignore_ascii_case("authorization") {
+                            auth = Some(v.trim().to_string());
+                        }
+                    }
+                }
+                let target = request_line
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or("")
+                    .to_string();
+                seen.lock().expect("lock").push(target.clone());
+                let (status, link, body) = if auth.as_deref() != Some(&format!("Bearer {token}")) {
+                    (
+                        "401 Unauthorized",
+                        None,
+                        r#"{"message":"Bad credentials"}"#.to_string(),
+                    )
+                } else if !target.starts_with("/orgs/acme/repos?") {
+                    (
+                        "404 Not Found",
+                        None,
+                        r#"{"message":"Not Found"}"#.to_string(),
+                    )
+                } else if target.contains("page=2") {
+                    ("200 OK", None, page2.to_string())
+                } else {
+                    let next = format!(
+                        "<{base}/orgs/acme/repos?per_page=100&type=all&page=2>; rel=\"next\", <{base}/orgs/acme/repos?per_page=100&type=all&page=2>; rel=\"last\""
+                    );
+                    ("200 OK", Some(next), page1.to_string())
+                };
+                let mut head = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+                    body.len()
+                );
+                if let Some(l) = link {
+                    head.push_str(&format!("Link: {l}\r\n"));
+                }
+                head.push_str("\r\n");
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(body.as_bytes());
+            }
+        });
+        FakeGitHub { url, requests }
+    }
+}
+
+#[test]
+fn github_org_pagination_auth_and_filters() {
+    let org = Org::new();
+    let entry = |name: &str, archived: bool, fork: bool| {
+        serde_json::json!({
+            "name": name,
+            "full_name": format!("acme/{name}"),
+            "clone_url": org.url(name),
+            "archived": archived,
+            "fork": fork,
+        })
+    };
+    let token = "ghp_fakeTokenForTests0123456789";
+    let server = FakeGitHub::start(
+        token,
+        serde_json::json!([entry("alpha", false, false), entry("gamma", true, false)]),
+        serde_json::json!([entry("fork", false, true), entry("beta", false, false)]),
+    );
+    let run = |token: Option<&str>, extra: &[&str], cache: &str| {
+        let mut cmd = Command::new(KEYSWEEP);
+        cmd.args([
+            "org",
+            "--github-org",
+            "acme",
+            "--github-api-url",
+            &server.url,
+            "--cache-dir",
+            cache,
+            "--format",
+            "json",
+        ])
+        .args(extra)
+        .current_dir(org.s.dir.path())
+        .env_remove("GITHUB_TOKEN");
+        if let Some(t) = token {
+            cmd.env("GITHUB_TOKEN", t);
+        }
+        cmd.output().expect("run keysweep")
+    };
+
+    // No token: the API says 401, the run fails with a hint.
+    let out = run(None, &[], "cache");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("401") && stderr(&out).contains("GITHUB_TOKEN"),
+        "{}",
+        stderr(&out)
+    );
+
+    // With the token: two pages; the archived repository and the fork are
+    // left out.
+    let out = run(Some(token), &[], "cache");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let doc = json(&out);
+    let repos: BTreeSet<String> = keys(&doc).into_iter().map(|(_, r)| r).collect();
+    assert_eq!(
+        repos,
+        [org.url("alpha"), org.url("beta")].into_iter().collect()
+    );
+    assert_eq!(stat(&doc, "repos"), 2);
+    let err = stderr(&out);
+    assert!(err.contains("1 archived and 1 forks left out"), "{err}");
+    assert!(!err.contains(token) && !String::from_utf8_lossy(&out.stdout).contains(token));
+    let requests = server.requests.lock().expect("lock").clone();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r == "/orgs/acme/repos?per_page=100&type=all"),
+        "{requests:?}"
+    );
+    assert!(
+        requests.iter().any(|r| r.ends_with("&page=2")),
+        "{requests:?}"
+    );
+
+    // Asked for: all four.
+    let out = run(
+        Some(token),
+        &["--include-archived", "--include-forks"],
+        "cache",
+    );
+    let doc = json(&out);
+    assert_eq!(stat(&doc, "repos"), 4, "{}", stderr(&out));
+    let repos: BTreeSet<String> = keys(&doc).into_iter().map(|(_, r)| r).collect();
+    assert!(repos.contains(&org.url("fork")));
+}
