@@ -125,7 +125,9 @@ if [ -n "$prebuilt" ]; then
   grep -q "cache stand-in: hit" "$T/act.log" && ! grep -q "Main Install keysweep" "$T/act.log" || fail "installed despite a cache hit"
   ok "cache hit: install step skipped"
 else
-  grep -q "Installed package \`keysweep" "$T/act.log" || fail "cargo install did not install keysweep"
+  # (cargo colours its status words under act's pseudo-terminal)
+  grep -q "Success - Main Install keysweep" "$T/act.log" && grep -q "package \`keysweep v" "$T/act.log" \
+    || fail "cargo install did not install keysweep"
   ok "cargo install --path \$GITHUB_ACTION_PATH"
 fi
 grep -qE "::error file=deploy/prod.env,line=2,col=[0-9]+,title=keysweep%3A Leaked AWS access key and secret::AWS access key AKIA2IJB4LAJLJ6HDU6G" "$T/act.log" \
