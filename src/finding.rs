@@ -282,6 +282,59 @@ mod tests {
     }
 
     #[test]
+    fn debug_of_credentials_and_findings_never_shows_a_secret() {
+        let secret = "PtYgjmUhBel31iEl2hpChYgCfrL1spNxnyVmihA+";
+        let token = "IQoJb3JpZ2luX2VjDnkHIfxIq2HZt+PlJhx2jIclHkCiHp6bR1IqfEouHgxzNNAL5wIScGebcy8F5n3+YNBDRzrZSgqbjG3uhkWKFLf6xuI5aHUQPFeNBTxaQWk8";
+        let at = Position {
+            offset: 0,
+            line: 1,
+            column: 1,
+        };
+        let credential = Credential {
+            access_key_id: Some(Part {
+                value: "ASIAQM4I2HZ4UEP3ENTH".into(),
+                position: at,
+                encoding: None,
+            }),
+            secret_access_key: Some(Part {
+                value: Secret::new(secret),
+                position: at,
+                encoding: Some(Encoding::Escaped),
+            }),
+            session_token: Some(Part {
+                value: Secret::new(token),
+                position: at,
+                encoding: None,
+            }),
+            account_id: None,
+            confidence: Confidence::High,
+            member: None,
+        };
+        let finding = Finding {
+            credential: credential.clone(),
+            path: "a/.env".into(),
+            repo: None,
+            blob_id: None,
+            provenance: None,
+            verification: None,
+        };
+        let key = credential.key();
+        for shown in [
+            format!("{credential:?}"),
+            format!("{credential:#?}"),
+            format!("{finding:?}"),
+            format!("{finding:#?}"),
+            format!("{key:?}"),
+        ] {
+            assert!(shown.contains("ASIAQM4I2HZ4UEP3ENTH"), "{shown}");
+            // Nothing past the four characters redaction keeps.
+            assert!(!shown.contains(&secret[4..]), "{shown}");
+            assert!(!shown.contains(&token[4..]), "{shown}");
+            assert!(!shown.contains(&token[16..40]), "{shown}");
+        }
+    }
+
+    #[test]
     fn fingerprint_depends_on_credential_path_and_commit() {
         let cred = Credential {
             access_key_id: Some(Part {

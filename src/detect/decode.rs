@@ -114,7 +114,9 @@ pub fn is_mostly_text(bytes: &[u8]) -> bool {
 }
 
 /// The fragments of base64 text that always appear when `plain` is
-/// base64-encoded, one for each of the three byte alignments.
+/// base64-encoded, one for each of the three byte alignments (none for an
+/// alignment where `plain` is too short to fix a whole character: an empty
+/// pattern would match everywhere).
 pub fn base64_fragments(plain: &[u8]) -> Vec<Vec<u8>> {
     (0..3)
         .map(|align| {
@@ -129,11 +131,13 @@ pub fn base64_fragments(plain: &[u8]) -> Vec<Vec<u8>> {
             let (a, b) = (encode(0x00), encode(0xFF));
             // Characters that do not depend on the neighbouring bytes.
             let first = (align * 8).div_ceil(6);
-            let last = ((align + plain.len()) * 8) / 6;
+            // Never before `first`: short input fixes no character here.
+            let last = (((align + plain.len()) * 8) / 6).max(first);
             let frag: Vec<u8> = (first..last).map(|i| a[i]).collect();
             debug_assert_eq!(&a[first..last], &b[first..last]);
             frag
         })
+        .filter(|frag| !frag.is_empty())
         .collect()
 }
 
@@ -230,6 +234,17 @@ mod tests {
             );
         }
         assert!(frags.iter().all(|f| f.len() >= 4));
+    }
+
+    #[test]
+    fn fragments_of_short_input_are_never_empty() {
+        // Found by fuzzing (fuzz/fuzz_targets/base64.rs): the empty input
+        // sliced a[2..1] and panicked.
+        assert!(base64_fragments(b"").is_empty());
+        for n in 0..8 {
+            let plain = vec![b'A'; n];
+            assert!(base64_fragments(&plain).iter().all(|f| !f.is_empty()));
+        }
     }
 
     #[test]

@@ -48,7 +48,8 @@ pub fn key_id_at(data: &[u8], at: usize) -> Option<&str> {
 }
 
 /// The AWS account ID a key ID encodes, decoded offline; `None` for old
-/// `AKIAI…`/`AKIAJ…` IDs, which encode none.
+/// `AKIAI…`/`AKIAJ…` IDs, which encode none, and for IDs that decode to
+/// more than 12 digits (no account has them, so the ID is not genuine).
 ///
 /// Characters 5–20 are base32 (RFC 4648) for 10 bytes; the first 6 bytes,
 /// big-endian, hold the account shifted left by 7 under a 1-bit flag.
@@ -69,7 +70,9 @@ pub fn account_id(key_id: &str) -> Option<String> {
     // 16 chars * 5 bits = 80 bits = 10 bytes; keep the top 6 bytes.
     let z = (bits >> 32) as u64;
     let account = (z & 0x7FFF_FFFF_FF80) >> 7;
-    Some(format!("{account:012}"))
+    // 40 bits reach 1_099_511_627_775: 13 digits, which the JSON contract
+    // (and AWS) never has.
+    (account <= 999_999_999_999).then(|| format!("{account:012}"))
 }
 
 #[cfg(test)]
@@ -96,6 +99,10 @@ mod tests {
             "AKIAI keys encode no account"
         );
         assert_eq!(account_id("AKIAJR6JB222YOU5NYHU"), None);
+        // Found by fuzzing (fuzz/fuzz_targets/keyid.rs): decoded to the
+        // 13-digit "1099510576283".
+        assert_eq!(account_id("AKIA7777P6SN3BTJBS2Q"), None);
+        assert_eq!(account_id("AKIA7777777777777777"), None);
     }
 
     #[test]

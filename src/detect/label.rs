@@ -30,8 +30,10 @@ const MAX_NAME: usize = 64;
 
 /// Classifies the name in front of `data[at..]`.
 pub fn label_before(data: &[u8], at: usize) -> Label {
-    let line_start = memchr::memrchr(b'\n', &data[..at]).map_or(0, |i| i + 1);
-    let floor = line_start.max(at.saturating_sub(256));
+    // Look back at most 256 bytes: searching for the line start over the
+    // whole prefix made a long line with many values quadratic.
+    let reach = at.saturating_sub(256);
+    let floor = memchr::memrchr(b'\n', &data[reach..at]).map_or(reach, |i| reach + i + 1);
     let mut i = at;
     let mut skipped = 0;
     while i > floor && SEPARATORS.contains(&data[i - 1]) && skipped < 8 {

@@ -33,6 +33,8 @@ const PAIR_WINDOW: usize = 1024;
 const LABEL_WINDOW: usize = 160;
 /// Longest value run read (session tokens are 300–2000 characters).
 const MAX_RUN: usize = 16 << 10;
+/// Shortest run that can hold a value: a 40-character secret.
+const MIN_VALUE_RUN: usize = 40;
 /// Nesting of decoded content (base64 inside base64 …).
 const MAX_DECODE_DEPTH: u8 = 2;
 
@@ -138,8 +140,11 @@ impl Detector {
         // Parts inside archive members are placed in the member, not the window.
         out.credentials
             .retain(|c| c.member.is_some() || owned.contains(&c.first_position().offset));
+        // Found once per window, not once per credential: a long first line
+        // holding many credentials made that quadratic.
+        let first_newline = memchr::memchr(b'\n', bytes);
         for c in out.credentials.iter_mut().filter(|c| c.member.is_none()) {
-            shift_positions(c, bytes, start);
+            shift_positions(c, first_newline, start);
         }
         out
     }
@@ -225,7 +230,13 @@ impl Detector {
     /// from a run inside it (whose parts all point at that run).
     fn collect(&self, data: &[u8], view: View, depth: u8, atoms: &mut Atoms) {
         let mut windows: Vec<Range<usize>> = Vec::new();
-        let mut decoded_runs: Vec<Range<usize>> = Vec::new();
+        // Starts of the encoded runs already decoded, and where the last
+        // base64 and UTF-16 runs end: an anchor inside a run that was just
+        // decoded adds nothing, and expanding every one of them (a prefix
+        // fragment every few bytes of a long run, or millions of short
+        // runs checked against a list) was quadratic.
+        let mut decoded_runs: std::collections::HashSet<usize> = Default::default();
+        let (mut base64_until, mut utf16_until) = (0usize, 0usize);
         for m in self.anchors.find_iter(data) {
             let anchor = self.anchors_kind[m.pattern().as_usize()];
             let at = m.start();
@@ -251,11 +262,14 @@ impl Detector {
                 }
                 Anchor::TokenMarker => windows.push(at..m.end()),
                 Anchor::Base64KeyPrefix if depth < MAX_DECODE_DEPTH => {
-                    let run = expand(data, at, is_base64_byte);
-                    if decoded_runs.iter().any(|r| r.start == run.start) {
+                    if at < base64_until {
                         continue;
                     }
-                    decoded_runs.push(run.clone());
+                    let run = expand(data, at, is_base64_byte);
+                    base64_until = run.end;
+                    if !decoded_runs.insert(run.start) {
+                        continue;
+                    }
                     if let Some(plain) =
                         decode::base64(&data[run.clone()]).filter(|p| decode::is_mostly_text(p))
                     {
@@ -265,16 +279,16 @@ impl Detector {
                     }
                 }
                 Anchor::Utf16KeyPrefix if depth < MAX_DECODE_DEPTH => {
-                    let run = expand(data, at, |b| b.is_ascii());
-                    let start = run.start + (at - run.start) % 2;
-                    let end = run.end.min(start + MAX_RUN);
-                    let wide = &data[start..start + (end - start) / 2 * 2];
-                    if decoded_runs.iter().any(|r| r.start == start) {
+                    if at < utf16_until {
                         continue;
                     }
-                    decoded_runs.push(start..end);
-                    let narrow = decode::transcode_utf16(wide, decode::Utf16::Le);
-                    let inner = atoms.new_view(view.outer.unwrap_or(start), Encoding::Utf16);
+                    let run = expand_utf16(data, at);
+                    utf16_until = run.end;
+                    if !decoded_runs.insert(run.start) {
+                        continue;
+                    }
+                    let narrow = decode::transcode_utf16(&data[run.clone()], decode::Utf16::Le);
+                    let inner = atoms.new_view(view.outer.unwrap_or(run.start), Encoding::Utf16);
                     self.collect(&narrow, inner, depth + 1, atoms);
                 }
                 _ => {}
@@ -307,7 +321,10 @@ impl Detector {
             }
             let run = read_run(data, i);
             i = run.end.max(i + 1);
-            if run.end - run.start > MAX_RUN || atoms.seen(view, run.start) {
+            // Words and short values cannot be a secret (40 characters) or
+            // anything longer: most runs end here, before any bookkeeping.
+            let len = run.end - run.start;
+            if !(MIN_VALUE_RUN..=MAX_RUN).contains(&len) || atoms.seen(view, run.start) {
                 continue;
             }
             self.classify_run(data, &run, view, depth, atoms);
@@ -749,6 +766,26 @@ fn expand(data: &[u8], at: usize, keep: impl Fn(u8) -> bool) -> Range<usize> {
     s..e
 }
 
+/// The UTF-16LE text around `at` (ASCII characters, each followed by a
+/// NUL), at most `MAX_RUN` bytes each way. Expanding over all ASCII bytes
+/// instead cut the window out of surrounding plain text, up to 16 KiB
+/// before the anchor (missing what followed it), once per anchor.
+fn expand_utf16(data: &[u8], at: usize) -> Range<usize> {
+    let unit = |i: usize| {
+        data.get(i..i + 2)
+            .is_some_and(|u| u[1] == 0 && u[0] != 0 && u[0].is_ascii())
+    };
+    let mut s = at;
+    while s >= 2 && at - s < MAX_RUN && unit(s - 2) {
+        s -= 2;
+    }
+    let mut e = at;
+    while e - at < MAX_RUN && unit(e) {
+        e += 2;
+    }
+    s..e
+}
+
 /// Sorts and merges overlapping windows so every byte is read once.
 fn merge(mut windows: Vec<Range<usize>>) -> Vec<Range<usize>> {
     windows.sort_by_key(|w| w.start);
@@ -804,23 +841,19 @@ fn set_line_columns(found: &mut [Credential], data: &[u8]) {
 }
 
 /// Moves positions found in a window to where the window sits in its file.
-fn shift_positions(c: &mut Credential, window: &[u8], start: Position) {
+/// `first_newline` is the window's first `\n`: positions before it are on
+/// the line the window started in, so their column continues that line.
+fn shift_positions(c: &mut Credential, first_newline: Option<usize>, start: Position) {
     if start.offset == 0 && start.line == 1 && start.column == 1 {
         return;
     }
     for_each_position(c, |p, _| {
-        if on_first_line(window, p.offset) {
+        if first_newline.is_none_or(|nl| p.offset <= nl) {
             p.column += start.column - 1;
         }
         p.line += start.line - 1;
         p.offset += start.offset;
     });
-}
-
-/// Whether `offset` is on the window's first line (its column continues the
-/// line the window started in).
-fn on_first_line(window: &[u8], offset: usize) -> bool {
-    memchr::memchr(b'\n', &window[..offset.min(window.len())]).is_none()
 }
 
 /// `keysweep:allow` on the line of any part (looked for within 4 KiB of the

@@ -304,3 +304,63 @@ fn many_prefixes_stay_linear() {
     let text = "AKIA2IJB4LAJLJ6HDU6G\n".repeat(50_000);
     assert_eq!(triples(text.as_bytes()).len(), 50_000);
 }
+
+#[test]
+fn debug_of_a_detection_never_shows_a_secret() {
+    // `{:?}` ends up in logs and panic messages: it must redact like Display.
+    let text =
+        fill("aws_access_key_id = {ASIA}\naws_secret_access_key = {S}\naws_session_token = {T}\n");
+    let detection = Detector::new().scan(text.as_bytes());
+    assert_eq!(detection.credentials.len(), 1);
+    let shown = format!("{detection:?} {detection:#?}");
+    assert!(shown.contains(ASIA), "key IDs are not secret: {shown}");
+    assert!(!shown.contains(SECRET), "{shown}");
+    assert!(!shown.contains(&SECRET[4..]), "{shown}");
+    assert!(!shown.contains(&TOKEN[16..60]), "{shown}");
+}
+
+#[test]
+fn encoded_prefixes_and_long_lines_stay_linear() {
+    // Each of these took time quadratic in its size before (minutes in a
+    // debug build at these sizes); found while building hostile inputs.
+    let started = std::time::Instant::now();
+    // Many short base64 runs holding a key-ID prefix: each run was checked
+    // against a list of every earlier one.
+    let text = "QUtJQ\n".repeat(200_000);
+    assert!(triples(text.as_bytes()).is_empty());
+    // One long base64 run: every prefix fragment in it expanded and decoded
+    // the whole run again; the same for UTF-16 prefixes in ASCII text.
+    let text = "QUtJQ".repeat(200_000);
+    assert!(triples(text.as_bytes()).is_empty());
+    let text = "A\0K\0I\0A\0x".repeat(200_000);
+    assert!(triples(text.as_bytes()).is_empty());
+    // Many labelled secrets on one line: each label lookup searched back to
+    // the start of the line.
+    let text = format!("aws_secret_access_key={SECRET} ").repeat(20_000);
+    assert_eq!(triples(text.as_bytes()).len(), 20_000);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn utf16_text_after_a_long_ascii_stretch_is_decoded() {
+    // A UTF-16 run was cut out of the ASCII around its anchor starting up to
+    // 16 KiB before it, so a key in UTF-16 after 16 KiB of ASCII was missed.
+    let wide: Vec<u8> = fill("aws_access_key_id={ID}\r\naws_secret_access_key={S}\r\n")
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    for ascii in [100, 20 << 10, 40 << 10] {
+        let mut text = "x".repeat(ascii).into_bytes();
+        text.push(b'\n');
+        text.extend(&wide);
+        assert_eq!(
+            triples(&text),
+            vec![pair(ID, SECRET)],
+            "after {ascii} bytes"
+        );
+    }
+}

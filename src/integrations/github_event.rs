@@ -147,8 +147,13 @@ fn plan_push(event: &Value, clone: &dyn Checkout) -> Result<CiPlan, CiError> {
     })
 }
 
+/// The first 12 characters, for messages. The payload is untrusted JSON: a
+/// "SHA" may hold any characters, so cut at a character boundary (slicing
+/// 12 bytes panicked inside a multi-byte one).
 fn short(sha: &str) -> &str {
-    &sha[..sha.len().min(12)]
+    sha.char_indices()
+        .nth(12)
+        .map_or(sha, |(end, _)| &sha[..end])
 }
 
 #[cfg(test)]
@@ -215,6 +220,35 @@ mod tests {
             plan("push", &json!({}), &clone),
             Err(CiError::Missing { .. })
         ));
+    }
+
+    #[test]
+    fn any_string_where_a_sha_belongs_is_planned_without_panicking() {
+        // Found by fuzzing (fuzz/fuzz_targets/github_event.rs): a `before`
+        // with a multi-byte character across byte 12 panicked in `short`.
+        let before = "0123456789aé€𝄞";
+        let p = plan(
+            "push",
+            &json!({"ref": "refs/heads/main", "before": before, "after": A}),
+            &Fake(vec![A]),
+        )
+        .unwrap();
+        assert!(
+            matches!(p, CiPlan::Commits { note: Some(ref n), .. } if n.contains("0123456789aé ")),
+            "{p:?}"
+        );
+        let p = plan(
+            "push",
+            &json!({"ref": "refs/heads/main", "before": before, "after": A}),
+            &Fake(vec![A, before]),
+        )
+        .unwrap();
+        assert!(
+            matches!(p, CiPlan::Commits { ref what, .. } if what == "pushed commits 0123456789aé..111111111111"),
+            "{p:?}"
+        );
+        assert_eq!(short("ééééééééééééééé"), "éééééééééééé");
+        assert_eq!(short("abc"), "abc");
     }
 
     #[test]

@@ -403,7 +403,10 @@ fn a_corrupt_loose_object_is_counted_and_the_scan_goes_on() {
         .join(&victim[..2])
         .join(&victim[2..]);
     let mut perms = std::fs::metadata(&file).expect("stat").permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
+    #[expect(
+        clippy::permissions_set_readonly_false,
+        reason = "the test owns the file and must overwrite it"
+    )]
     perms.set_readonly(false);
     std::fs::set_permissions(&file, perms).expect("chmod");
     std::fs::write(&file, b"this is not zlib data").expect("corrupt it");
@@ -720,7 +723,10 @@ fn damaged_pack(s: &Scratch, damage: &str) -> std::path::PathBuf {
     let mut bytes = std::fs::read(&pack).expect("read pack");
     bytes[offset] = (bytes[offset] & 0x8f) | (5 << 4);
     let mut perms = std::fs::metadata(&pack).expect("stat").permissions();
-    #[allow(clippy::permissions_set_readonly_false)]
+    #[expect(
+        clippy::permissions_set_readonly_false,
+        reason = "the test owns the file and must overwrite it"
+    )]
     perms.set_readonly(false);
     std::fs::set_permissions(&pack, perms).expect("chmod");
     std::fs::write(&pack, bytes).expect("write damaged pack");
@@ -768,4 +774,22 @@ fn objects_borrowed_through_alternates_are_scanned() {
     assert_eq!(commit_of(only(&scan, 30)), Some(c.as_str()));
     only(&scan, 31);
     assert_eq!(scan.stats.blobs, 2);
+}
+
+#[test]
+fn an_empty_repository_scans_clean() {
+    let s = Scratch::new();
+    let r = s.init("repo", &[]);
+    let scan = history(&r.path);
+    assert!(scan.findings.is_empty());
+    assert_eq!((scan.stats.blobs, scan.stats.commits), (0, 0));
+    let err = scan_range(
+        &r.path,
+        "HEAD~1",
+        &Detector::new(),
+        &opts(),
+        &Diagnostics::silent(),
+    )
+    .expect_err("no HEAD yet");
+    assert!(matches!(err, GitError::Revision { .. }), "{err:?}");
 }

@@ -4,9 +4,12 @@
 mod ci;
 mod git;
 mod git_cli;
+mod github;
 mod gitutil;
 mod hook;
+mod hostile;
 mod org;
+mod redaction;
 mod report;
 mod scan;
 mod support;

@@ -49,29 +49,14 @@ MOTO = "moto[server]==5.2.5"
 
 def ensure_venv(venv: str) -> None:
     """Re-exec inside `venv`, creating it first when needed (stdlib only)."""
-    py = os.path.join(venv, "bin", "python")
     if os.path.realpath(sys.prefix) == os.path.realpath(venv):
         return
-    import fcntl
-    import subprocess
+    # The shared helper: a file lock so that parallel test binaries starting
+    # servers at once share one install, and a marker to skip it next time.
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+    from pyvenv import ensure
 
-    os.makedirs(os.path.dirname(os.path.abspath(venv)), exist_ok=True)
-    with open(venv + ".lock", "w") as lock:
-        # Parallel test binaries start servers at once: one installs, the
-        # others wait here and then find the finished venv.
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        marker = os.path.join(venv, ".keysweep-moto")
-        if not (os.path.exists(marker) and open(marker).read().strip() == MOTO):
-            log(f"installing {MOTO} into {venv} (first use only)")
-            if not os.path.exists(py):
-                subprocess.run([sys.executable, "-m", "venv", venv], check=True, stdout=sys.stderr)
-            subprocess.run(
-                [py, "-m", "pip", "install", "-q", "--disable-pip-version-check", MOTO],
-                check=True,
-                stdout=sys.stderr,
-            )
-            with open(marker, "w") as f:
-                f.write(MOTO + "\n")
+    py = ensure(venv, [MOTO])
     os.execv(py, [py, os.path.abspath(__file__), *sys.argv[1:]])
 
 

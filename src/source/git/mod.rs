@@ -27,6 +27,7 @@ mod diff;
 mod odb;
 mod provenance;
 mod range;
+mod treefilter;
 
 use crate::detect::Detector;
 use crate::diag::Diagnostics;
@@ -240,6 +241,7 @@ fn scan_history_inner(
         &scanned.commits,
         &scanned.corrupt,
         &shallow,
+        opts.threads,
         diag,
         &counters,
     )?;

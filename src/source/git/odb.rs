@@ -202,7 +202,7 @@ impl<'m> Sink<'m> {
 }
 
 /// The object directories to read: the repository's own and its alternates.
-fn object_dirs(r: &Repo, diag: &Diagnostics) -> Vec<PathBuf> {
+pub(crate) fn object_dirs(r: &Repo, diag: &Diagnostics) -> Vec<PathBuf> {
     let own = r.repo.objects.store_ref().path().to_path_buf();
     let mut dirs = vec![own.clone()];
     let cwd = std::env::current_dir().unwrap_or_else(|_| own.clone());
@@ -219,7 +219,7 @@ fn object_dirs(r: &Repo, diag: &Diagnostics) -> Vec<PathBuf> {
 }
 
 /// Every `*.idx` under `dir/pack`, sorted for a stable order.
-fn pack_indexes(r: &Repo, dir: &Path) -> Result<Vec<PathBuf>, GitError> {
+pub(crate) fn pack_indexes(r: &Repo, dir: &Path) -> Result<Vec<PathBuf>, GitError> {
     let pack_dir = dir.join("pack");
     let entries = match std::fs::read_dir(&pack_dir) {
         Ok(entries) => entries,

@@ -121,6 +121,7 @@ pub fn scan_commits(
         hidden.extend(resolve(&r, x)?);
     }
     let what = || format!("{} --not {}", tips.join(" "), exclude.join(" "));
+    diag.set_message("scanning commits");
 
     let mut commits: Vec<(ObjectId, Vec<ObjectId>, i64)> = Vec::new();
     // Commit -> tree, for the range and the parents just outside it.

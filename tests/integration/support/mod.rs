@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests.
 
+pub mod pyvenv;
 #[cfg(feature = "verify")]
 pub mod sts;
 

