@@ -59,7 +59,9 @@ run() {
         tail -n 20 "$tmp/$name.err" >&2
         exit 2
     fi
-    read -r wall rss <"$tmp/time"
+    # GNU time writes "Command exited with non-zero status 1" first when
+    # there are findings: the figures are on the last line.
+    read -r wall rss < <(tail -n 1 "$tmp/time")
     printf '%-5s  %8.2f s  %8.1f MiB  %10s  %10s  %8s  %6s\n' "$name" "$wall" \
         "$(echo "$rss / 1024" | bc -l)" \
         "$(jq .stats.blobs "$tmp/$name.json")" \

@@ -594,3 +594,133 @@ fn github_org_pagination_auth_and_filters() {
     let repos: BTreeSet<String> = keys(&doc).into_iter().map(|(_, r)| r).collect();
     assert!(repos.contains(&org.url("fork")));
 }
+
+#[test]
+fn an_interrupted_run_resumes_after_the_repositories_it_finished() {
+    let org = Org::new();
+    // beta is scanned at once; the ssh "remote" hangs, and the run is
+    // killed while waiting for it (as a crash or a cancelled CI job would).
+    let fake_ssh = org.s.path("hang-ssh");
+    std::fs::write(&fake_ssh, "#!/bin/sh\nexec sleep 20\n").expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake_ssh, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let list = org.list(
+        "first.txt",
+        &["beta"],
+        &["ssh://git@hang.example/acme/x.git"],
+    );
+    let mut child = Command::new(KEYSWEEP)
+        .args([
+            "org",
+            "--repos",
+            &list,
+            "--cache-dir",
+            "cache",
+            "--jobs",
+            "2",
+        ])
+        .current_dir(org.s.dir.path())
+        .env("GIT_SSH_COMMAND", &fake_ssh)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start keysweep");
+    let state_dir = org.s.path("cache/state");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let written = loop {
+        let size = std::fs::read_dir(&state_dir)
+            .ok()
+            .and_then(|mut d| d.next())
+            .and_then(|e| e.ok())
+            .and_then(|e| e.metadata().ok())
+            .map_or(0, |m| m.len());
+        if size > 0 || std::time::Instant::now() > deadline {
+            break size > 0;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    child.kill().expect("kill keysweep");
+    let _ = child.wait();
+    assert!(written, "beta's blobs were persisted before the run ended");
+
+    // The rerun (without the hanging remote) scans only what it had not.
+    let list = org.list("second.txt", &["beta", "gamma"], &[]);
+    let out = org.run(&[
+        "org",
+        "--repos",
+        &list,
+        "--cache-dir",
+        "cache",
+        "--format",
+        "json",
+    ]);
+    let doc = json(&out);
+    let beta_blobs = blob_ids(&org.s, &org.s.path("src/beta")).len() as u64;
+    let gamma_blobs = blob_ids(&org.s, &org.s.path("src/gamma")).len() as u64;
+    assert_eq!(
+        stat(&doc, "blobs_already_scanned"),
+        beta_blobs,
+        "{}",
+        doc["stats"]
+    );
+    assert_eq!(stat(&doc, "blobs"), gamma_blobs);
+    assert_eq!(keys(&doc).len(), 1, "beta's key is still reported");
+}
+
+/// `--verify` over an organization: a key in a repository and its fork is
+/// one credential, verified once.
+#[cfg(feature = "verify")]
+#[test]
+fn verify_checks_each_credential_once_across_the_organization() {
+    let server = crate::support::sts::server();
+    let fx = server.fixture("org_fork");
+    let s = Scratch::new();
+    let upstream = s.init("src/upstream", &[]);
+    upstream.write(
+        "deploy/prod.env",
+        &crate::support::env_file(&fx.access_key_id, &fx.secret_access_key),
+    );
+    upstream.commit("deploy config");
+    s.git(&s.path("src"), &["clone", "-q", "upstream", "fork"]);
+    s.repo("src/fork").write("README.md", "fork\n");
+    s.repo("src/fork").commit("fork");
+    let list = s.path("repos.txt");
+    std::fs::write(
+        &list,
+        format!(
+            "{}\n{}\n",
+            file_url(&s.path("src/upstream")),
+            file_url(&s.path("src/fork"))
+        ),
+    )
+    .expect("write list");
+    let out = Command::new(KEYSWEEP)
+        .args(["org", "--repos"])
+        .arg(&list)
+        .args([
+            "--cache-dir",
+            "cache",
+            "--format",
+            "json",
+            "--verify",
+            "--sts-endpoint",
+            &server.endpoint,
+        ])
+        .current_dir(s.dir.path())
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_ENDPOINT_URL_STS")
+        .output()
+        .expect("run keysweep");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let doc = json(&out);
+    let findings = doc["findings"].as_array().expect("findings");
+    assert_eq!(findings.len(), 2, "{doc:#}");
+    for f in findings {
+        assert_eq!(f["verification"]["status"], "live", "{f}");
+    }
+    assert_eq!(stat(&doc, "credentials_verified"), 1);
+    assert_eq!(server.requests_for(&fx.access_key_id), 1);
+}

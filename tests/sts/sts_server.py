@@ -276,6 +276,7 @@ def seed(endpoint: str, bench_users: int) -> dict:
         ("cli_cache", "cli-cache-user", "/"),
         ("cli_skip", "cli-skip-user", "/"),
         ("cli_history", "cli-history-user", "/"),
+        ("org_fork", "org-fork-user", "/"),
     ]:
         k = user_key(user, path)
         put(name, k["AccessKeyId"], k["SecretAccessKey"], arn=f"arn:aws:iam::123456789012:user{path}{user}")

@@ -61,6 +61,11 @@ pub fn list_repos(q: &Query<'_>) -> Result<Listing, OrgError> {
     let base = q.api_url.trim_end_matches('/');
     let origin = origin_of(base)
         .ok_or_else(|| fail(format!("--github-api-url `{base}` is not an http(s) URL")))?;
+    if q.token.is_some() && origin.starts_with("http://") && !is_loopback(&origin) {
+        return Err(fail(format!(
+            "refusing to send GITHUB_TOKEN over plain http to {origin}; use https"
+        )));
+    }
     let agent = ureq::AgentBuilder::new()
         .timeout(Duration::from_secs(60))
         .user_agent(concat!("keysweep/", env!("CARGO_PKG_VERSION")))
@@ -146,6 +151,20 @@ fn origin_of(url: &str) -> Option<String> {
     Some(format!("{scheme}://{}", authority.to_ascii_lowercase()))
 }
 
+/// `http://localhost…`, `http://127.…`, `http://[::1]…`: a test server
+/// or a tunnel on this machine, where plain http exposes nothing.
+fn is_loopback(origin: &str) -> bool {
+    let host = origin.split_once("://").map_or(origin, |(_, h)| h);
+    let host = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.split(':').next().unwrap_or(""),
+    };
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// The `rel="next"` target of a `Link` header (RFC 8288), as GitHub writes
 /// it: `<url>; rel="next", <url>; rel="last"`.
 fn next_link(header: &str) -> Option<String> {
@@ -187,5 +206,10 @@ mod tests {
             Some("http://127.0.0.1:8080")
         );
         assert_eq!(origin_of("file:///x"), None);
+        assert!(is_loopback("http://127.0.0.1:8080"));
+        assert!(is_loopback("http://[::1]:80"));
+        assert!(is_loopback("http://localhost"));
+        assert!(!is_loopback("http://ghe.example.com"));
+        assert!(!is_loopback("http://127.0.0.1.evil.io"));
     }
 }

@@ -303,7 +303,8 @@ pub fn scan_org(
 
         for (done, (i, ready)) in rx.iter().enumerate() {
             let spec = &repos[i];
-            diag.set_message(format!("{}: ", spec.name));
+            // In the prefix: the history scan sets its own messages.
+            diag.set_prefix(format!("[{done}/{total} repos] {}: ", spec.name));
             let result = ready.and_then(|path| {
                 git::scan_history_with_memory(&path, detector, &opts.history, diag, &memory)
                     .map_err(|source| OrgError::Scan {
