@@ -13,6 +13,7 @@ mod redaction;
 mod report;
 mod scan;
 mod support;
+mod untrusted;
 #[cfg(feature = "verify")]
 mod verify;
 #[cfg(feature = "verify")]
