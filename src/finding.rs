@@ -317,6 +317,7 @@ mod tests {
             blob_id: None,
             provenance: None,
             verification: None,
+            recorded_fingerprint: None,
         };
         let key = credential.key();
         for shown in [
