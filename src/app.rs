@@ -252,8 +252,32 @@ fn pre_push(args: PrePushArgs) -> anyhow::Result<Exit> {
     std::io::stdin()
         .read_to_string(&mut input)
         .context("cannot read the refs git is pushing from stdin")?;
-    let updates = prepush::parse(&input)?;
-    let remote = args.remote.as_deref().unwrap_or("");
+    let mut updates = prepush::parse(&input)?;
+    let mut remote = args.remote.clone().unwrap_or_default();
+    if updates.is_empty() {
+        // Under the pre-commit framework the refs arrive as PRE_COMMIT_* variables.
+        let var = |k: &str| std::env::var(k).ok();
+        let local_oid_of = |r: &str| {
+            git_output(
+                &repo,
+                &[
+                    "rev-parse",
+                    "--verify",
+                    "--quiet",
+                    &format!("{r}^{{commit}}"),
+                ],
+            )
+            .map(|o| o.trim().to_string())
+            .filter(|o| !o.is_empty())
+        };
+        if let Some((name, update)) = prepush::from_pre_commit_env(&var, &local_oid_of) {
+            if remote.is_empty() {
+                remote = name;
+            }
+            updates.push(update);
+        }
+    }
+    let remote = remote.as_str();
     let remote_refs = remote_tracking_refs(&repo, remote)?;
     let set = prepush::plan(&updates, &|oid| has_commit(&repo, oid), &remote_refs);
     if set.tips.is_empty() {

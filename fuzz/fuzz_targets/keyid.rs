@@ -9,7 +9,9 @@ use libfuzzer_sys::fuzz_target;
 
 fn check(id: &str) {
     assert_eq!(id.len(), keyid::LEN);
-    assert!(keyid::PREFIXES.iter().any(|p| id.as_bytes().starts_with(*p)));
+    assert!(keyid::PREFIXES
+        .iter()
+        .any(|p| id.as_bytes().starts_with(*p)));
     match (id.as_bytes()[4], keyid::account_id(id)) {
         (b'I' | b'J', account) => assert_eq!(account, None),
         (_, Some(account)) => {

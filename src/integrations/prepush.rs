@@ -36,6 +36,34 @@ pub enum PrePushError {
     Malformed { line: usize, text: String },
 }
 
+/// The push as the pre-commit framework hands it to a hook. pre-commit reads
+/// git's stdin itself and runs hooks with none, passing the ref being pushed
+/// as `PRE_COMMIT_*` variables instead (`FROM_REF` is absent when the whole
+/// branch is new to the remote and has no commit there). Returns the remote's
+/// name and the update git would have written, or `None` outside pre-commit.
+/// `local_oid_of` resolves the local branch when `TO_REF` is absent too.
+pub fn from_pre_commit_env(
+    var: &dyn Fn(&str) -> Option<String>,
+    local_oid_of: &dyn Fn(&str) -> Option<String>,
+) -> Option<(String, RefUpdate)> {
+    let var = |k: &str| var(k).filter(|v| !v.is_empty());
+    if var("PRE_COMMIT").as_deref() != Some("1") {
+        return None;
+    }
+    let local_ref = var("PRE_COMMIT_LOCAL_BRANCH").unwrap_or_else(|| "HEAD".to_string());
+    let local_oid = var("PRE_COMMIT_TO_REF").or_else(|| local_oid_of(&local_ref))?;
+    let remote_oid = var("PRE_COMMIT_FROM_REF").unwrap_or_else(|| "0".repeat(local_oid.len()));
+    Some((
+        var("PRE_COMMIT_REMOTE_NAME").unwrap_or_default(),
+        RefUpdate {
+            remote_ref: var("PRE_COMMIT_REMOTE_BRANCH").unwrap_or_else(|| local_ref.clone()),
+            local_ref,
+            local_oid,
+            remote_oid,
+        },
+    ))
+}
+
 /// Parses the hook's stdin. Blank lines are ignored.
 pub fn parse(stdin: &str) -> Result<Vec<RefUpdate>, PrePushError> {
     stdin
@@ -176,5 +204,56 @@ mod tests {
                 exclude: vec![B.into()]
             }
         );
+    }
+
+    #[test]
+    fn pre_commit_env_gives_the_ref_being_pushed() {
+        use std::collections::HashMap;
+        let env = |pairs: &[(&str, &str)]| -> HashMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let no_lookup = |_: &str| -> Option<String> { None };
+        // Outside pre-commit: nothing.
+        let outside = env(&[("PRE_COMMIT_TO_REF", A)]);
+        assert_eq!(
+            from_pre_commit_env(&|k| outside.get(k).cloned(), &no_lookup),
+            None
+        );
+        // An update: FROM..TO.
+        let update = env(&[
+            ("PRE_COMMIT", "1"),
+            ("PRE_COMMIT_FROM_REF", A),
+            ("PRE_COMMIT_TO_REF", B),
+            ("PRE_COMMIT_LOCAL_BRANCH", "refs/heads/feat"),
+            ("PRE_COMMIT_REMOTE_BRANCH", "refs/heads/feat"),
+            ("PRE_COMMIT_REMOTE_NAME", "origin"),
+        ]);
+        let (remote, u) = from_pre_commit_env(&|k| update.get(k).cloned(), &no_lookup).unwrap();
+        assert_eq!(remote, "origin");
+        assert_eq!(
+            u,
+            RefUpdate {
+                local_ref: "refs/heads/feat".into(),
+                local_oid: B.into(),
+                remote_ref: "refs/heads/feat".into(),
+                remote_oid: A.into(),
+            }
+        );
+        // A branch with nothing on the remote yet: no refs at all; the local
+        // branch is resolved and the remote side is zeros of the same width.
+        let root = env(&[
+            ("PRE_COMMIT", "1"),
+            ("PRE_COMMIT_LOCAL_BRANCH", "refs/heads/main"),
+            ("PRE_COMMIT_REMOTE_NAME", "origin"),
+        ]);
+        let (_, u) = from_pre_commit_env(&|k| root.get(k).cloned(), &|r: &str| {
+            (r == "refs/heads/main").then(|| A.to_string())
+        })
+        .unwrap();
+        assert_eq!((u.local_oid.as_str(), u.remote_oid.as_str()), (A, Z));
+        assert!(u.is_new_ref());
     }
 }

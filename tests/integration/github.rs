@@ -518,3 +518,90 @@ fn pre_commit_hooks_manifest_is_valid() {
     );
     assert!(!c.ok, "{}", c.text);
 }
+
+/// `.pre-commit-hooks.yaml`'s hook run by the real pre-commit on real pushes.
+/// pre-commit swallows git's pre-push stdin and passes the push as
+/// `PRE_COMMIT_*` variables, so a hook that reads only stdin passes every
+/// push. (`language: system` with the built binary on PATH stands in for
+/// `language: rust`, which would build keysweep in release mode first.)
+#[test]
+fn pre_commit_runs_the_hook_and_blocks_a_leaking_push() {
+    let Some(bin) = tools("pre_commit_runs_the_hook_and_blocks_a_leaking_push") else {
+        return;
+    };
+    let manifest = std::fs::read_to_string(manifest_dir().join(".pre-commit-hooks.yaml")).unwrap();
+    let entry = manifest
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("entry: "))
+        .expect("the manifest has an entry")
+        .to_string();
+    assert_eq!(entry, "keysweep pre-push");
+    let s = Scratch::new();
+    s.git(
+        &s.path(""),
+        &["init", "-q", "--bare", "-b", "main", "remote.git"],
+    );
+    let work = s.init("work", &[]);
+    work.git(&[
+        "remote",
+        "add",
+        "origin",
+        s.path("remote.git").to_str().unwrap(),
+    ]);
+    work.write(
+        ".pre-commit-config.yaml",
+        &format!(
+            "repos:\n  - repo: local\n    hooks:\n      - id: keysweep\n        name: keysweep\n        entry: {entry}\n        language: system\n        pass_filenames: false\n        always_run: true\n        stages: [pre-push]\n"
+        ),
+    );
+    work.write("README.md", "hello\n");
+    work.commit("start");
+    let home = s.path("pre-commit-home");
+    let keysweep_dir = Path::new(env!("CARGO_BIN_EXE_keysweep")).parent().unwrap();
+    let path = std::env::join_paths([keysweep_dir.to_path_buf()].into_iter().chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let cmd = |program: &Path, args: &[&str]| {
+        let out = Command::new(program)
+            .args(args)
+            .current_dir(&work.path)
+            .env("PRE_COMMIT_HOME", &home)
+            .env("PATH", &path)
+            .env_remove("NO_COLOR")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let git = Path::new("git");
+    let (ok, text) = cmd(&bin.join("pre-commit"), &["install", "-t", "pre-push"]);
+    assert!(ok, "{text}");
+    // The first push of a new repository: no refs on the remote at all.
+    let (ok, text) = cmd(git, &["push", "-q", "origin", "main"]);
+    assert!(ok, "a clean first push goes through: {text}");
+    // A key in the next commit blocks the push.
+    work.write("config/prod.env", &env_file(41));
+    work.commit("prod config");
+    let (ok, text) = cmd(git, &["push", "-q", "origin", "main"]);
+    assert!(!ok, "the leaking push went through:\n{text}");
+    assert!(text.contains("push blocked"), "{text}");
+    assert!(text.contains("config/prod.env"), "{text}");
+    // So does a new branch carrying it; --no-verify bypasses the hook.
+    work.git(&["checkout", "-q", "-b", "feat"]);
+    let (ok, text) = cmd(git, &["push", "-q", "origin", "feat"]);
+    assert!(!ok && text.contains("push blocked"), "{text}");
+    let (ok, text) = cmd(git, &["push", "-q", "--no-verify", "origin", "feat"]);
+    assert!(ok, "{text}");
+    work.git(&["rm", "-q", "config/prod.env"]);
+    work.commit("remove it");
+    let (ok, text) = cmd(git, &["push", "-q", "origin", "feat"]);
+    assert!(
+        ok,
+        "only the new commit is scanned, and it removes the key: {text}"
+    );
+}

@@ -200,7 +200,7 @@ fn no_output_format_prints_a_secret_without_show_secrets() {
     let seed = std::env::var("KEYSWEEP_REDACTION_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5EED_0F_C0FFEE_u64);
+        .unwrap_or(0x5EED_0FC0_FFEE_u64);
     let mut rng = Rng(seed);
     for round in 0..3 {
         let dir = tempfile::tempdir().unwrap();
