@@ -67,11 +67,16 @@ pub(crate) enum Scanned {
 }
 
 impl BlobScanner<'_> {
+    /// Counts a blob over the size limit.
+    pub(crate) fn too_large(&self, size: u64) -> Scanned {
+        AtomicStats::bump(&self.counters.skipped_too_large, 1);
+        Scanned::TooLarge(size)
+    }
+
     pub(crate) fn scan(&self, id: &gix::oid, data: &[u8]) -> Scanned {
         let size = data.len() as u64;
         if size > self.max_blob_size {
-            AtomicStats::bump(&self.counters.skipped_too_large, 1);
-            return Scanned::TooLarge(size);
+            return self.too_large(size);
         }
         AtomicStats::bump(&self.counters.blobs, 1);
         AtomicStats::bump(&self.counters.bytes, size);
@@ -164,6 +169,11 @@ impl<'m> Sink<'m> {
                 .push((id.to_owned(), credentials));
         }
         self.record(id.to_owned(), outcome);
+    }
+
+    /// A blob over the size limit, judged without reading it.
+    fn too_large(&self, id: &gix::oid, size: u64, scanner: &BlobScanner<'_>) {
+        self.record(id.to_owned(), scanner.too_large(size));
     }
 
     fn record(&self, id: ObjectId, outcome: Scanned) {
@@ -417,8 +427,16 @@ fn scan_loose(
     let repo_path = r.path.as_path();
     let pool = pool(threads)?;
     pool.install(|| {
-        ids.par_iter()
-            .for_each_init(Vec::new, |buf, id| match store.try_find(id, buf) {
+        ids.par_iter().for_each_init(Vec::new, |buf, id| {
+            // A loose blob over the limit is judged by its header and
+            // never inflated, so its size costs no memory.
+            if let Ok(Some((size, gix::objs::Kind::Blob))) = store.try_header(id) {
+                if size > scanner.max_blob_size {
+                    sink.too_large(id, size, scanner);
+                    return;
+                }
+            }
+            match store.try_find(id, buf) {
                 Ok(Some(obj)) => sink.object(obj.kind, id, obj.data, scanner),
                 Ok(None) => corrupt(
                     repo_path,
@@ -438,7 +456,8 @@ fn scan_loose(
                         reason(&e)
                     ),
                 ),
-            });
+            }
+        });
     });
     Ok(())
 }
