@@ -200,6 +200,7 @@ pub fn scan_history(
         &r,
         &targets,
         &scanned.commits,
+        &scanned.packed_trees,
         &scanned.corrupt,
         &shallow,
         opts.threads,

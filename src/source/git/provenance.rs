@@ -15,6 +15,7 @@
 //! once however many commits share it, and the walk stops as soon as every
 //! target has its commit.
 
+use super::odb::PackedTrees;
 use super::treefilter::{self, TreeFilter};
 use super::{author_of, reason, GitError, Origin, Repo};
 use crate::diag::Diagnostics;
@@ -293,6 +294,7 @@ pub(crate) fn attribute(
     r: &Repo,
     targets: &[ObjectId],
     all_commits: &[ObjectId],
+    packed: &[PackedTrees],
     known_corrupt: &[ObjectId],
     shallow: &[ObjectId],
     threads: usize,
@@ -303,6 +305,7 @@ pub(crate) fn attribute(
         r,
         targets,
         all_commits,
+        packed,
         known_corrupt,
         shallow,
         threads,
@@ -320,6 +323,7 @@ fn attribute_with(
     r: &Repo,
     targets: &[ObjectId],
     all_commits: &[ObjectId],
+    packed: &[PackedTrees],
     known_corrupt: &[ObjectId],
     shallow: &[ObjectId],
     threads: usize,
@@ -380,7 +384,7 @@ fn attribute_with(
             }
             if index.reads >= filter_after && !filter_tried {
                 filter_tried = true;
-                match treefilter::build(r, targets, threads, diag) {
+                match treefilter::build(r, packed, targets, threads, diag) {
                     Ok(filter) => index.filter = Some(filter),
                     // Reading every tree is slower, but just as right.
                     Err(why) => diag.warn(format_args!(
@@ -718,6 +722,15 @@ mod tests {
             .map(|l| parse(l.to_string()))
             .collect();
         let r = super::super::open(&dir).expect("open");
+        let scanned = super::super::odb::scan_all_blobs(
+            &r,
+            &crate::detect::Detector::new(),
+            &super::super::HistoryOptions::default(),
+            &Diagnostics::silent(),
+            &AtomicStats::default(),
+        )
+        .expect("scan");
+        assert!(scanned.packed_trees.iter().all(|p| p.trees.is_some()));
         let run = |filter_after: usize| {
             let counters = AtomicStats::default();
             let diag = Diagnostics::silent();
@@ -725,6 +738,7 @@ mod tests {
                 &r,
                 &targets,
                 &commits,
+                &scanned.packed_trees,
                 &[],
                 &[],
                 2,
