@@ -39,11 +39,46 @@ pub(crate) struct OdbScan {
     /// Every commit object, reachable or not, each once: provenance looks
     /// for blobs no ref reaches in the commits no ref reaches (reflogs,
     /// `reset --hard`, force-pushed history).
-    pub(crate) commits: Vec<ObjectId>,
+    pub(crate) commits: Vec<ScannedCommit>,
     /// Objects that could not be read (already warned about and counted).
     pub(crate) corrupt: Vec<ObjectId>,
     /// Where each pack keeps its trees, for the tree filter of provenance.
     pub(crate) packed_trees: Vec<PackedTrees>,
+}
+
+/// A commit as the scan decoded it.
+#[derive(Debug)]
+pub(crate) struct ScannedCommit {
+    pub(crate) id: ObjectId,
+    /// What provenance needs of it, parsed here on the scan's threads so the
+    /// commit graph needs no second (serial) read of every commit; `None` if
+    /// it does not parse, and provenance reads it again to report why.
+    pub(crate) header: Option<CommitHeader>,
+}
+
+/// The parts of a commit that order history and lead to its files.
+#[derive(Debug)]
+pub(crate) struct CommitHeader {
+    pub(crate) tree: ObjectId,
+    pub(crate) parents: Vec<ObjectId>,
+    /// Committer time in seconds, 0 when it cannot be parsed.
+    pub(crate) time: i64,
+}
+
+impl CommitHeader {
+    /// Parses `data`, a commit object's bytes.
+    pub(crate) fn parse(data: &[u8], hash: gix::hash::Kind) -> Option<Self> {
+        let commit = gix::objs::CommitRefIter::from_bytes(data, hash);
+        // The iterator is Copy: parse the tree from a copy, then the rest.
+        let mut header = commit;
+        let tree = header.tree_id().ok()?;
+        let time = commit.committer().map(|s| s.seconds()).unwrap_or(0);
+        Some(CommitHeader {
+            tree,
+            parents: commit.parent_ids().collect(),
+            time,
+        })
+    }
 }
 
 /// The tree entries of one pack, noted while it is traversed, so the tree
@@ -108,7 +143,7 @@ impl BlobScanner<'_> {
 struct Sink {
     hits: Mutex<Vec<Hit>>,
     too_large: Mutex<Vec<(ObjectId, u64)>>,
-    commits: Mutex<Vec<ObjectId>>,
+    commits: Mutex<Vec<ScannedCommit>>,
     corrupt: Mutex<Vec<ObjectId>>,
     trees: Mutex<Vec<ObjectId>>,
 }
@@ -120,10 +155,14 @@ impl Sink {
             gix::objs::Kind::Blob => self.record(id.to_owned(), scanner.scan(id, data)),
             gix::objs::Kind::Commit => {
                 AtomicStats::bump(&scanner.counters.commits, 1);
+                let commit = ScannedCommit {
+                    id: id.to_owned(),
+                    header: CommitHeader::parse(data, id.kind()),
+                };
                 self.commits
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .push(id.to_owned());
+                    .push(commit);
             }
             gix::objs::Kind::Tree | gix::objs::Kind::Tag => {}
         }
