@@ -239,6 +239,7 @@ fn scan_history_inner(
         &r,
         &targets,
         &scanned.commits,
+        &scanned.packed_trees,
         &scanned.corrupt,
         &shallow,
         opts.threads,

@@ -39,12 +39,61 @@ pub(crate) struct OdbScan {
     /// Every commit object, reachable or not, each once: provenance looks
     /// for blobs no ref reaches in the commits no ref reaches (reflogs,
     /// `reset --hard`, force-pushed history).
-    pub(crate) commits: Vec<ObjectId>,
+    pub(crate) commits: Vec<ScannedCommit>,
     /// Objects that could not be read (already warned about and counted).
     pub(crate) corrupt: Vec<ObjectId>,
     /// With a [`BlobMemory`]: every blob scanned in this run (not recalled),
     /// with its credentials (often none), for the caller to remember.
     pub(crate) fresh: Vec<(ObjectId, Vec<Credential>)>,
+    /// Where each pack keeps its trees, for the tree filter of provenance.
+    pub(crate) packed_trees: Vec<PackedTrees>,
+}
+
+/// A commit as the scan decoded it.
+#[derive(Debug)]
+pub(crate) struct ScannedCommit {
+    pub(crate) id: ObjectId,
+    /// What provenance needs of it, parsed here on the scan's threads so the
+    /// commit graph needs no second (serial) read of every commit; `None` if
+    /// it does not parse, and provenance reads it again to report why.
+    pub(crate) header: Option<CommitHeader>,
+}
+
+/// The parts of a commit that order history and lead to its files.
+#[derive(Debug)]
+pub(crate) struct CommitHeader {
+    pub(crate) tree: ObjectId,
+    pub(crate) parents: Vec<ObjectId>,
+    /// Committer time in seconds, 0 when it cannot be parsed.
+    pub(crate) time: i64,
+}
+
+impl CommitHeader {
+    /// Parses `data`, a commit object's bytes.
+    pub(crate) fn parse(data: &[u8], hash: gix::hash::Kind) -> Option<Self> {
+        let commit = gix::objs::CommitRefIter::from_bytes(data, hash);
+        // The iterator is Copy: parse the tree from a copy, then the rest.
+        let mut header = commit;
+        let tree = header.tree_id().ok()?;
+        let time = commit.committer().map(|s| s.seconds()).unwrap_or(0);
+        Some(CommitHeader {
+            tree,
+            parents: commit.parent_ids().collect(),
+            time,
+        })
+    }
+}
+
+/// The tree entries of one pack, noted while it is traversed, so the tree
+/// filter can decode only the trees' delta chains (a third of git/git's
+/// inflated bytes) instead of traversing the whole pack a second time.
+#[derive(Debug)]
+pub(crate) struct PackedTrees {
+    /// The pack's index file.
+    pub(crate) index: PathBuf,
+    /// Its trees, or `None` when the pack could not be traversed in one pass
+    /// (its trees are unknown).
+    pub(crate) trees: Option<Vec<ObjectId>>,
 }
 
 /// Scans one blob's bytes. Shared by packed and loose reading (and by range
@@ -101,12 +150,13 @@ impl BlobScanner<'_> {
 struct Sink<'m> {
     hits: Mutex<Vec<Hit>>,
     too_large: Mutex<Vec<(ObjectId, u64)>>,
-    commits: Mutex<Vec<ObjectId>>,
+    commits: Mutex<Vec<ScannedCommit>>,
     corrupt: Mutex<Vec<ObjectId>>,
     fresh: Mutex<Vec<(ObjectId, Vec<Credential>)>>,
     /// Blobs an earlier scan (another repository, an earlier run) already
     /// did: their credentials are taken from here instead of detected again.
     memory: Option<&'m dyn BlobMemory>,
+    trees: Mutex<Vec<ObjectId>>,
 }
 
 impl<'m> Sink<'m> {
@@ -118,6 +168,7 @@ impl<'m> Sink<'m> {
             corrupt: Mutex::default(),
             fresh: Mutex::default(),
             memory,
+            trees: Mutex::default(),
         }
     }
 
@@ -130,10 +181,14 @@ impl<'m> Sink<'m> {
             },
             gix::objs::Kind::Commit => {
                 AtomicStats::bump(&scanner.counters.commits, 1);
+                let commit = ScannedCommit {
+                    id: id.to_owned(),
+                    header: CommitHeader::parse(data, id.kind()),
+                };
                 self.commits
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .push(id.to_owned());
+                    .push(commit);
             }
             gix::objs::Kind::Tree | gix::objs::Kind::Tag => {}
         }
@@ -271,11 +326,16 @@ pub(crate) fn scan_all_blobs(
     let dirs = object_dirs(r, diag);
 
     let mut bundles: Vec<pack::Bundle> = Vec::new();
+    let mut out = OdbScan::default();
     for dir in &dirs {
         for idx in pack_indexes(r, dir)? {
             match pack::Bundle::at(&idx, hash) {
                 Ok(b) => bundles.push(b),
                 Err(e) => {
+                    out.packed_trees.push(PackedTrees {
+                        index: idx.clone(),
+                        trees: None,
+                    });
                     // Its objects may still be elsewhere; what is only here
                     // is lost, and the count says so.
                     AtomicStats::bump(&counters.corrupt_objects, 1);
@@ -298,7 +358,6 @@ pub(crate) fn scan_all_blobs(
         diag,
         repo: &r.path,
     };
-    let mut out = OdbScan::default();
 
     for (i, bundle) in bundles.iter().enumerate() {
         let earlier: Vec<&pack::index::File> = bundles[..i].iter().map(|b| &b.index).collect();
@@ -316,6 +375,14 @@ pub(crate) fn scan_all_blobs(
             &mut gix::progress::Discard,
             &interrupt,
             |kind, data: &[u8], entry: &pack::index::Entry, _: &dyn gix::progress::Progress| {
+                if kind == gix::objs::Kind::Tree {
+                    // Every tree, even one an earlier pack has too: the
+                    // filter then needs nothing but this pack to resolve it.
+                    sink.trees
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(entry.oid);
+                }
                 if matches!(kind, gix::objs::Kind::Blob | gix::objs::Kind::Commit)
                     && !seen_before(&entry.oid)
                 {
@@ -337,6 +404,12 @@ pub(crate) fn scan_all_blobs(
         match traversal {
             Ok(_) => {
                 add_counts(counters, &local);
+                let trees =
+                    std::mem::take(&mut *sink.trees.lock().unwrap_or_else(|p| p.into_inner()));
+                out.packed_trees.push(PackedTrees {
+                    index: bundle.index.path().to_path_buf(),
+                    trees: Some(trees),
+                });
                 sink.drain_into(&mut out);
             }
             Err(e) => {
@@ -346,6 +419,10 @@ pub(crate) fn scan_all_blobs(
                     bundle.index.path().display(),
                     reason(&e)
                 ));
+                out.packed_trees.push(PackedTrees {
+                    index: bundle.index.path().to_path_buf(),
+                    trees: None,
+                });
                 let sink = Sink::new(memory);
                 scan_pack_by_object(r, bundle, &seen_before, &scanner, &sink, threads)?;
                 sink.drain_into(&mut out);
