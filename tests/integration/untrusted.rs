@@ -64,28 +64,21 @@ fn no_command_from_the_scanned_repository_runs() {
         format!("{{\"ref\":\"refs/heads/main\",\"before\":\"{base}\",\"after\":\"{head}\"}}"),
     )
     .unwrap();
-    let runs: Vec<(Vec<&str>, Vec<(&str, &Path)>)> = vec![
-        (vec!["git", ".", "--format", "json"], vec![]),
-        (
-            vec!["git", ".", "--range", "HEAD~1..HEAD", "--format", "json"],
-            vec![],
-        ),
-        (vec!["scan", ".", "--format", "json"], vec![]),
-        (
-            vec!["ci", "--format", "json"],
-            vec![("GITHUB_EVENT_PATH", event.as_path())],
-        ),
+    let runs: [&[&str]; 4] = [
+        &["git", ".", "--format", "json"],
+        &["git", ".", "--range", "HEAD~1..HEAD", "--format", "json"],
+        &["scan", ".", "--format", "json"],
+        &["ci", "--format", "json"],
     ];
-    for (args, env) in runs {
-        let mut cmd = std::process::Command::new(KEYSWEEP);
-        cmd.args(&args)
+    for args in runs {
+        let out = std::process::Command::new(KEYSWEEP)
+            .args(args)
             .current_dir(&repo.path)
             .env("GITHUB_EVENT_NAME", "push")
-            .env("HOME", s.path(""));
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let out = cmd.output().unwrap();
+            .env("GITHUB_EVENT_PATH", &event)
+            .env("HOME", s.path(""))
+            .output()
+            .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(
             out.status.code(),
