@@ -57,6 +57,11 @@ fn gnu_time_works() -> bool {
 
 /// `keysweep scan <args> --format json`, under GNU time when present.
 fn scan_measured(args: &[&OsStr]) -> Measured {
+    measured("scan", args)
+}
+
+/// `keysweep <command> <args> --format json`, under GNU time when present.
+fn measured(command: &str, args: &[&OsStr]) -> Measured {
     let keysweep = keysweep();
     let exe = keysweep.get_program().to_owned();
     let rss_file = tempfile::NamedTempFile::new().expect("temp file");
@@ -72,7 +77,7 @@ fn scan_measured(args: &[&OsStr]) -> Measured {
         std::process::Command::new(exe)
     };
     cmd.env_remove("NO_COLOR")
-        .arg("scan")
+        .arg(command)
         .args(args)
         .args(["--format", "json", "--no-progress"]);
     let started = Instant::now();
@@ -478,4 +483,28 @@ fn symlink_cycles_finish_and_are_named() {
     }
     assert_eq!(m.run.json()["stats"]["unreadable"], 3);
     m.assert_memory_under(128, "symlink cycles");
+}
+
+/// A repository holding a 500 MB blob: the blob is named and skipped without
+/// being inflated, the rest of the history is scanned.
+#[test]
+fn a_repository_with_a_500_mb_blob() {
+    let s = crate::gitutil::Scratch::new();
+    let repo = s.init("big", &[]);
+    // Sparse zeros: no disk for the file, and git stores them in ~500 KB.
+    let big = std::fs::File::create(repo.path.join("big.bin")).expect("create");
+    big.set_len(500_000_000).expect("size");
+    drop(big);
+    repo.write("sibling/.env", &env_file(KEY_ID, SECRET));
+    repo.commit("a huge blob and a credential");
+    let m = measured("git", &[repo.path.as_os_str()]);
+    m.report("500 MB blob");
+    assert_sibling_found(&m.run, "500 MB blob");
+    assert_eq!(m.run.json()["stats"]["skipped_too_large"], 1);
+    assert!(
+        m.run.stderr.contains("big.bin") && m.run.stderr.contains("500000000 bytes"),
+        "{}",
+        m.run.stderr
+    );
+    m.assert_memory_under(100, "500 MB blob");
 }
