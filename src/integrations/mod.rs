@@ -14,8 +14,4 @@ pub struct CommitSet {
     pub exclude: Vec<String>,
 }
 
-/// An all-zero object ID: git's "no object" (40 zeros, or 64 in SHA-256
-/// repositories).
-pub fn is_zero_oid(oid: &str) -> bool {
-    !oid.is_empty() && oid.bytes().all(|b| b == b'0')
-}
+pub use crate::source::git::is_zero_oid;

@@ -173,6 +173,12 @@ pub(crate) fn warn_about_submodules(paths: &[String], r: &Repo, diag: &Diagnosti
     }
 }
 
+/// git's "no object": 40 zeros, or 64 in SHA-256 repositories (sent for a
+/// new or deleted ref by pre-push and by CI events).
+pub fn is_zero_oid(oid: &str) -> bool {
+    (oid.len() == 40 || oid.len() == 64) && oid.bytes().all(|b| b == b'0')
+}
+
 /// Scans every blob in the repository's object database once: all
 /// branches, tags, remotes, stashes, notes and unreachable objects.
 pub fn scan_history(

@@ -66,10 +66,7 @@ fn parse_range(range: &str) -> Result<(String, String), GitError> {
 /// sends it for a new or deleted branch in pre-push and CI events).
 fn resolve(r: &Repo, rev: &str) -> Result<Option<ObjectId>, GitError> {
     let rev_t = rev.trim();
-    if !rev_t.is_empty()
-        && rev_t.bytes().all(|b| b == b'0')
-        && (rev_t.len() == 40 || rev_t.len() == 64)
-    {
+    if super::is_zero_oid(rev_t) {
         return Ok(None);
     }
     let err = |reason: String| GitError::Revision {
