@@ -1,5 +1,7 @@
-//! Command-line definitions (clap). Nothing here does work: `config` turns
-//! these into a validated `Config`, `app` runs it.
+//! Command-line definitions (clap): what was typed, nothing more. Nothing
+//! here does work or is read by the stages: [`crate::settings`] turns it
+//! into one validated `Settings` value before anything is read, and `app`
+//! runs that.
 
 use crate::source::org::Shard;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
@@ -81,9 +83,8 @@ pub struct OrgArgs {
     #[arg(long)]
     pub reachable_only: bool,
 
-    /// Skip blobs larger than this; skipped blobs are named and counted.
-    #[arg(long, default_value = "256M", value_parser = parse_size)]
-    pub max_file_size: u64,
+    #[command(flatten)]
+    pub read: ReadArgs,
 
     #[command(flatten)]
     pub verify: VerifyArgs,
@@ -99,8 +100,8 @@ pub struct MergeArgs {
     pub reports: Vec<PathBuf>,
 
     /// Which findings make the exit code 1: any, only live (verified working) ones, or none.
-    #[arg(long, value_enum, default_value_t = FailOn::Any)]
-    pub fail_on: FailOn,
+    #[arg(long, value_enum, default_value_t = FailOnArg::Any)]
+    pub fail_on: FailOnArg,
 
     #[command(flatten)]
     pub common: CommonArgs,
@@ -129,9 +130,8 @@ pub struct GitArgs {
     #[arg(long, value_name = "REV", conflicts_with = "range")]
     pub since: Option<String>,
 
-    /// Skip blobs larger than this; skipped blobs are named and counted.
-    #[arg(long, default_value = "256M", value_parser = parse_size)]
-    pub max_file_size: u64,
+    #[command(flatten)]
+    pub read: ReadArgs,
 
     #[command(flatten)]
     pub verify: VerifyArgs,
@@ -147,9 +147,8 @@ pub struct PrePushArgs {
     /// The remote's URL, as git passes it.
     pub url: Option<String>,
 
-    /// Skip blobs larger than this.
-    #[arg(long, default_value = "256M", value_parser = parse_size)]
-    pub max_file_size: u64,
+    #[command(flatten)]
+    pub read: ReadArgs,
 
     #[command(flatten)]
     pub verify: VerifyArgs,
@@ -181,9 +180,8 @@ pub struct CiArgs {
     #[arg(long, value_name = "FILE")]
     pub sarif: Option<PathBuf>,
 
-    /// Skip blobs larger than this.
-    #[arg(long, default_value = "256M", value_parser = parse_size)]
-    pub max_file_size: u64,
+    #[command(flatten)]
+    pub read: ReadArgs,
 
     #[command(flatten)]
     pub verify: VerifyArgs,
@@ -219,7 +217,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "N")]
     pub max_verify_requests: Option<usize>,
 
-    /// STS endpoint (default: AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, else AWS's).
+    /// STS endpoint (default: AWS_ENDPOINT_URL_STS, else AWS's); plain http:// only to this machine.
     #[arg(long, value_name = "URL")]
     pub sts_endpoint: Option<String>,
 
@@ -232,12 +230,12 @@ pub struct VerifyArgs {
     pub skip_accounts: Vec<String>,
 
     /// Which findings make the exit code 1: any, only live (verified working) ones, or none.
-    #[arg(long, value_enum, default_value_t = FailOn::Any)]
-    pub fail_on: FailOn,
+    #[arg(long, value_enum, default_value_t = FailOnArg::Any)]
+    pub fail_on: FailOnArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
+pub enum FailOnArg {
     Any,
     Live,
     None,
@@ -253,15 +251,22 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_ignore: bool,
 
-    /// Skip files larger than this (e.g. 500K, 64M, 1G); skipped files are named and counted.
-    #[arg(long, default_value = "256M", value_parser = parse_size)]
-    pub max_file_size: u64,
+    #[command(flatten)]
+    pub read: ReadArgs,
 
     #[command(flatten)]
     pub verify: VerifyArgs,
 
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+/// How much of each file or blob is read.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// Skip files and blobs larger than this (e.g. 500K, 64M, 1G); skipped ones are named and counted.
+    #[arg(long, default_value = "256M", value_parser = parse_size)]
+    pub max_file_size: u64,
 }
 
 /// Options every scanning command takes.

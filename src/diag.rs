@@ -1,6 +1,9 @@
 //! Messages for the person at the terminal: warnings (one line each, on
 //! stderr) and the progress bar, which must not tear each other's lines.
+//! Warnings often quote scanned data (a path, a member name, a ref), so
+//! each line goes through the sanitizer for the medium ([`crate::term`]).
 
+use crate::term::Medium;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -10,12 +13,29 @@ use std::time::Duration;
 pub struct Diagnostics {
     progress: ProgressBar,
     quiet: bool,
+    medium: Medium,
+}
+
+/// An error and its causes on one line (`a: b: c`), a cause left out when
+/// the message before it already says it.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !s.contains(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
+        source = cause.source();
+    }
+    s
 }
 
 impl Diagnostics {
     /// A progress bar is drawn only when stderr is a terminal and `progress`
     /// is asked for; warnings are printed unless `quiet`.
-    pub fn new(progress: bool, quiet: bool) -> Self {
+    pub fn new(progress: bool, quiet: bool, medium: Medium) -> Self {
         let bar = if progress && !quiet && std::io::stderr().is_terminal() {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(8));
             bar.set_style(
@@ -33,6 +53,7 @@ impl Diagnostics {
         Diagnostics {
             progress: bar,
             quiet,
+            medium,
         }
     }
 
@@ -41,13 +62,14 @@ impl Diagnostics {
         Diagnostics {
             progress: ProgressBar::hidden(),
             quiet: true,
+            medium: Medium::Terminal,
         }
     }
 
     /// One problem, one line: `warning: <message>`.
     pub fn warn(&self, message: impl std::fmt::Display) {
         if !self.quiet {
-            let line = crate::report::sanitize_for_terminal(&format!("warning: {message}"));
+            let line = self.medium.clean(&format!("warning: {message}"));
             self.progress.suspend(|| eprintln!("{line}"));
         }
     }
@@ -57,14 +79,23 @@ impl Diagnostics {
         self.progress.inc(bytes);
     }
 
-    pub fn set_message(&self, msg: impl Into<std::borrow::Cow<'static, str>>) {
-        self.progress.set_message(msg);
+    pub fn set_message(&self, msg: &str) {
+        self.progress.set_message(self.medium.clean(msg));
     }
 
     /// A fixed part before the message, e.g. `[3/40 repos] ` in org scans,
     /// which the per-repository messages do not overwrite.
-    pub fn set_prefix(&self, prefix: impl Into<std::borrow::Cow<'static, str>>) {
-        self.progress.set_prefix(prefix);
+    pub fn set_prefix(&self, prefix: &str) {
+        self.progress.set_prefix(self.medium.clean(prefix));
+    }
+
+    /// A line for the person running keysweep (not a warning), cleaned for
+    /// the medium, unless quiet.
+    pub fn say(&self, message: impl std::fmt::Display) {
+        if !self.quiet {
+            let line = self.medium.clean(&format!("keysweep: {message}"));
+            self.progress.suspend(|| eprintln!("{line}"));
+        }
     }
 
     pub fn finish(&self) {

@@ -1,14 +1,24 @@
 //! What a scan reports: one leaked credential at one place.
 //!
-//! A [`Finding`] joins the parts the detector paired (key ID, secret, session
-//! token) with where they were found (path, and for git scans the commit and
-//! provenance) and, after `--verify`, what STS said. Secret values live in
-//! [`Secret`], which redacts itself in `Debug` and `Display`, so a stray
-//! `{:?}` or log line can never print one.
+//! A [`Finding`] joins three things, each typed so that no stage has to
+//! split a string to learn something:
+//!
+//! - the [`Credential`] the detector paired (key ID, secret, session token),
+//!   with where each part sits *inside its blob* (line, column, encoding, and
+//!   the archive member when the blob is an archive);
+//! - the [`Location`] of the blob: repository, path, and its [`Origin`] (a
+//!   file, or a git blob with the commit that introduced it);
+//! - after `--verify`, the [`Verdict`], whose variants carry only what they
+//!   mean.
+//!
+//! Secret values live in [`Secret`], which redacts itself in `Debug` and
+//! `Display`, so a stray `{:?}` or log line can never print one.
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::cmp::Ordering;
 use std::fmt;
+use std::sync::Arc;
 
 /// A secret value (secret access key or session token). Only
 /// [`Secret::expose`] gives the real text; everything else redacts.
@@ -64,6 +74,15 @@ pub struct Position {
     pub column: u32,
 }
 
+impl Position {
+    /// The first byte of a blob.
+    pub const START: Position = Position {
+        offset: 0,
+        line: 1,
+        column: 1,
+    };
+}
+
 /// How the part was written in the blob, when it was not plain text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -96,8 +115,50 @@ pub enum Confidence {
     High,
 }
 
+/// The longest archive member name kept, in bytes; longer names are cut
+/// (at a character boundary) and marked, so one hostile name cannot make
+/// every finding and report line huge.
+pub const MAX_MEMBER_NAME: usize = 1024;
+
+/// Where inside an archive a credential was: one member name per level of
+/// nesting (`["inner.tar", "config/prod.env"]` for a tar inside a zip).
+/// Kept as its own list, never joined into the path: `!`, `/` and every
+/// other character are legal in member and file names alike.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct MemberPath(Vec<String>);
+
+impl MemberPath {
+    /// This path with `name` nested one level deeper.
+    pub fn join(&self, name: &str) -> MemberPath {
+        let mut names = self.0.clone();
+        names.push(cap_name(name));
+        MemberPath(names)
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.0
+    }
+
+    /// Builds a path from names read back from a report.
+    pub fn from_names(names: Vec<String>) -> MemberPath {
+        MemberPath(names.iter().map(|n| cap_name(n)).collect())
+    }
+}
+
+fn cap_name(name: &str) -> String {
+    if name.len() <= MAX_MEMBER_NAME {
+        return name.to_string();
+    }
+    let mut end = MAX_MEMBER_NAME;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…[{} bytes]", &name[..end], name.len())
+}
+
 /// The credential the detector found in one blob: what the pure detector
-/// returns, before a path or commit is attached.
+/// returns, before the blob's location is attached. Positions and the
+/// archive member are places *inside the blob*.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credential {
     pub access_key_id: Option<Part<String>>,
@@ -106,9 +167,9 @@ pub struct Credential {
     /// Account ID decoded offline from the key ID, when the ID allows it.
     pub account_id: Option<String>,
     pub confidence: Confidence,
-    /// The archive member the credential was found in (`a/b.txt`, or
-    /// `inner.tar!a/b.txt` for nested archives), when the blob is an archive.
-    pub member: Option<String>,
+    /// The archive member the credential was found in, when the blob is an
+    /// archive.
+    pub member: Option<MemberPath>,
 }
 
 impl Credential {
@@ -122,11 +183,7 @@ impl Credential {
         .into_iter()
         .flatten()
         .min()
-        .unwrap_or(Position {
-            offset: 0,
-            line: 1,
-            column: 1,
-        })
+        .unwrap_or(Position::START)
     }
 
     /// The identity used to verify and group a credential: the same key ID,
@@ -137,6 +194,11 @@ impl Credential {
             secret_access_key: self.secret_access_key.as_ref().map(|p| p.value.clone()),
             session_token: self.session_token.as_ref().map(|p| p.value.clone()),
         }
+    }
+
+    /// The key ID, when one was found.
+    pub fn key_id(&self) -> Option<&str> {
+        self.access_key_id.as_ref().map(|p| p.value.as_str())
     }
 }
 
@@ -165,62 +227,248 @@ impl CredentialKey {
     }
 }
 
-/// Where a git-history finding came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Provenance {
-    /// Full SHA of the earliest commit that introduced the blob; `None` for a
-    /// blob no commit reaches (dangling).
-    pub commit: Option<String>,
-    pub author: Option<String>,
-    /// Author date, RFC 3339.
-    pub date: Option<String>,
-    /// Whether the blob is still in the tree of HEAD.
+/// A path as reported: relative to the scanned root or the repository root,
+/// `/`-separated. A name that is not UTF-8 is shown with its bad bytes as
+/// `\xNN`, and its raw bytes are kept, so two names that differ only in
+/// those bytes stay two paths (in grouping, suppression and fingerprints).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ReportPath {
+    shown: Arc<str>,
+    /// The bytes, only when they are not the UTF-8 of `shown`.
+    raw: Option<Arc<[u8]>>,
+}
+
+impl ReportPath {
+    pub fn from_bytes(bytes: &[u8]) -> ReportPath {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => ReportPath::from(s),
+            Err(_) => ReportPath {
+                shown: Arc::from(escape_non_utf8(bytes)),
+                raw: Some(Arc::from(bytes)),
+            },
+        }
+    }
+
+    /// The path for people and reports (escaped where not UTF-8).
+    pub fn as_str(&self) -> &str {
+        &self.shown
+    }
+
+    /// The bytes that identify the path.
+    pub fn identity(&self) -> &[u8] {
+        self.raw.as_deref().unwrap_or(self.shown.as_bytes())
+    }
+}
+
+impl From<&str> for ReportPath {
+    fn from(s: &str) -> Self {
+        ReportPath {
+            shown: Arc::from(s),
+            raw: None,
+        }
+    }
+}
+
+impl fmt::Display for ReportPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.shown)
+    }
+}
+
+/// UTF-8 as it is, every byte of an invalid sequence as `\xNN`.
+fn escape_non_utf8(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
+/// Where a blob was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The repository, for scans of several repositories.
+    pub repo: Option<Arc<str>>,
+    pub path: ReportPath,
+    pub origin: Origin,
+}
+
+/// What the blob is: a file read from disk, or a git blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    File,
+    /// Shared by every finding of the blob (a blob may hold thousands).
+    Blob(Arc<BlobOrigin>),
+}
+
+/// A git blob and what history says of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobOrigin {
+    /// The git blob ID of the content.
+    pub id: String,
+    /// The earliest commit that introduced the blob; `None` for a blob no
+    /// commit holds (dangling, or staged and dropped).
+    pub commit: Option<Commit>,
+    /// Whether the blob is still in HEAD's tree.
     pub still_at_head: bool,
     /// Branches and tags whose tip still contains the blob.
-    pub refs: Vec<String>,
+    pub refs: RefList,
     /// True when no ref reaches the blob.
     pub unreachable: bool,
 }
 
-/// What `--verify` learnt about a credential.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Verification {
-    pub status: VerificationStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub arn: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub account: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<String>,
-    /// The AWS error code, or why no verdict could be reached.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+/// A commit as reports name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    /// Full hex id.
+    pub id: String,
+    /// `Name <email>` of the author.
+    pub author: Option<String>,
+    /// Author date, RFC 3339.
+    pub date: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum VerificationStatus {
-    Live,
-    Invalid,
+/// The most ref names kept for one blob; the rest are counted.
+pub const MAX_REFS_LISTED: usize = 100;
+
+/// Ref names holding a blob: the first [`MAX_REFS_LISTED`] in name order,
+/// and how many there are in all.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RefList {
+    names: Vec<String>,
+    total: usize,
+}
+
+impl RefList {
+    /// From every ref name holding the blob (any order, no repeats).
+    pub fn new(mut names: Vec<String>) -> RefList {
+        let total = names.len();
+        names.sort_unstable();
+        names.truncate(MAX_REFS_LISTED);
+        RefList { names, total }
+    }
+
+    /// A list already capped elsewhere (read back from a report).
+    pub fn with_total(names: Vec<String>, total: usize) -> RefList {
+        let total = total.max(names.len());
+        RefList { names, total }
+    }
+
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Refs holding the blob, listed or not.
+    pub fn total(&self) -> usize {
+        self.total
+    }
+}
+
+/// An ARN as STS returns it. Only text of ARN shape is accepted, so a
+/// server, a cache file or a merged report cannot put arbitrary text where
+/// an ARN is printed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Arn(String);
+
+impl Arn {
+    /// `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`, printable ASCII
+    /// without spaces or quotes, at most 2048 characters.
+    pub fn parse(s: &str) -> Option<Arn> {
+        if s.len() > 2048
+            || !s
+                .bytes()
+                .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'`' | b'\\'))
+        {
+            return None;
+        }
+        let mut fields = s.splitn(6, ':');
+        let ok = fields.next() == Some("arn")
+            && fields.next().is_some_and(|p| {
+                p.starts_with("aws") && p.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+            })
+            && fields.next().is_some_and(|svc| {
+                !svc.is_empty() && svc.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            })
+            && fields
+                .next()
+                .is_some_and(|r| r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+            && fields
+                .next()
+                .is_some_and(|a| a.is_empty() || is_account_id(a))
+            && fields.next().is_some_and(|res| !res.is_empty());
+        ok.then(|| Arn(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The account field.
+    pub fn account(&self) -> Option<&str> {
+        self.0.split(':').nth(4).filter(|a| !a.is_empty())
+    }
+}
+
+impl fmt::Display for Arn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Twelve ASCII digits.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// What `--verify` learnt about a credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// STS accepted the key: it works.
+    Live {
+        arn: Arn,
+        account: String,
+        user_id: String,
+    },
+    /// STS rejected it (the AWS error code says how).
+    Invalid { code: String },
+    /// A session token that has expired.
     Expired,
-    Unverified,
-    Canary,
-    Skipped,
+    /// No clear answer (network, throttling, budget, …): never a verdict.
+    Unverified { reason: String },
+    /// Its account is a canary-token account or one the user skips: never sent.
+    Canary { account: String, reason: String },
+    /// Not asked: nothing to sign with.
+    Skipped { reason: String },
+}
+
+impl Verdict {
+    pub fn is_live(&self) -> bool {
+        matches!(self, Verdict::Live { .. })
+    }
+
+    /// The word for it in reports and the JSON contract.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Verdict::Live { .. } => "live",
+            Verdict::Invalid { .. } => "invalid",
+            Verdict::Expired => "expired",
+            Verdict::Unverified { .. } => "unverified",
+            Verdict::Canary { .. } => "canary",
+            Verdict::Skipped { .. } => "skipped",
+        }
+    }
 }
 
 /// One leaked credential at one place: the unit every report is made of.
 #[derive(Debug, Clone)]
 pub struct Finding {
     pub credential: Credential,
-    /// Path relative to the scanned root or repository root, `/`-separated,
-    /// with `!member` appended for a credential inside an archive.
-    pub path: String,
-    /// The repository, for scans of several repositories.
-    pub repo: Option<String>,
-    /// Git blob ID of the content, for history findings.
-    pub blob_id: Option<String>,
-    pub provenance: Option<Provenance>,
-    pub verification: Option<Verification>,
+    pub location: Location,
+    /// `None` until `--verify` ran.
+    pub verdict: Option<Verdict>,
     /// The fingerprint as a report already wrote it. `keysweep merge` reads
     /// reports whose secrets are redacted, so it cannot compute the
     /// fingerprint again and keeps the one the scan computed. `None` for
@@ -229,8 +477,19 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding of a scan (nothing verified yet).
+    pub fn new(credential: Credential, location: Location) -> Finding {
+        Finding {
+            credential,
+            location,
+            verdict: None,
+            recorded_fingerprint: None,
+        }
+    }
+
     /// Stable across runs and machines for the same credential at the same
-    /// path (and commit): what baselines refer to.
+    /// place (and commit): what baselines refer to. Each component is
+    /// separated by a NUL, which no path, member name or id can hold.
     pub fn fingerprint(&self) -> String {
         if let Some(fp) = &self.recorded_fingerprint {
             return fp.clone();
@@ -238,21 +497,66 @@ impl Finding {
         let mut h = Sha256::new();
         h.update(self.credential.key().digest().as_bytes());
         h.update([0u8]);
-        if let Some(repo) = &self.repo {
+        if let Some(repo) = &self.location.repo {
             h.update(repo.as_bytes());
         }
         h.update([0u8]);
-        h.update(self.path.as_bytes());
+        h.update(self.location.path.identity());
+        if let Some(member) = &self.credential.member {
+            for name in member.names() {
+                h.update([0u8, b'm']);
+                h.update(name.as_bytes());
+            }
+        }
         h.update([0u8]);
-        if let Some(commit) = self.provenance.as_ref().and_then(|p| p.commit.as_deref()) {
-            h.update(commit.as_bytes());
+        if let Some(commit) = self.commit() {
+            h.update(commit.id.as_bytes());
         }
         hex(&h.finalize())[..32].to_string()
     }
 
-    pub fn commit(&self) -> Option<&str> {
-        self.provenance.as_ref().and_then(|p| p.commit.as_deref())
+    /// The git blob and its history, for findings of git scans.
+    pub fn blob(&self) -> Option<&BlobOrigin> {
+        match &self.location.origin {
+            Origin::Blob(b) => Some(b),
+            Origin::File => None,
+        }
     }
+
+    /// The commit that introduced the blob, when known.
+    pub fn commit(&self) -> Option<&Commit> {
+        self.blob().and_then(|b| b.commit.as_ref())
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.verdict.as_ref().is_some_and(Verdict::is_live)
+    }
+
+    /// The order every report and merge uses: repository, path, member,
+    /// commit, position, blob, fingerprint.
+    pub fn canonical_cmp(&self, other: &Finding) -> Ordering {
+        let key = |f: &Finding| {
+            let pos = f.credential.first_position();
+            (
+                f.location.repo.clone(),
+                f.location.path.clone(),
+                f.credential.member.clone(),
+                f.commit().map(|c| c.id.clone()),
+                pos.line,
+                pos.column,
+                pos.offset,
+                f.blob().map(|b| b.id.clone()),
+            )
+        };
+        key(self)
+            .cmp(&key(other))
+            .then_with(|| self.fingerprint().cmp(&other.fingerprint()))
+    }
+}
+
+/// Sorts findings into [`Finding::canonical_cmp`] order.
+pub fn sort_canonical(findings: &mut [Finding]) {
+    findings.sort_by(Finding::canonical_cmp);
 }
 
 /// Lower-case hex of `bytes`.
@@ -270,6 +574,36 @@ pub fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    fn at(line: u32) -> Position {
+        Position {
+            offset: 0,
+            line,
+            column: 1,
+        }
+    }
+
+    fn finding(path: &str, member: Option<MemberPath>) -> Finding {
+        Finding::new(
+            Credential {
+                access_key_id: Some(Part {
+                    value: "AKIASP2TPHJSQH3FJRUX".into(),
+                    position: at(1),
+                    encoding: None,
+                }),
+                secret_access_key: None,
+                session_token: None,
+                account_id: None,
+                confidence: Confidence::Medium,
+                member,
+            },
+            Location {
+                repo: None,
+                path: ReportPath::from(path),
+                origin: Origin::File,
+            },
+        )
+    }
+
     #[test]
     fn secret_never_prints_itself() {
         let s = Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzzzzzzzz");
@@ -285,46 +619,24 @@ mod tests {
     fn debug_of_credentials_and_findings_never_shows_a_secret() {
         let secret = "PtYgjmUhBel31iEl2hpChYgCfrL1spNxnyVmihA+";
         let token = "IQoJb3JpZ2luX2VjDnkHIfxIq2HZt+PlJhx2jIclHkCiHp6bR1IqfEouHgxzNNAL5wIScGebcy8F5n3+YNBDRzrZSgqbjG3uhkWKFLf6xuI5aHUQPFeNBTxaQWk8";
-        let at = Position {
-            offset: 0,
-            line: 1,
-            column: 1,
-        };
-        let credential = Credential {
-            access_key_id: Some(Part {
-                value: "ASIAQM4I2HZ4UEP3ENTH".into(),
-                position: at,
-                encoding: None,
-            }),
-            secret_access_key: Some(Part {
-                value: Secret::new(secret),
-                position: at,
-                encoding: Some(Encoding::Escaped),
-            }),
-            session_token: Some(Part {
-                value: Secret::new(token),
-                position: at,
-                encoding: None,
-            }),
-            account_id: None,
-            confidence: Confidence::High,
-            member: None,
-        };
-        let finding = Finding {
-            credential: credential.clone(),
-            path: "a/.env".into(),
-            repo: None,
-            blob_id: None,
-            provenance: None,
-            verification: None,
-            recorded_fingerprint: None,
-        };
-        let key = credential.key();
+        let mut f = finding("a/.env", None);
+        f.credential.access_key_id.as_mut().unwrap().value = "ASIAQM4I2HZ4UEP3ENTH".into();
+        f.credential.secret_access_key = Some(Part {
+            value: Secret::new(secret),
+            position: at(1),
+            encoding: Some(Encoding::Escaped),
+        });
+        f.credential.session_token = Some(Part {
+            value: Secret::new(token),
+            position: at(1),
+            encoding: None,
+        });
+        let key = f.credential.key();
         for shown in [
-            format!("{credential:?}"),
-            format!("{credential:#?}"),
-            format!("{finding:?}"),
-            format!("{finding:#?}"),
+            format!("{:?}", f.credential),
+            format!("{:#?}", f.credential),
+            format!("{f:?}"),
+            format!("{f:#?}"),
             format!("{key:?}"),
         ] {
             assert!(shown.contains("ASIAQM4I2HZ4UEP3ENTH"), "{shown}");
@@ -336,41 +648,89 @@ mod tests {
     }
 
     #[test]
-    fn fingerprint_depends_on_credential_path_and_commit() {
-        let cred = Credential {
-            access_key_id: Some(Part {
-                value: "AKIASP2TPHJSQH3FJRUX".into(),
-                position: Position {
-                    offset: 0,
-                    line: 1,
-                    column: 1,
-                },
-                encoding: None,
-            }),
-            secret_access_key: None,
-            session_token: None,
-            account_id: None,
-            confidence: Confidence::Medium,
-            member: None,
-        };
-        let f = Finding {
-            credential: cred,
-            path: "a/b".into(),
-            repo: None,
-            blob_id: None,
-            provenance: None,
-            verification: None,
-            recorded_fingerprint: None,
-        };
+    fn fingerprint_depends_on_credential_path_and_member_not_on_line() {
+        let f = finding("a/b", None);
         let mut g = f.clone();
         assert_eq!(f.fingerprint(), g.fingerprint());
         g.credential.access_key_id.as_mut().unwrap().position.line = 9;
-        assert_eq!(
-            f.fingerprint(),
-            g.fingerprint(),
-            "a moved line keeps the fingerprint"
-        );
-        g.path = "a/c".into();
+        assert_eq!(f.fingerprint(), g.fingerprint(), "a moved line keeps it");
+        g.location.path = ReportPath::from("a/c");
         assert_ne!(f.fingerprint(), g.fingerprint());
+    }
+
+    #[test]
+    fn a_file_named_like_an_archive_member_is_not_that_member() {
+        // `docs.md!/prod.env` is a legal file name; it is not member
+        // `/prod.env` of `docs.md`.
+        let file = finding("docs.md!/prod.env", None);
+        let member = finding("docs.md", Some(MemberPath::default().join("/prod.env")));
+        assert_ne!(file.fingerprint(), member.fingerprint());
+        assert_ne!(file.location.path, member.location.path);
+        // Nesting is kept level by level.
+        let nested = finding("docs.md", Some(MemberPath::default().join("a!b").join("c")));
+        let flat = finding("docs.md", Some(MemberPath::default().join("a").join("b!c")));
+        assert_ne!(nested.fingerprint(), flat.fingerprint());
+    }
+
+    #[test]
+    fn non_utf8_names_are_escaped_and_stay_distinct() {
+        let a = ReportPath::from_bytes(b"k\xffey.env");
+        let b = ReportPath::from_bytes(b"k\xfeey.env");
+        assert_eq!(a.as_str(), "k\\xffey.env");
+        assert_ne!(a, b);
+        assert_ne!(a.identity(), b.identity());
+        // A UTF-8 name spelling the escape is a third, distinct path.
+        let c = ReportPath::from_bytes(b"k\\xffey.env");
+        assert_eq!(c.as_str(), a.as_str());
+        assert_ne!(a, c);
+        let mut fa = finding("x", None);
+        fa.location.path = a;
+        let mut fc = finding("x", None);
+        fc.location.path = c;
+        assert_ne!(fa.fingerprint(), fc.fingerprint());
+    }
+
+    #[test]
+    fn long_member_names_are_capped_at_a_character_boundary() {
+        let name = "é".repeat(MAX_MEMBER_NAME);
+        let m = MemberPath::default().join(&name);
+        let kept = &m.names()[0];
+        assert!(kept.len() < MAX_MEMBER_NAME + 32, "{}", kept.len());
+        assert!(kept.ends_with(&format!("…[{} bytes]", name.len())));
+    }
+
+    #[test]
+    fn arns_must_look_like_arns() {
+        for good in [
+            "arn:aws:iam::123456789012:user/ci-deploy",
+            "arn:aws:sts::123456789012:assumed-role/R/session",
+            "arn:aws-us-gov:iam::123456789012:root",
+            "arn:aws-cn:iam::123456789012:user/path/to/u",
+        ] {
+            let arn = Arn::parse(good).unwrap_or_else(|| panic!("{good}"));
+            assert_eq!(arn.account(), Some("123456789012"));
+        }
+        for bad in [
+            "",
+            "arn:aws:iam::123456789012:",
+            "arn:aws:iam::12345:user/x",
+            "not an arn",
+            "arn:aws:iam::123456789012:user/x\x1b[2J",
+            "arn:aws:iam::123456789012:user/x y",
+            "arn:aws:iam::123456789012:user/x'$(id)'",
+            "arn:aws:iam::123456789012:user/::error::x\n",
+            "arn:evil:iam::123456789012:user/x",
+        ] {
+            assert!(Arn::parse(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn ref_lists_are_capped_with_a_total() {
+        let names: Vec<String> = (0..250).map(|i| format!("refs/tags/v{i:03}")).collect();
+        let list = RefList::new(names);
+        assert_eq!(list.names().len(), MAX_REFS_LISTED);
+        assert_eq!(list.total(), 250);
+        assert_eq!(list.names()[0], "refs/tags/v000");
     }
 }

@@ -1,23 +1,35 @@
 //! keysweep: find leaked AWS credentials in files and in the whole history
 //! of git repositories, and tell which still work.
 //!
-//! The pipeline runs one way: `source` (filesystem walk, git object
-//! database, commit ranges) yields blobs, `blob` reads them in bounded
-//! memory, `detect` turns bytes into credentials, `finding` attaches where
-//! they were, `verify` asks STS about them, and `report` writes them out.
-//! `app` wires the stages together; `cli` only describes the arguments.
+//! The pipeline runs one way, and the modules follow it:
+//!
+//! - [`settings`]: the command line, environment and config file, checked
+//!   into one value before any work;
+//! - [`source`]: where blobs come from (filesystem walk, git object
+//!   database, commit ranges, organizations);
+//! - [`blob`]: the one worker that reads a blob in bounded memory and hands
+//!   it to [`detect`], which turns bytes into credentials (pure);
+//! - [`finding`]: the typed result (credential, location, verdict);
+//! - [`verify`]: asks STS about them;
+//! - [`report`]: writes them out, every scanned name through [`term`].
+//!
+//! [`app`] drives the stages; [`cli`] only describes the arguments;
+//! [`integrations`] holds the pre-push hook and GitHub Actions glue;
+//! [`gitcli`] is the one way the `git` program is run.
 
 pub mod app;
 pub mod blob;
 pub mod cli;
-pub mod config;
 pub mod detect;
 pub mod diag;
 pub mod finding;
+pub mod gitcli;
 pub mod integrations;
 pub mod report;
+pub mod settings;
 pub mod source;
 pub mod stats;
+pub mod term;
 /// Live verification; the STS client inside needs the `verify` feature,
-/// the canary screen and remediation text do not.
+/// the canary screen does not.
 pub mod verify;

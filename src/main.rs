@@ -18,10 +18,9 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::from(Exit::Clean as u8);
             }
-            eprintln!(
-                "error: {}",
-                keysweep::report::sanitize_for_terminal(&format!("{err:#}"))
-            );
+            // An error may quote scanned data (a path, a ref, a report field).
+            let medium = keysweep::term::Medium::from_env();
+            eprintln!("{}", medium.clean(&format!("error: {err:#}")));
             ExitCode::from(Exit::Error as u8)
         }
     }

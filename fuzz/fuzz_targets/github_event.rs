@@ -8,7 +8,7 @@
 
 #![no_main]
 
-use keysweep::integrations::github_event::{self, Checkout, CiPlan};
+use keysweep::integrations::github::event::{self as github_event, Checkout, CiPlan};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
 

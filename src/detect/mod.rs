@@ -15,7 +15,7 @@ pub mod entropy;
 pub mod keyid;
 pub mod label;
 
-use crate::finding::{Confidence, Credential, Encoding, Part, Position, Secret};
+use crate::finding::{Confidence, Credential, Encoding, MemberPath, Part, Position, Secret};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use label::{Label, Strength};
 use std::borrow::Cow;
@@ -155,7 +155,7 @@ impl Detector {
         &self,
         data: &[u8],
         depth: u8,
-        member: Option<&str>,
+        member: Option<&MemberPath>,
         budget: &std::cell::Cell<u64>,
         out: &mut Detection,
     ) {
@@ -172,11 +172,8 @@ impl Detector {
                     &self.archive_limits,
                     budget,
                     &mut |name, bytes| {
-                        let name = match member {
-                            Some(outer) => format!("{outer}!{name}"),
-                            None => name.to_string(),
-                        };
-                        self.scan_blob(bytes, depth + 1, Some(&name), budget, out);
+                        let inner = member.cloned().unwrap_or_default().join(name);
+                        self.scan_blob(bytes, depth + 1, Some(&inner), budget, out);
                     },
                 );
                 out.archive_members += walk.members;
@@ -204,7 +201,7 @@ impl Detector {
                     p.offset *= 2;
                 });
             }
-            c.member = member.map(str::to_string);
+            c.member = member.cloned();
             out.credentials.push(c);
         }
     }

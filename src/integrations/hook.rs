@@ -3,8 +3,8 @@
 //! is respected, as `git rev-parse --git-path hooks` resolves it), and it
 //! never replaces a hook keysweep did not write unless forced.
 
+use crate::gitcli::Git;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// Marks hooks this tool wrote, so a reinstall may replace them.
 pub const MARKER: &str = "# installed by keysweep";
@@ -37,22 +37,14 @@ pub fn script(exe: &Path) -> String {
 
 /// Where git looks for hooks in the repository at `repo`.
 pub fn hooks_dir(repo: &Path) -> Result<PathBuf, HookError> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(repo)
+    let out = Git::asking_for_hooks_dir(repo)
         .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
         .output()
         .map_err(|e| HookError::NotARepository {
             path: repo.to_path_buf(),
-            reason: e.to_string(),
+            reason: crate::diag::chain(&e),
         })?;
-    if !out.status.success() {
-        return Err(HookError::NotARepository {
-            path: repo.to_path_buf(),
-            reason: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        });
-    }
-    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+    Ok(PathBuf::from(String::from_utf8_lossy(&out).trim()))
 }
 
 /// Installs the pre-push hook; returns its path.

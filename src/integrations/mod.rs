@@ -1,8 +1,8 @@
-//! Where keysweep meets its users' workflows: the git pre-push hook and the
-//! GitHub Actions event. The parsers here are pure (text in, plan out) so
-//! they are easy to test and fuzz; `app` runs the plans.
+//! Where keysweep meets its users' workflows: the git pre-push hook, its
+//! installer, and GitHub Actions. The parsers here are pure (text in, plan
+//! out) so they are easy to test and fuzz; the driver runs the plans.
 
-pub mod github_event;
+pub mod github;
 pub mod hook;
 pub mod prepush;
 

@@ -9,6 +9,11 @@
 //! our remote-tracking refs know to be on that remote is excluded.
 
 use super::{is_zero_oid, CommitSet};
+use crate::finding::Finding;
+use crate::gitcli::Git;
+use crate::report::vocab::{place, short_id};
+use crate::report::Style;
+use std::path::Path;
 
 /// One line of the hook's stdin.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +39,15 @@ impl RefUpdate {
 pub enum PrePushError {
     #[error("pre-push input line {line}: expected `<local ref> <local oid> <remote ref> <remote oid>`, got {text:?}")]
     Malformed { line: usize, text: String },
+}
+
+/// Why the commits of a push could not be worked out.
+#[derive(Debug, thiserror::Error)]
+pub enum PushError {
+    #[error(transparent)]
+    Input(#[from] PrePushError),
+    #[error("cannot list git remotes")]
+    Remotes(#[source] crate::gitcli::GitCliError),
 }
 
 /// The push as the pre-commit framework hands it to a hook. pre-commit reads
@@ -122,6 +136,94 @@ pub fn plan(
         }
     }
     set
+}
+
+/// The commits a push sends, as git (stdin lines) or the pre-commit
+/// framework (`PRE_COMMIT_*` variables, `var`) describes it; `None` when it
+/// sends none (only deletions).
+pub fn commits_to_push(
+    repo: &Path,
+    remote: Option<&str>,
+    stdin: &str,
+    var: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<CommitSet>, PushError> {
+    let mut updates = parse(stdin)?;
+    let mut remote = remote.unwrap_or_default().to_string();
+    if updates.is_empty() {
+        let local_oid_of = |r: &str| {
+            Git::new(Some(repo), "rev-parse")
+                .args(["rev-parse", "--verify", "--quiet", "--end-of-options"])
+                .arg(format!("{r}^{{commit}}"))
+                .text()
+                .filter(|o| !o.is_empty())
+        };
+        if let Some((name, update)) = from_pre_commit_env(var, &local_oid_of) {
+            if remote.is_empty() {
+                remote = name;
+            }
+            updates.push(update);
+        }
+    }
+    let remote_refs = remote_tracking_refs(repo, &remote)?;
+    let set = plan(
+        &updates,
+        &|oid| crate::integrations::github::actions::has_commit(repo, oid),
+        &remote_refs,
+    );
+    Ok((!set.tips.is_empty()).then_some(set))
+}
+
+/// What the remote already has, as remote-tracking refs: those of `remote`
+/// when it names a configured remote, else (a push to a URL) all of them.
+fn remote_tracking_refs(repo: &Path, remote: &str) -> Result<Vec<String>, PushError> {
+    let remotes = Git::new(Some(repo), "remote")
+        .arg("remote")
+        .output()
+        .map_err(PushError::Remotes)?;
+    let remotes = String::from_utf8_lossy(&remotes);
+    let prefix = if !remote.is_empty() && remotes.lines().any(|r| r == remote) {
+        format!("refs/remotes/{remote}/")
+    } else {
+        "refs/remotes/".to_string()
+    };
+    Ok(Git::new(Some(repo), "for-each-ref")
+        .args(["for-each-ref", "--format=%(refname)", &prefix])
+        .text()
+        .unwrap_or_default()
+        .lines()
+        .filter(|r| !r.is_empty() && !r.ends_with("/HEAD"))
+        .map(str::to_string)
+        .collect())
+}
+
+/// What the hook prints when it blocks a push: one line per finding (place
+/// names cleaned for the terminal), then how to fix it.
+pub fn blocked_message(findings: &[Finding], style: &Style) -> String {
+    let mut msg = String::from(
+        "\nkeysweep: push blocked: the commits being pushed contain AWS credentials.\n",
+    );
+    for f in findings {
+        let id = f.credential.key_id().unwrap_or("a secret access key");
+        let pos = f.credential.first_position();
+        let commit = f
+            .commit()
+            .map_or(String::new(), |c| format!(" (commit {})", short_id(&c.id)));
+        msg.push_str(&format!(
+            "  - {id} in {}:{}{commit}\n",
+            place(f, style),
+            pos.line
+        ));
+    }
+    msg.push_str(
+        "\nHow to fix:\n\
+         \x20 1. Deactivate the key in IAM: it may already have been copied.\n\
+         \x20 2. Remove it from every pushed commit (a later commit that deletes it is not enough):\n\
+         \x20    git rebase -i <base> and edit the commit, or git commit --amend for the last one.\n\
+         \x20 3. If it is a false alarm: add `keysweep:allow` on the line, allow it in .keysweep.toml,\n\
+         \x20    or pass a --baseline.\n\
+         Bypass this check once (not recommended): git push --no-verify\n",
+    );
+    msg
 }
 
 #[cfg(test)]

@@ -1,14 +1,21 @@
-//! Reporters: one per output format, behind one trait. Reporters never
-//! re-match and never verify; they only write what the run found.
-//! Secrets are redacted unless the user asked with `--show-secrets`.
+//! Reporters: one per output format, behind one trait. Each is a pure
+//! function of (findings, stats, style) to bytes: reporters never re-match,
+//! never verify, never open a file (the driver decides where bytes go).
+//! They share one vocabulary ([`vocab`]) and escape everything that came
+//! from scanned data through [`crate::term`]. Secrets are redacted unless
+//! the user asked with `--show-secrets`.
 
 pub mod github;
 pub mod json;
+pub mod remediation;
 pub mod sarif;
+pub mod summary;
 pub mod text;
+pub mod vocab;
 
 use crate::finding::{Finding, Secret};
 use crate::stats::Stats;
+use crate::term::Medium;
 use std::io::{self, Write};
 
 /// Everything a reporter writes about one run.
@@ -22,6 +29,8 @@ pub struct Report<'a> {
 pub struct Style {
     pub show_secrets: bool,
     pub color: bool,
+    /// Where human-readable text goes (a CI log neutralises workflow commands).
+    pub medium: Medium,
 }
 
 impl Style {
@@ -32,6 +41,11 @@ impl Style {
         } else {
             s.redacted()
         }
+    }
+
+    /// Scanned text made safe for this style's medium.
+    pub fn clean(&self, s: &str) -> String {
+        self.medium.clean(s)
     }
 }
 
@@ -62,14 +76,159 @@ impl Format {
     }
 }
 
-/// Escapes control and bidi characters so a file name or message cannot
-/// drive the terminal.
-pub fn sanitize_for_terminal(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' => '\u{FFFD}',
-            c if c.is_control() && c != '\t' => '\u{FFFD}',
-            c => c,
+/// The report as bytes.
+pub fn render(format: Format, report: &Report<'_>, style: &Style) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    format.reporter().write(&mut out, report, style)?;
+    Ok(out)
+}
+
+/// A fixed set of findings every reporter's snapshot test renders: a file
+/// pair, a history finding in an archive member with hostile names, a live
+/// key, a lone secret, a session token.
+#[cfg(test)]
+pub(crate) mod fixture {
+    use crate::finding::*;
+    use crate::stats::Stats;
+    use std::sync::Arc;
+
+    fn at(line: u32, column: u32) -> Position {
+        Position {
+            offset: 0,
+            line,
+            column,
+        }
+    }
+
+    fn id(v: &str, line: u32) -> Option<Part<String>> {
+        Some(Part {
+            value: v.into(),
+            position: at(line, 19),
+            encoding: None,
         })
-        .collect()
+    }
+
+    fn secret(v: &str, line: u32) -> Option<Part<Secret>> {
+        Some(Part {
+            value: Secret::new(v),
+            position: at(line, 23),
+            encoding: None,
+        })
+    }
+
+    fn file(path: &str) -> Location {
+        Location {
+            repo: None,
+            path: ReportPath::from(path),
+            origin: Origin::File,
+        }
+    }
+
+    pub(crate) fn findings() -> Vec<Finding> {
+        let pair = Finding::new(
+            Credential {
+                access_key_id: id("AKIA2IJB4LAJLJ6HDU6G", 2),
+                secret_access_key: secret("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", 3),
+                session_token: None,
+                account_id: Some("123456789012".into()),
+                confidence: Confidence::High,
+                member: None,
+            },
+            file("config/prod.env"),
+        );
+        let mut live = Finding::new(
+            Credential {
+                access_key_id: id("AKIADPMRCG4BE4UMR46P", 7),
+                secret_access_key: secret("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", 8),
+                session_token: None,
+                account_id: Some("210987654321".into()),
+                confidence: Confidence::High,
+                member: None,
+            },
+            Location {
+                repo: Some(Arc::from("https://git.example.com/acme/api.git")),
+                path: ReportPath::from("deploy/ci.yml"),
+                origin: Origin::Blob(Arc::new(BlobOrigin {
+                    id: "5f3c0e2a7d0b9c1e4f6a8b2d3c4e5f60718293a4".into(),
+                    commit: Some(Commit {
+                        id: "0123456789abcdef0123456789abcdef01234567".into(),
+                        author: Some("Dev <dev@example.com>".into()),
+                        date: Some("2026-01-02T03:04:05+00:00".into()),
+                    }),
+                    still_at_head: true,
+                    refs: RefList::new(vec!["refs/heads/main".into()]),
+                    unreachable: false,
+                })),
+            },
+        );
+        live.verdict = Some(Verdict::Live {
+            arn: Arn::parse("arn:aws:iam::210987654321:user/ci-deploy").expect("an ARN"),
+            account: "210987654321".into(),
+            user_id: "AIDAQM4I2HZ4EXAMPLE1".into(),
+        });
+        let hostile = Finding::new(
+            Credential {
+                access_key_id: id("AKIAQM4I2HZ4UEP3ENTH", 1),
+                secret_access_key: None,
+                session_token: None,
+                account_id: None,
+                confidence: Confidence::Medium,
+                member: Some(
+                    MemberPath::default()
+                        .join("inner ##[stop-commands]x.tar")
+                        .join("a`b|c\r\n::error::pwned.env"),
+                ),
+            },
+            Location {
+                repo: None,
+                path: ReportPath::from_bytes(b"vendor/\x1b[2Jbundle\xff.zip"),
+                origin: Origin::Blob(Arc::new(BlobOrigin {
+                    id: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".into(),
+                    commit: None,
+                    still_at_head: false,
+                    refs: RefList::default(),
+                    unreachable: true,
+                })),
+            },
+        );
+        let lone_secret = Finding::new(
+            Credential {
+                access_key_id: None,
+                secret_access_key: secret("Zq9v3bT7mK2pW8xR4nL6yH1cF5dJ0gS3aE7uB2oI", 4),
+                session_token: None,
+                account_id: None,
+                confidence: Confidence::Medium,
+                member: None,
+            },
+            file("terraform/main.tf"),
+        );
+        let mut token = Finding::new(
+            Credential {
+                access_key_id: id("ASIAQM4I2HZ4UEP3ENTH", 1),
+                secret_access_key: secret("PtYgjmUhBel31iEl2hpChYgCfrL1spNxnyVmihA+", 2),
+                session_token: Some(Part {
+                    value: Secret::new("IQoJb3JpZ2luX2VjDnkHIfxIq2HZt+PlJhx2jIclHkCiHp6bR1IqfEouHgxzNNAL5wIScGebcy8F5n3+YNBDRzrZSgqbjG3uhkWKFLf6xuI5aHUQPFeNBTxaQWk8"),
+                    position: at(3, 19),
+                    encoding: Some(Encoding::Base64),
+                }),
+                account_id: Some("123456789012".into()),
+                confidence: Confidence::High,
+                member: None,
+            },
+            file("notebooks/explore.ipynb"),
+        );
+        token.verdict = Some(Verdict::Expired);
+        vec![pair, live, hostile, lone_secret, token]
+    }
+
+    pub(crate) fn stats() -> Stats {
+        Stats {
+            files: 3,
+            blobs: 2,
+            commits: 4,
+            bytes: 48_000,
+            elapsed_ms: 310,
+            ..Stats::default()
+        }
+    }
 }

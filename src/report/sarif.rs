@@ -1,9 +1,12 @@
 //! `--format sarif`: SARIF 2.1.0 as GitHub code scanning accepts it: one run,
-//! unique rule ids, relative URIs, our own `partialFingerprints`, redacted
-//! messages, help with remediation, and GitHub's per-run result limit.
+//! unique rule ids, relative URIs (percent-encoded per RFC 3986, so a name
+//! such as `x#y.env` or `%41.env` points at itself), our own
+//! `partialFingerprints`, redacted messages, help with remediation, and
+//! GitHub's per-run result limit.
 
+use super::vocab::{by_urgency, describe, is_error, Rule, HELP};
 use super::{Report, Reporter, Style};
-use crate::finding::{Finding, VerificationStatus};
+use crate::finding::Finding;
 use serde_json::{json, Value};
 use std::io::{self, Write};
 
@@ -12,111 +15,22 @@ pub const MAX_RESULTS: usize = 25_000;
 
 pub struct Sarif;
 
-/// The rule a finding falls under.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Rule {
-    Pair,
-    KeyId,
-    Secret,
-    SessionToken,
-}
-
-impl Rule {
-    pub const ALL: [Rule; 4] = [Rule::Pair, Rule::KeyId, Rule::Secret, Rule::SessionToken];
-
-    pub fn of(f: &Finding) -> Rule {
-        let c = &f.credential;
-        match (&c.access_key_id, &c.secret_access_key) {
-            (Some(_), Some(_)) => Rule::Pair,
-            (Some(_), None) => Rule::KeyId,
-            (None, Some(_)) => Rule::Secret,
-            (None, None) => Rule::SessionToken,
+/// A relative path as a URI reference: RFC 3986 unreserved characters and
+/// `/` as they are, every other byte percent-encoded.
+pub fn uri_of(path: &[u8]) -> String {
+    let mut out = String::with_capacity(path.len());
+    for &b in path {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
         }
     }
-
-    pub fn id(self) -> &'static str {
-        match self {
-            Rule::Pair => "aws-access-key-pair",
-            Rule::KeyId => "aws-access-key-id",
-            Rule::Secret => "aws-secret-access-key",
-            Rule::SessionToken => "aws-session-token",
-        }
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Rule::Pair => "Leaked AWS access key and secret",
-            Rule::KeyId => "Leaked AWS access key ID",
-            Rule::Secret => "Leaked AWS secret access key",
-            Rule::SessionToken => "Leaked AWS session token",
-        }
-    }
-
-    fn severity(self) -> &'static str {
-        match self {
-            Rule::Pair => "9.5",
-            Rule::Secret | Rule::SessionToken => "8.0",
-            Rule::KeyId => "5.0",
-        }
-    }
-}
-
-const HELP: &str = "An AWS credential is committed to the repository. Deleting the file does not remove it from git history.\n\
-1. Deactivate the key now: aws iam update-access-key --user-name USER --access-key-id KEY_ID --status Inactive\n\
-2. Check CloudTrail (Event history, filter by Access key ID) for what the key was used for.\n\
-3. Delete it: aws iam delete-access-key --user-name USER --access-key-id KEY_ID, and issue a new one if still needed (better: an IAM role).\n\
-4. Remove it from the code; rewrite history if the repository is public.\n\
-A false alarm can be suppressed with `keysweep:allow` on the line, an allowlist in .keysweep.toml, or a baseline.";
-
-/// A one-line, redacted description of a finding.
-pub fn message(f: &Finding, style: &Style) -> String {
-    let c = &f.credential;
-    let mut parts = Vec::new();
-    match &c.access_key_id {
-        Some(id) => parts.push(format!("AWS access key {}", id.value)),
-        None => parts.push("AWS credential".to_string()),
-    }
-    if let Some(s) = &c.secret_access_key {
-        parts.push(format!(
-            "with its secret access key ({})",
-            style.secret(&s.value)
-        ));
-    }
-    if c.session_token.is_some() {
-        parts.push("and session token".to_string());
-    }
-    if let Some(a) = &c.account_id {
-        parts.push(format!("(account {a})"));
-    }
-    let mut text = parts.join(" ");
-    if let Some(v) = &f.verification {
-        let status = match v.status {
-            VerificationStatus::Live => format!(
-                "LIVE: still works ({})",
-                v.arn.as_deref().unwrap_or("unknown ARN")
-            ),
-            VerificationStatus::Invalid => "no longer valid".to_string(),
-            VerificationStatus::Expired => "expired".to_string(),
-            VerificationStatus::Unverified => format!(
-                "could not be verified ({})",
-                v.error.as_deref().unwrap_or("unknown")
-            ),
-            VerificationStatus::Canary => "a canary token: not verified".to_string(),
-            VerificationStatus::Skipped => "not verified".to_string(),
-        };
-        text.push_str(&format!(" — {status}"));
-    }
-    if let Some(commit) = f.commit() {
-        text.push_str(&format!(
-            " — introduced in commit {}",
-            &commit[..commit.len().min(12)]
-        ));
-    }
-    text
+    out
 }
 
 fn result(f: &Finding, style: &Style) -> Value {
-    let rule = Rule::of(f);
+    let rule = Rule::of(&f.credential);
     let pos = f.credential.first_position();
     let len = f
         .credential
@@ -130,36 +44,31 @@ fn result(f: &Finding, style: &Style) -> Value {
                 .map(|p| p.value.expose().len())
         })
         .unwrap_or(1);
-    let uri = f.path.split('!').next().unwrap_or(&f.path);
-    let live = f
-        .verification
-        .as_ref()
-        .is_some_and(|v| v.status == VerificationStatus::Live);
-    let level = if live || rule == Rule::Pair {
-        "error"
-    } else {
-        "warning"
-    };
+    let level = if is_error(f) { "error" } else { "warning" };
     let mut properties = json!({"confidence": f.credential.confidence});
     if let Some(account) = &f.credential.account_id {
         properties["accountId"] = json!(account);
     }
     if let Some(commit) = f.commit() {
-        properties["commitSha"] = json!(commit);
+        properties["commitSha"] = json!(commit.id);
     }
-    if f.path.contains('!') {
-        properties["archiveMember"] = json!(f.path);
+    if let Some(repo) = &f.location.repo {
+        properties["repository"] = json!(repo.as_ref());
     }
-    if let Some(v) = &f.verification {
-        properties["verification"] = json!(v);
+    if let Some(member) = &f.credential.member {
+        // Line and column count inside this member, not inside the archive.
+        properties["archiveMember"] = json!(member.names());
+    }
+    if let Some(v) = &f.verdict {
+        properties["verification"] = json!(v.label());
     }
     json!({
         "ruleId": rule.id(),
         "level": level,
-        "message": {"text": message(f, style)},
+        "message": {"text": describe(f, style)},
         "locations": [{
             "physicalLocation": {
-                "artifactLocation": {"uri": uri},
+                "artifactLocation": {"uri": uri_of(f.location.path.identity())},
                 "region": {
                     "startLine": pos.line.max(1),
                     "startColumn": pos.column.max(1),
@@ -185,13 +94,12 @@ impl Reporter for Sarif {
                     "fullDescription": {"text": format!("{}. Found by keysweep in files or git history.", r.title())},
                     "help": {"text": HELP, "markdown": HELP.replace('\n', "\n\n")},
                     "defaultConfiguration": {"level": if *r == Rule::KeyId { "warning" } else { "error" }},
-                    "properties": {"security-severity": r.severity(), "tags": ["security", "secrets", "aws"], "precision": "very-high"},
+                    "properties": {"security-severity": r.security_severity(), "tags": ["security", "secrets", "aws"], "precision": "very-high"},
                 })
             })
             .collect();
         // Most severe first, so a truncated run keeps what matters.
-        let mut findings: Vec<&Finding> = report.findings.iter().collect();
-        findings.sort_by_key(|f| super::github::severity_rank(f));
+        let findings = by_urgency(report.findings);
         let results: Vec<Value> = findings
             .iter()
             .take(MAX_RESULTS)
@@ -216,5 +124,41 @@ impl Reporter for Sarif {
         });
         serde_json::to_writer_pretty(&mut *out, &doc)?;
         writeln!(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{fixture, render, Format, Report, Style};
+    use super::uri_of;
+
+    #[test]
+    fn snapshot() {
+        let findings = fixture::findings();
+        let stats = fixture::stats();
+        let bytes = render(
+            Format::Sarif,
+            &Report {
+                findings: &findings,
+                stats: &stats,
+            },
+            &Style::default(),
+        )
+        .expect("render");
+        let out = String::from_utf8(bytes)
+            .expect("UTF-8")
+            .replace(env!("CARGO_PKG_VERSION"), "[version]");
+        insta::assert_snapshot!(out);
+    }
+
+    #[test]
+    fn uris_point_at_the_file_itself() {
+        assert_eq!(uri_of(b"config/prod.env"), "config/prod.env");
+        assert_eq!(uri_of(b"x#y.env"), "x%23y.env");
+        assert_eq!(uri_of(b"%41.env"), "%2541.env");
+        assert_eq!(uri_of(b"a b?c"), "a%20b%3Fc");
+        assert_eq!(uri_of(b"docs.md!/prod.env"), "docs.md%21/prod.env");
+        assert_eq!(uri_of("é".as_bytes()), "%C3%A9");
+        assert_eq!(uri_of(b"k\xffey"), "k%FFey");
     }
 }

@@ -1,10 +1,13 @@
 //! `--format text`: for a person at a terminal. Findings are grouped by
 //! credential (a key leaked in five places is one credential with five
-//! locations), secrets are redacted, colour only when asked for.
+//! places), live keys first, secrets redacted, colour only when asked for,
+//! every scanned name cleaned for the medium.
 
-use super::{sanitize_for_terminal, Report, Reporter, Style};
-use crate::finding::{CredentialKey, Finding, VerificationStatus};
-use std::collections::BTreeMap;
+use super::remediation::remediation;
+use super::vocab::{place, short_id};
+use super::{Report, Reporter, Style};
+use crate::finding::{CredentialKey, Finding, Verdict};
+use std::collections::{BTreeMap, HashSet};
 use std::io::{self, Write};
 
 pub struct Text;
@@ -48,18 +51,11 @@ impl Reporter for Text {
         }
         // Live keys first: they are incidents.
         let mut groups: Vec<_> = groups.into_iter().collect();
-        groups.sort_by_key(|(_, fs)| {
-            let live = fs.iter().any(|f| {
-                f.verification
-                    .as_ref()
-                    .is_some_and(|v| v.status == VerificationStatus::Live)
-            });
-            !live
-        });
+        groups.sort_by_key(|(_, fs)| !fs.iter().any(|f| f.is_live()));
         for (key, findings) in &groups {
             write_group(out, key, findings, style, &paint)?;
         }
-        write_per_repository(out, report.findings, &paint)
+        write_per_repository(out, report.findings, style, &paint)
     }
 }
 
@@ -69,13 +65,13 @@ impl Reporter for Text {
 fn write_per_repository(
     out: &mut dyn Write,
     findings: &[Finding],
+    style: &Style,
     paint: &Paint,
 ) -> io::Result<()> {
-    let mut repos: BTreeMap<&str, (std::collections::HashSet<CredentialKey>, usize)> =
-        BTreeMap::new();
+    let mut repos: BTreeMap<&str, (HashSet<CredentialKey>, usize)> = BTreeMap::new();
     for f in findings {
-        if let Some(repo) = &f.repo {
-            let entry = repos.entry(repo.as_str()).or_default();
+        if let Some(repo) = &f.location.repo {
+            let entry = repos.entry(repo).or_default();
             entry.0.insert(f.credential.key());
             entry.1 += 1;
         }
@@ -88,14 +84,22 @@ fn write_per_repository(
         writeln!(
             out,
             "  {}  {} credential{}, {} finding{}",
-            paint.cyan(&sanitize_for_terminal(repo)),
+            paint.cyan(&style.clean(repo)),
             credentials.len(),
-            if credentials.len() == 1 { "" } else { "s" },
+            plural(credentials.len()),
             count,
-            if *count == 1 { "" } else { "s" },
+            plural(*count),
         )?;
     }
     writeln!(out)
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
 }
 
 fn write_group(
@@ -105,7 +109,9 @@ fn write_group(
     style: &Style,
     paint: &Paint,
 ) -> io::Result<()> {
-    let first = findings[0];
+    let Some(first) = findings.first() else {
+        return Ok(());
+    };
     let mut head = Vec::new();
     match &key.access_key_id {
         Some(id) => head.push(paint.red(id)),
@@ -117,32 +123,37 @@ fn write_group(
         head.push(paint.dim("no secret found"));
     }
     if let Some(t) = &key.session_token {
-        let shown = style.secret(t);
-        let short: String = shown.chars().take(16).collect();
+        let shown: String = style.secret(t).chars().take(16).collect();
         head.push(format!(
-            "session token {short}… ({} chars)",
-            t.expose().len()
+            "session token {shown}… ({} chars)",
+            t.expose().chars().count()
         ));
     }
     if let Some(acct) = &first.credential.account_id {
         head.push(format!("account {acct}"));
     }
     writeln!(out, "{}", head.join("  "))?;
-    if let Some(v) = &first.verification {
-        let status = match v.status {
-            VerificationStatus::Live => paint.red("LIVE"),
-            VerificationStatus::Invalid => paint.green("invalid"),
-            VerificationStatus::Expired => paint.green("expired"),
-            VerificationStatus::Unverified => paint.yellow("unverified"),
-            VerificationStatus::Canary => paint.yellow("canary token (not verified)"),
-            VerificationStatus::Skipped => paint.dim("not verified (no secret)"),
+    if let Some(v) = &first.verdict {
+        let (status, detail) = match v {
+            Verdict::Live { arn, .. } => (paint.red("LIVE"), style.clean(arn.as_str())),
+            Verdict::Invalid { code } => (paint.green("invalid"), style.clean(code)),
+            Verdict::Expired => (paint.green("expired"), String::new()),
+            Verdict::Unverified { reason } => (paint.yellow("unverified"), style.clean(reason)),
+            Verdict::Canary { reason, .. } => (
+                paint.yellow("canary token (not verified)"),
+                style.clean(reason),
+            ),
+            Verdict::Skipped { reason } => (paint.dim("not verified"), style.clean(reason)),
         };
-        let detail = v.arn.as_deref().or(v.error.as_deref()).unwrap_or("");
-        writeln!(out, "  {status} {detail}")?;
-        if let Some(steps) = crate::verify::remediation(first) {
+        if detail.is_empty() {
+            writeln!(out, "  {status}")?;
+        } else {
+            writeln!(out, "  {status} {detail}")?;
+        }
+        if let Some(steps) = remediation(first) {
             writeln!(out, "  {}", paint.bold("Do this now:"))?;
             for step in steps {
-                writeln!(out, "    - {}", sanitize_for_terminal(&step))?;
+                writeln!(out, "    - {}", style.clean(&step))?;
             }
         }
     }
@@ -150,24 +161,25 @@ fn write_group(
         let pos = f.credential.first_position();
         let mut line = format!(
             "  {}:{}:{}",
-            paint.cyan(&sanitize_for_terminal(&location_path(f))),
+            paint.cyan(&place(f, style)),
             pos.line,
             pos.column
         );
-        if let Some(p) = &f.provenance {
-            match &p.commit {
+        if let Some(blob) = f.blob() {
+            match &blob.commit {
                 Some(c) => {
-                    line.push_str(&format!("  commit {}", paint.bold(&c[..c.len().min(12)])));
-                    if let Some(d) = &p.date {
-                        line.push_str(&format!(" {}", &d[..d.len().min(10)]));
+                    line.push_str(&format!("  commit {}", paint.bold(&short_id(&c.id))));
+                    if let Some(d) = &c.date {
+                        let day: String = d.chars().take(10).collect();
+                        line.push_str(&format!(" {}", style.clean(&day)));
                     }
-                    if let Some(a) = &p.author {
-                        line.push_str(&format!(" {}", sanitize_for_terminal(a)));
+                    if let Some(a) = &c.author {
+                        line.push_str(&format!(" {}", style.clean(a)));
                     }
                 }
                 None => line.push_str("  unreachable blob (no commit)"),
             }
-            if !p.still_at_head {
+            if !blob.still_at_head {
                 line.push_str(&paint.dim("  (not at HEAD)"));
             }
         }
@@ -176,17 +188,9 @@ fn write_group(
     writeln!(out)
 }
 
-fn location_path(f: &Finding) -> String {
-    match &f.repo {
-        Some(r) => format!("{r}:{}", f.path),
-        None => f.path.clone(),
-    }
-}
-
 /// The one-line summary printed to stderr after a text report.
 pub fn summary(report: &Report<'_>) -> String {
-    let credentials: std::collections::HashSet<_> =
-        report.findings.iter().map(|f| f.credential.key()).collect();
+    let credentials: HashSet<_> = report.findings.iter().map(|f| f.credential.key()).collect();
     let s = report.stats;
     let scanned = if s.blobs > 0 || s.repos > 0 {
         format!("{} blobs", s.blobs)
@@ -196,9 +200,9 @@ pub fn summary(report: &Report<'_>) -> String {
     let mut line = format!(
         "{} credential{} in {} place{}; scanned {scanned} ({:.1} MB) in {:.2} s",
         credentials.len(),
-        if credentials.len() == 1 { "" } else { "s" },
+        plural(credentials.len()),
         report.findings.len(),
-        if report.findings.len() == 1 { "" } else { "s" },
+        plural(report.findings.len()),
         s.bytes as f64 / 1e6,
         s.elapsed_ms as f64 / 1e3,
     );
@@ -221,4 +225,53 @@ pub fn summary(report: &Report<'_>) -> String {
         ));
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{fixture, render, Format, Report, Style};
+    use crate::term::Medium;
+
+    fn text(style: Style) -> String {
+        let findings = fixture::findings();
+        let stats = fixture::stats();
+        let bytes = render(
+            Format::Text,
+            &Report {
+                findings: &findings,
+                stats: &stats,
+            },
+            &style,
+        )
+        .expect("render");
+        String::from_utf8(bytes).expect("UTF-8")
+    }
+
+    #[test]
+    fn snapshot_plain() {
+        insta::assert_snapshot!(text(Style::default()));
+    }
+
+    #[test]
+    fn snapshot_ci_log_with_colour() {
+        let out = text(Style {
+            color: true,
+            medium: Medium::CiLog,
+            ..Style::default()
+        });
+        for line in out.lines() {
+            assert!(!crate::term::runner_would_act(line), "{line}");
+        }
+        insta::assert_snapshot!(out);
+    }
+
+    #[test]
+    fn summary_counts_credentials_and_places() {
+        let findings = fixture::findings();
+        let stats = fixture::stats();
+        insta::assert_snapshot!(super::summary(&Report {
+            findings: &findings,
+            stats: &stats,
+        }));
+    }
 }

@@ -6,14 +6,14 @@
 //! hide); `.git/` is not (history is `keysweep git`'s job). Bad input never
 //! stops the walk: every problem is one warning and one count.
 
-use crate::blob::{read_file, FileRead, ReadLimits};
+use super::SourceScan;
+use crate::blob::{BlobScanner, ReadLimits, Scanned};
 use crate::detect::Detector;
 use crate::diag::Diagnostics;
-use crate::finding::Finding;
-use crate::stats::{AtomicStats, Stats};
+use crate::finding::{sort_canonical, Finding, Location, Origin, ReportPath};
+use crate::stats::AtomicStats;
 use ignore::{WalkBuilder, WalkState};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Mutex;
 
 /// How to walk.
@@ -25,13 +25,6 @@ pub struct WalkOptions {
     pub limits: ReadLimits,
 }
 
-/// What a filesystem scan found.
-#[derive(Debug, Default)]
-pub struct FsScan {
-    pub findings: Vec<Finding>,
-    pub stats: Stats,
-}
-
 /// Scans every file under `roots`. Paths in findings are relative to the
 /// root they were found under (prefixed with the root when there are
 /// several roots).
@@ -40,19 +33,22 @@ pub fn scan_paths(
     detector: &Detector,
     opts: &WalkOptions,
     diag: &Diagnostics,
-) -> FsScan {
+) -> SourceScan {
     let stats = AtomicStats::default();
     let findings = Mutex::new(Vec::new());
     let prefix_root = roots.len() > 1;
+    let scanner = BlobScanner {
+        detector,
+        limits: opts.limits,
+        counters: &stats,
+        diag,
+    };
     for root in roots {
-        scan_root(root, prefix_root, detector, opts, diag, &stats, &findings);
+        scan_root(root, prefix_root, &scanner, opts, &findings);
     }
     let mut findings = findings.into_inner().unwrap_or_else(|p| p.into_inner());
-    findings.sort_by(|a: &Finding, b: &Finding| {
-        (&a.path, a.credential.first_position().offset)
-            .cmp(&(&b.path, b.credential.first_position().offset))
-    });
-    FsScan {
+    sort_canonical(&mut findings);
+    SourceScan {
         findings,
         stats: stats.snapshot(),
     }
@@ -61,12 +57,11 @@ pub fn scan_paths(
 fn scan_root(
     root: &Path,
     prefix_root: bool,
-    detector: &Detector,
+    scanner: &BlobScanner<'_>,
     opts: &WalkOptions,
-    diag: &Diagnostics,
-    stats: &AtomicStats,
     findings: &Mutex<Vec<Finding>>,
 ) {
+    let (diag, stats) = (scanner.diag, scanner.counters);
     if let Err(e) = std::fs::symlink_metadata(root) {
         diag.warn(format_args!("{}: {e}", root.display()));
         AtomicStats::bump(&stats.unreadable, 1);
@@ -129,7 +124,7 @@ fn scan_root(
                 return WalkState::Continue;
             }
             let shown = display_path(root, path, prefix_root);
-            scan_file(path, &shown, detector, opts, diag, stats, &mut flush.local);
+            scan_file(path, shown, scanner, &mut flush.local);
             WalkState::Continue
         })
     });
@@ -148,51 +143,27 @@ impl Drop for FlushOnDrop<'_> {
     }
 }
 
-fn scan_file(
-    path: &Path,
-    shown: &str,
-    detector: &Detector,
-    opts: &WalkOptions,
-    diag: &Diagnostics,
-    stats: &AtomicStats,
-    out: &mut Vec<Finding>,
-) {
-    let result = read_file(path, &opts.limits, &mut |window| {
-        let detection = detector.scan_chunk(window.bytes, window.owned.clone(), window.start);
-        for note in &detection.incomplete {
-            diag.warn(format_args!("{shown}: {note}"));
+fn scan_file(path: &Path, shown: ReportPath, scanner: &BlobScanner<'_>, out: &mut Vec<Finding>) {
+    let (diag, stats) = (scanner.diag, scanner.counters);
+    match scanner.scan_file(path, &shown) {
+        Ok(Scanned::Clean) => {}
+        Ok(Scanned::Found(credentials)) => {
+            out.extend(credentials.into_iter().map(|credential| {
+                Finding::new(
+                    credential,
+                    Location {
+                        repo: None,
+                        path: shown.clone(),
+                        origin: Origin::File,
+                    },
+                )
+            }));
         }
-        stats
-            .archive_members
-            .fetch_add(detection.archive_members, Relaxed);
-        stats
-            .suppressed
-            .fetch_add(detection.suppressed_inline, Relaxed);
-        diag.advance(window.owned.len() as u64);
-        out.extend(detection.credentials.into_iter().map(|credential| Finding {
-            path: match &credential.member {
-                Some(m) => format!("{shown}!{m}"),
-                None => shown.to_string(),
-            },
-            credential,
-            repo: None,
-            blob_id: None,
-            provenance: None,
-            verification: None,
-            recorded_fingerprint: None,
-        }));
-    });
-    match result {
-        Ok(FileRead::Scanned { bytes }) => {
-            AtomicStats::bump(&stats.files, 1);
-            AtomicStats::bump(&stats.bytes, bytes);
-        }
-        Ok(FileRead::TooLarge { size }) => {
+        Ok(Scanned::TooLarge(size)) => {
             diag.warn(format_args!(
                 "{shown}: skipped, {size} bytes is over --max-file-size ({} bytes)",
-                opts.limits.max_file_size
+                scanner.limits.max_file_size
             ));
-            AtomicStats::bump(&stats.skipped_too_large, 1);
         }
         Err(e) => {
             diag.warn(format_args!("{shown}: {e}"));
@@ -201,20 +172,40 @@ fn scan_file(
     }
 }
 
-/// The path as reported: relative to the scanned root, `/`-separated, lossy
-/// for names that are not UTF-8.
-fn display_path(root: &Path, path: &Path, prefix_root: bool) -> String {
+/// The path as reported: relative to the scanned root (prefixed with the
+/// root when several were given), `/`-separated; a name that is not UTF-8
+/// keeps its bytes (see [`ReportPath`]).
+fn display_path(root: &Path, path: &Path, prefix_root: bool) -> ReportPath {
     let rel = match path.strip_prefix(root) {
         Ok(r) if !r.as_os_str().is_empty() => r,
         // The root itself is a file: report it as given.
-        _ => return path.to_string_lossy().into_owned(),
+        _ => return ReportPath::from_bytes(&os_bytes(path.as_os_str())),
     };
-    let rel = rel
-        .to_string_lossy()
-        .replace(std::path::MAIN_SEPARATOR, "/");
+    let mut bytes = Vec::new();
     if prefix_root {
-        format!("{}/{rel}", root.to_string_lossy().trim_end_matches('/'))
-    } else {
-        rel
+        let root = os_bytes(root.as_os_str());
+        let trimmed = root.strip_suffix(b"/").unwrap_or(&root);
+        bytes.extend_from_slice(trimmed);
+        bytes.push(b'/');
+    }
+    for (i, part) in rel.components().enumerate() {
+        if i > 0 {
+            bytes.push(b'/');
+        }
+        bytes.extend_from_slice(&os_bytes(part.as_os_str()));
+    }
+    ReportPath::from_bytes(&bytes)
+}
+
+/// The bytes of a file name (on Unix, exactly the name's bytes).
+fn os_bytes(s: &std::ffi::OsStr) -> Vec<u8> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        s.as_bytes().to_vec()
+    }
+    #[cfg(not(unix))]
+    {
+        s.to_string_lossy().into_owned().into_bytes()
     }
 }

@@ -1,5 +1,26 @@
 //! Where blobs come from: a filesystem walk, a git object database, a range
-//! of commits, the repositories of an organization.
+//! of commits, the repositories of an organization. Every source hands its
+//! bytes to the one blob worker ([`crate::blob`]) and returns the same
+//! [`SourceScan`]: findings with their locations, and what it did.
+
 pub mod fs;
 pub mod git;
 pub mod org;
+
+use crate::finding::Finding;
+use crate::stats::Stats;
+
+/// What a source produced, before suppression and verification.
+#[derive(Debug, Clone, Default)]
+pub struct SourceScan {
+    pub findings: Vec<Finding>,
+    pub stats: Stats,
+}
+
+impl SourceScan {
+    /// Adds another scan's findings and counts to this one.
+    pub fn absorb(&mut self, other: SourceScan) {
+        self.stats.add(&other.stats);
+        self.findings.extend(other.findings);
+    }
+}

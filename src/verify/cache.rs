@@ -9,7 +9,7 @@
 //! they came from, so a test server's answers never stand in for AWS's.
 
 use crate::diag::Diagnostics;
-use crate::finding::{Verification, VerificationStatus};
+use crate::finding::{is_account_id, Arn, Verdict};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -27,7 +27,7 @@ struct CacheFile {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Entry {
-    status: Verdict,
+    status: Remembered,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     arn: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,7 +46,7 @@ struct Entry {
 /// The statuses worth remembering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-enum Verdict {
+enum Remembered {
     Live,
     Invalid,
     Expired,
@@ -117,51 +117,65 @@ impl Cache {
         endpoint: Option<&str>,
         now: u64,
         ttl: Duration,
-    ) -> Option<Verification> {
+    ) -> Option<Verdict> {
         let e = self.file.entries.get(digest)?;
         if e.endpoint.as_deref() != endpoint || now.saturating_sub(e.verified_at) >= ttl.as_secs() {
             return None;
         }
-        let status = match e.status {
-            Verdict::Live => VerificationStatus::Live,
-            Verdict::Invalid => VerificationStatus::Invalid,
-            Verdict::Expired => VerificationStatus::Expired,
-        };
-        Some(Verification {
-            status,
-            arn: e.arn.clone(),
-            account: e.account.clone(),
-            user_id: e.user_id.clone(),
-            error: e.error.clone(),
-        })
+        // The file is read from disk: an entry that is not well formed is
+        // asked again rather than trusted.
+        match e.status {
+            Remembered::Live => {
+                let arn = Arn::parse(e.arn.as_deref()?)?;
+                let account = e.account.clone().filter(|a| is_account_id(a))?;
+                Some(Verdict::Live {
+                    arn,
+                    account,
+                    user_id: e.user_id.clone().unwrap_or_default(),
+                })
+            }
+            Remembered::Invalid => Some(Verdict::Invalid {
+                code: e
+                    .error
+                    .clone()
+                    .filter(|c| c.len() <= 64 && c.bytes().all(|b| b.is_ascii_alphanumeric()))?,
+            }),
+            Remembered::Expired => Some(Verdict::Expired),
+        }
     }
 
     /// Remembers a verdict; other statuses are ignored.
-    pub(crate) fn put(
-        &mut self,
-        digest: String,
-        v: &Verification,
-        endpoint: Option<&str>,
-        now: u64,
-    ) {
-        let status = match v.status {
-            VerificationStatus::Live => Verdict::Live,
-            VerificationStatus::Invalid => Verdict::Invalid,
-            VerificationStatus::Expired => Verdict::Expired,
+    pub(crate) fn put(&mut self, digest: String, v: &Verdict, endpoint: Option<&str>, now: u64) {
+        let entry = |status,
+                     arn: Option<&Arn>,
+                     account: Option<&String>,
+                     user_id: Option<&String>,
+                     error: Option<&str>| Entry {
+            status,
+            arn: arn.map(Arn::to_string),
+            account: account.cloned(),
+            user_id: user_id.cloned(),
+            error: error.map(str::to_string),
+            verified_at: now,
+            endpoint: endpoint.map(str::to_string),
+        };
+        let e = match v {
+            Verdict::Live {
+                arn,
+                account,
+                user_id,
+            } => entry(
+                Remembered::Live,
+                Some(arn),
+                Some(account),
+                Some(user_id),
+                None,
+            ),
+            Verdict::Invalid { code } => entry(Remembered::Invalid, None, None, None, Some(code)),
+            Verdict::Expired => entry(Remembered::Expired, None, None, None, None),
             _ => return,
         };
-        self.file.entries.insert(
-            digest,
-            Entry {
-                status,
-                arn: v.arn.clone(),
-                account: v.account.clone(),
-                user_id: v.user_id.clone(),
-                error: v.error.clone(),
-                verified_at: now,
-                endpoint: endpoint.map(str::to_string),
-            },
-        );
+        self.file.entries.insert(digest, e);
         self.changed = true;
     }
 
@@ -206,13 +220,11 @@ fn tempfile_in(dir: &Path, target: &Path) -> std::io::Result<(PathBuf, std::fs::
 mod tests {
     use super::*;
 
-    fn live() -> Verification {
-        Verification {
-            status: VerificationStatus::Live,
-            arn: Some("arn:aws:iam::123456789012:user/bob".into()),
-            account: Some("123456789012".into()),
-            user_id: Some("AIDAEXAMPLE".into()),
-            error: None,
+    fn live() -> Verdict {
+        Verdict::Live {
+            arn: Arn::parse("arn:aws:iam::123456789012:user/bob").expect("an ARN"),
+            account: "123456789012".into(),
+            user_id: "AIDAEXAMPLE".into(),
         }
     }
 
@@ -224,8 +236,9 @@ mod tests {
         let ttl = Duration::from_secs(100);
         let mut c = Cache::load(&path, &diag);
         c.put("d1".into(), &live(), Some("http://127.0.0.1:1"), 1000);
-        let mut unverified = live();
-        unverified.status = VerificationStatus::Unverified;
+        let unverified = Verdict::Unverified {
+            reason: "timeout".into(),
+        };
         c.put("d2".into(), &unverified, None, 1000);
         c.save(1000, ttl).expect("save");
 

@@ -18,11 +18,10 @@
 //!    throttling, an optional request budget), and anything that is not a
 //!    clear answer from STS is `unverified` with its reason, never a verdict.
 //!
-//! [`canary`] and [`remediation`] are pure and build without the `verify`
-//! feature; the STS client, the cache and the runner need it.
+//! [`canary`] is pure and builds without the `verify` feature; the STS
+//! client, the cache and the runner need it.
 
 pub mod canary;
-pub mod remediation;
 
 #[cfg(feature = "verify")]
 mod cache;
@@ -31,7 +30,6 @@ mod run;
 #[cfg(feature = "verify")]
 mod sts;
 
-pub use remediation::{remediation, Principal};
 #[cfg(feature = "verify")]
 pub use run::verify_findings;
 
@@ -47,7 +45,8 @@ pub struct VerifyOptions {
     /// Time allowed for one request, connecting included (default 5 s).
     pub timeout: Duration,
     /// STS endpoint URL; `None` means AWS's regional endpoint for `region`.
-    /// See [`VerifyOptions::resolve_endpoint`].
+    /// Settings take it only from `--sts-endpoint` or `AWS_ENDPOINT_URL_STS`,
+    /// and plain `http://` only to this machine.
     pub endpoint: Option<String>,
     /// Signing region (default `us-east-1`).
     pub region: String,
@@ -89,32 +88,6 @@ impl Default for VerifyOptions {
     }
 }
 
-impl VerifyOptions {
-    /// The endpoint to use: `explicit` (from `--sts-endpoint`), else
-    /// `AWS_ENDPOINT_URL_STS`, else `AWS_ENDPOINT_URL`, the variables the AWS
-    /// SDKs honour. Empty values count as unset. keysweep reads them itself
-    /// because it never loads the SDK's environment or profile config.
-    pub fn resolve_endpoint(explicit: Option<String>) -> Option<String> {
-        resolve_endpoint_with(explicit, |name| std::env::var(name).ok())
-    }
-}
-
-/// [`VerifyOptions::resolve_endpoint`] with the environment passed in, so
-/// the order can be tested without touching the process environment.
-fn resolve_endpoint_with(
-    explicit: Option<String>,
-    env: impl Fn(&str) -> Option<String>,
-) -> Option<String> {
-    let non_empty = |s: String| {
-        let s = s.trim();
-        (!s.is_empty()).then(|| s.to_string())
-    };
-    explicit
-        .and_then(non_empty)
-        .or_else(|| env("AWS_ENDPOINT_URL_STS").and_then(non_empty))
-        .or_else(|| env("AWS_ENDPOINT_URL").and_then(non_empty))
-}
-
 /// What a verification run did, counted in distinct credentials (except
 /// `requests`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -143,46 +116,4 @@ pub enum VerifyError {
     EmptyRegion,
     #[error("could not start the verification runtime")]
     Runtime(#[source] std::io::Error),
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn endpoint_comes_from_flag_then_sts_variable_then_generic_variable() {
-        let env = |vars: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                vars.iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
-        let both = env(&[
-            ("AWS_ENDPOINT_URL_STS", "http://sts:1"),
-            ("AWS_ENDPOINT_URL", "http://all:2"),
-        ]);
-        assert_eq!(
-            resolve_endpoint_with(Some("http://flag:3".into()), both).as_deref(),
-            Some("http://flag:3")
-        );
-        assert_eq!(
-            resolve_endpoint_with(None, both).as_deref(),
-            Some("http://sts:1")
-        );
-        assert_eq!(
-            resolve_endpoint_with(Some("  ".into()), both).as_deref(),
-            Some("http://sts:1"),
-            "empty flag"
-        );
-        let generic = env(&[
-            ("AWS_ENDPOINT_URL_STS", ""),
-            ("AWS_ENDPOINT_URL", "http://all:2"),
-        ]);
-        assert_eq!(
-            resolve_endpoint_with(None, generic).as_deref(),
-            Some("http://all:2")
-        );
-        assert_eq!(resolve_endpoint_with(None, env(&[])), None);
-    }
 }

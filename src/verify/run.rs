@@ -9,13 +9,13 @@ use super::canary::{screen, DoNotContact};
 use super::sts::{unverified, StsVerifier};
 use super::{VerifyError, VerifyOptions, VerifySummary};
 use crate::diag::Diagnostics;
-use crate::finding::{CredentialKey, Finding, Secret, Verification, VerificationStatus};
+use crate::finding::{CredentialKey, Finding, Secret, Verdict};
 use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What to do with one distinct credential.
 enum Plan {
-    Done(Verification),
+    Done(Verdict),
     Ask {
         key_id: String,
         secret: Secret,
@@ -105,7 +105,7 @@ pub fn verify_findings(
         })
         .collect();
 
-    let mut answers: Vec<(usize, Verification)> = Vec::new();
+    let mut answers: Vec<(usize, Verdict)> = Vec::new();
     if !to_ask.is_empty() {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(opts.concurrency.clamp(1, 2))
@@ -121,10 +121,10 @@ pub fn verify_findings(
     let mut unverified_count = 0usize;
     let mut first_reason: Option<String> = None;
     for (g, v) in answers {
-        if v.status == VerificationStatus::Unverified {
+        if let Verdict::Unverified { reason } = &v {
             unverified_count += 1;
             if first_reason.is_none() {
-                first_reason = v.error.clone();
+                first_reason = Some(reason.clone());
             }
         }
         if let Some(c) = cache.as_mut() {
@@ -150,11 +150,11 @@ pub fn verify_findings(
             // Every Ask got an answer above; this only guards the invariant.
             Plan::Ask { .. } => unverified("internal: credential was not verified".into()),
         };
-        if v.status == VerificationStatus::Live {
+        if v.is_live() {
             summary.live += 1;
         }
         for &i in members {
-            findings[i].verification = Some(v.clone());
+            findings[i].verdict = Some(v.clone());
         }
     }
     Ok(summary)
@@ -165,7 +165,7 @@ pub fn verify_findings(
 async fn ask_all(
     to_ask: Vec<(usize, String, Secret, Option<Secret>)>,
     opts: &VerifyOptions,
-) -> (Vec<(usize, Verification)>, usize) {
+) -> (Vec<(usize, Verdict)>, usize) {
     let verifier = Arc::new(StsVerifier::new(opts));
     let permits = Arc::new(tokio::sync::Semaphore::new(opts.concurrency));
     let mut tasks = tokio::task::JoinSet::new();
@@ -219,22 +219,15 @@ fn check(opts: &VerifyOptions) -> Result<(), VerifyError> {
     Ok(())
 }
 
-fn skipped(reason: &str) -> Verification {
-    Verification {
-        status: VerificationStatus::Skipped,
-        arn: None,
-        account: None,
-        user_id: None,
-        error: Some(reason.to_string()),
+fn skipped(reason: &str) -> Verdict {
+    Verdict::Skipped {
+        reason: reason.to_string(),
     }
 }
 
-fn canary(stop: &DoNotContact) -> Verification {
-    Verification {
-        status: VerificationStatus::Canary,
-        arn: None,
-        account: Some(stop.account().to_string()),
-        user_id: None,
-        error: Some(stop.reason()),
+fn canary(stop: &DoNotContact) -> Verdict {
+    Verdict::Canary {
+        account: stop.account().to_string(),
+        reason: stop.reason(),
     }
 }

@@ -9,7 +9,7 @@
 //! because the retry rules here depend on the answer (see [`StsVerifier::verify`]).
 
 use super::VerifyOptions;
-use crate::finding::{Secret, Verification, VerificationStatus};
+use crate::finding::{is_account_id, Arn, Secret, Verdict};
 use aws_sdk_sts::config::{
     retry::RetryConfig, timeout::TimeoutConfig, BehaviorVersion, Credentials, IdentityCache, Region,
 };
@@ -34,10 +34,7 @@ enum Answer {
         user_id: Option<String>,
     },
     /// A rejection STS gives for a key that does not work.
-    Rejected {
-        code: &'static str,
-        status: VerificationStatus,
-    },
+    Rejected(Verdict),
     SignatureDoesNotMatch,
     Throttled(String),
     /// No verdict: network trouble, timeouts, 5xx, unknown answers.
@@ -110,7 +107,7 @@ impl StsVerifier {
         key_id: &str,
         secret: &Secret,
         token: Option<&Secret>,
-    ) -> Verification {
+    ) -> Verdict {
         let mut signature_retried = false;
         let mut throttled = 0u32;
         loop {
@@ -119,22 +116,16 @@ impl StsVerifier {
                     arn,
                     account,
                     user_id,
-                } => {
-                    return Verification {
-                        status: VerificationStatus::Live,
-                        arn,
-                        account,
-                        user_id,
-                        error: None,
-                    }
-                }
-                Answer::Rejected { code, status } => return verdict(status, code),
+                } => return live(arn, account, user_id),
+                Answer::Rejected(verdict) => return verdict,
                 Answer::SignatureDoesNotMatch if !signature_retried => {
                     signature_retried = true;
                     tokio::time::sleep(self.signature_retry_pause).await;
                 }
                 Answer::SignatureDoesNotMatch => {
-                    return verdict(VerificationStatus::Invalid, "SignatureDoesNotMatch");
+                    return Verdict::Invalid {
+                        code: "SignatureDoesNotMatch".into(),
+                    };
                 }
                 Answer::Throttled(_) if throttled < self.throttle_retries => {
                     tokio::time::sleep(
@@ -232,15 +223,11 @@ fn classify_service_error(code: Option<&str>, message: Option<&str>, status: u16
                 "HTTP {status} SignatureDoesNotMatch: the local clock is off ({message})"
             ))
         }
-        Some("InvalidClientTokenId") => Answer::Rejected {
-            code: "InvalidClientTokenId",
-            status: VerificationStatus::Invalid,
-        },
+        Some("InvalidClientTokenId") => Answer::Rejected(Verdict::Invalid {
+            code: "InvalidClientTokenId".into(),
+        }),
         Some("SignatureDoesNotMatch") => Answer::SignatureDoesNotMatch,
-        Some("ExpiredToken") => Answer::Rejected {
-            code: "ExpiredToken",
-            status: VerificationStatus::Expired,
-        },
+        Some("ExpiredToken") => Answer::Rejected(Verdict::Expired),
         Some(c) if THROTTLING_CODES.contains(&c) => Answer::Throttled(format!("HTTP {status} {c}")),
         None if status == 429 => Answer::Throttled("HTTP 429".into()),
         Some(c) => Answer::Inconclusive(format!("HTTP {status} {c}")),
@@ -248,24 +235,37 @@ fn classify_service_error(code: Option<&str>, message: Option<&str>, status: u16
     }
 }
 
-fn verdict(status: VerificationStatus, code: &str) -> Verification {
-    Verification {
-        status,
-        arn: None,
-        account: None,
-        user_id: None,
-        error: Some(code.to_string()),
+/// A "works" answer becomes a verdict only when it names its principal
+/// with a well-formed ARN and account: the answer is printed and a report
+/// reader acts on it, so a server (or anything posing as one) cannot put
+/// arbitrary text there.
+fn live(arn: Option<String>, account: Option<String>, user_id: Option<String>) -> Verdict {
+    let Some(arn) = arn.as_deref().and_then(Arn::parse) else {
+        return unverified("STS accepted the key but answered without a well-formed ARN".into());
+    };
+    let account = match account {
+        Some(a) if is_account_id(&a) => a,
+        _ => match arn.account() {
+            Some(a) if is_account_id(a) => a.to_string(),
+            _ => {
+                return unverified(
+                    "STS accepted the key but answered without a 12-digit account".into(),
+                )
+            }
+        },
+    };
+    let user_id = user_id
+        .filter(|u| u.len() <= 128 && u.bytes().all(|b| b.is_ascii_graphic()))
+        .unwrap_or_default();
+    Verdict::Live {
+        arn,
+        account,
+        user_id,
     }
 }
 
-pub(crate) fn unverified(reason: String) -> Verification {
-    Verification {
-        status: VerificationStatus::Unverified,
-        arn: None,
-        account: None,
-        user_id: None,
-        error: Some(reason),
-    }
+pub(crate) fn unverified(reason: String) -> Verdict {
+    Verdict::Unverified { reason }
 }
 
 #[cfg(test)]
@@ -275,7 +275,7 @@ mod tests {
     fn kind(a: Answer) -> String {
         match a {
             Answer::Live { .. } => "live".into(),
-            Answer::Rejected { code, status } => format!("{status:?} {code}"),
+            Answer::Rejected(v) => format!("{v:?}"),
             Answer::SignatureDoesNotMatch => "sig".into(),
             Answer::Throttled(r) => format!("throttled {r}"),
             Answer::Inconclusive(r) => format!("inconclusive {r}"),
@@ -294,6 +294,31 @@ mod tests {
     }
 
     #[test]
+    fn a_live_answer_needs_a_well_formed_arn_and_account() {
+        let arn = "arn:aws:iam::123456789012:user/ci".to_string();
+        assert!(live(Some(arn.clone()), Some("123456789012".into()), None).is_live());
+        assert!(
+            live(Some(arn.clone()), None, None).is_live(),
+            "account from the ARN"
+        );
+        for (a, acct) in [
+            (None, Some("123456789012".to_string())),
+            (Some("::error::pwned".to_string()), None),
+            (
+                Some("arn:aws:iam::123456789012:user/x\x1b[2J".to_string()),
+                None,
+            ),
+            (
+                Some("arn:aws:iam:::user/x".to_string()),
+                Some("evil".to_string()),
+            ),
+        ] {
+            let v = live(a.clone(), acct, None);
+            assert!(matches!(v, Verdict::Unverified { .. }), "{a:?}: {v:?}");
+        }
+    }
+
+    #[test]
     fn codes_decide_not_statuses() {
         assert_eq!(
             kind(classify_service_error(
@@ -301,11 +326,11 @@ mod tests {
                 None,
                 403
             )),
-            "Invalid InvalidClientTokenId"
+            "Invalid { code: \"InvalidClientTokenId\" }"
         );
         assert_eq!(
             kind(classify_service_error(Some("ExpiredToken"), None, 400)),
-            "Expired ExpiredToken"
+            "Expired"
         );
         assert_eq!(
             kind(classify_service_error(

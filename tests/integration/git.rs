@@ -1,27 +1,32 @@
 //! Git history scans against real repositories built with the git CLI.
 
 use crate::gitutil::{credential, env_file, Scratch};
+use keysweep::blob::ReadLimits;
 use keysweep::detect::Detector;
 use keysweep::diag::Diagnostics;
 use keysweep::finding::Finding;
 use keysweep::source::git::{
-    scan_commits, scan_history, scan_range, shallow_boundary, GitError, HistoryOptions, HistoryScan,
+    scan_commits, scan_history, scan_range, shallow_boundary, GitError, HistoryOptions,
 };
+use keysweep::source::SourceScan;
 use std::path::Path;
 
 fn opts() -> HistoryOptions {
     HistoryOptions {
         reachable_only: false,
         threads: 2,
-        max_blob_size: 1 << 20,
+        limits: ReadLimits {
+            max_file_size: 1 << 20,
+            ..ReadLimits::default()
+        },
     }
 }
 
-fn history(repo: &Path) -> HistoryScan {
+fn history(repo: &Path) -> SourceScan {
     scan_history(repo, &Detector::new(), &opts(), &Diagnostics::silent()).expect("history scan")
 }
 
-fn range(repo: &Path, spec: &str) -> HistoryScan {
+fn range(repo: &Path, spec: &str) -> SourceScan {
     scan_range(
         repo,
         spec,
@@ -40,7 +45,7 @@ fn key_id(f: &Finding) -> &str {
         .expect("finding has a key ID")
 }
 
-fn only(scan: &HistoryScan, seed: u64) -> &Finding {
+fn only(scan: &SourceScan, seed: u64) -> &Finding {
     let id = credential(seed).0;
     let hits: Vec<&Finding> = scan.findings.iter().filter(|f| key_id(f) == id).collect();
     assert_eq!(
@@ -53,11 +58,7 @@ fn only(scan: &HistoryScan, seed: u64) -> &Finding {
 }
 
 fn commit_of(f: &Finding) -> Option<&str> {
-    f.provenance
-        .as_ref()
-        .expect("git findings carry provenance")
-        .commit
-        .as_deref()
+    f.commit().map(|c| c.id.as_str())
 }
 
 #[test]
@@ -83,27 +84,34 @@ fn deleted_key_is_found_and_attributed_to_the_commit_that_added_it() {
             .map(|p| p.value.expose()),
         Some(secret.as_str())
     );
-    assert_eq!(f.path, "config/.env");
-    assert_eq!(f.blob_id.as_deref(), Some(blob.as_str()));
-    let p = f.provenance.as_ref().expect("provenance");
-    assert_eq!(p.commit.as_deref(), Some(added.as_str()));
+    assert_eq!(f.location.path.as_str(), "config/.env");
+    assert_eq!(f.blob().map(|b| b.id.as_str()), Some(blob.as_str()));
+    let p = f.blob().expect("provenance");
     assert_eq!(
-        p.author.as_deref(),
+        p.commit.as_ref().map(|c| c.id.as_str()),
+        Some(added.as_str())
+    );
+    assert_eq!(
+        p.commit.as_ref().and_then(|c| c.author.as_deref()),
         Some("Test Author <author@example.com>")
     );
-    let date = p.date.as_deref().expect("author date");
+    let date = p
+        .commit
+        .as_ref()
+        .and_then(|c| c.date.as_deref())
+        .expect("author date");
     assert!(
         date.starts_with("2023-11-") && date.ends_with("+02:00"),
         "RFC 3339 with offset: {date}"
     );
     assert!(!p.still_at_head);
     assert!(
-        p.refs.is_empty(),
+        p.refs.names().is_empty(),
         "no ref tip holds it any more: {:?}",
-        p.refs
+        p.refs.names()
     );
     assert!(!p.unreachable);
-    assert!(f.repo.is_none() && f.verification.is_none());
+    assert!(f.location.repo.is_none() && f.verdict.is_none());
     assert_eq!(scan.stats.blobs, r.blob_count());
     assert_eq!(scan.stats.commits, 3);
     assert!(scan.stats.bytes > 0);
@@ -122,9 +130,9 @@ fn key_only_on_a_non_default_branch_names_that_branch() {
 
     let scan = history(&r.path);
     let f = only(&scan, 2);
-    let p = f.provenance.as_ref().expect("provenance");
-    assert_eq!(p.commit.as_deref(), Some(c.as_str()));
-    assert_eq!(p.refs, vec!["refs/heads/feature/creds".to_string()]);
+    let p = f.blob().expect("provenance");
+    assert_eq!(p.commit.as_ref().map(|c| c.id.as_str()), Some(c.as_str()));
+    assert_eq!(p.refs.names(), vec!["refs/heads/feature/creds".to_string()]);
     assert!(!p.still_at_head);
 }
 
@@ -142,9 +150,9 @@ fn key_only_in_an_annotated_tag() {
     r.git(&["branch", "-q", "-D", "release"]);
 
     let scan = history(&r.path);
-    let p = only(&scan, 3).provenance.clone().expect("provenance");
-    assert_eq!(p.commit.as_deref(), Some(c.as_str()));
-    assert_eq!(p.refs, vec!["refs/tags/v1".to_string()]);
+    let p = only(&scan, 3).blob().cloned().expect("provenance");
+    assert_eq!(p.commit.as_ref().map(|c| c.id.as_str()), Some(c.as_str()));
+    assert_eq!(p.refs.names(), vec!["refs/tags/v1".to_string()]);
     assert!(!p.unreachable);
 }
 
@@ -186,9 +194,9 @@ fn content_that_exists_only_in_a_merge_is_attributed_to_the_merge() {
     let (_, merge) = conflict_merge_with_key(&s);
     let scan = history(&s.path("repo"));
     let f = only(&scan, 4);
-    assert_eq!(f.path, "settings.env");
+    assert_eq!(f.location.path.as_str(), "settings.env");
     assert_eq!(commit_of(f), Some(merge.as_str()));
-    assert!(f.provenance.as_ref().is_some_and(|p| p.still_at_head));
+    assert!(f.blob().is_some_and(|p| p.still_at_head));
 }
 
 #[test]
@@ -204,14 +212,14 @@ fn a_renamed_file_keeps_its_first_commit_and_path() {
 
     let scan = history(&r.path);
     let f = only(&scan, 5);
-    assert_eq!(f.path, "old/dir/.env");
+    assert_eq!(f.location.path.as_str(), "old/dir/.env");
     assert_eq!(commit_of(f), Some(first.as_str()));
-    let p = f.provenance.as_ref().expect("provenance");
+    let p = f.blob().expect("provenance");
     assert!(
         p.still_at_head,
         "the same blob is still at HEAD under its new name"
     );
-    assert_eq!(p.refs, vec!["refs/heads/main".to_string()]);
+    assert_eq!(p.refs.names(), vec!["refs/heads/main".to_string()]);
 }
 
 #[test]
@@ -234,7 +242,7 @@ fn a_blob_shared_by_many_commits_and_paths_is_scanned_once() {
     let scan = history(&r.path);
     let f = only(&scan, 6);
     assert_eq!(commit_of(f), Some(first.as_str()));
-    assert_eq!(f.path, "keys/.env");
+    assert_eq!(f.location.path.as_str(), "keys/.env");
     // 1 key blob + 17 distinct counter.txt contents; every one read once.
     assert_eq!(r.blob_count(), 17);
     assert_eq!(
@@ -242,9 +250,9 @@ fn a_blob_shared_by_many_commits_and_paths_is_scanned_once() {
         "each unique blob scanned exactly once"
     );
     assert_eq!(scan.stats.commits, 17);
-    let p = f.provenance.as_ref().expect("provenance");
+    let p = f.blob().expect("provenance");
     assert_eq!(
-        p.refs,
+        p.refs.names(),
         vec![
             "refs/heads/main".to_string(),
             "refs/heads/other".to_string()
@@ -266,11 +274,11 @@ fn a_dangling_blob_is_found_unreachable_and_dropped_with_reachable_only() {
 
     let scan = history(&r.path);
     let f = only(&scan, 7);
-    let p = f.provenance.as_ref().expect("provenance");
+    let p = f.blob().expect("provenance");
     assert!(p.unreachable);
-    assert_eq!(p.commit, None);
-    assert!(!p.still_at_head && p.refs.is_empty());
-    assert_eq!(f.blob_id.as_deref(), Some(blob.as_str()));
+    assert!(p.commit.is_none());
+    assert!(!p.still_at_head && p.refs.names().is_empty());
+    assert_eq!(f.blob().map(|b| b.id.as_str()), Some(blob.as_str()));
 
     let reachable = HistoryOptions {
         reachable_only: true,
@@ -306,10 +314,13 @@ fn a_commit_dropped_by_reset_still_names_its_commit_and_path() {
 
     let scan = history(&r.path);
     let f = only(&scan, 24);
-    assert_eq!(f.path, "secrets/prod.env");
-    let p = f.provenance.as_ref().expect("provenance");
-    assert_eq!(p.commit.as_deref(), Some(dropped.as_str()));
-    assert!(p.unreachable && !p.still_at_head && p.refs.is_empty());
+    assert_eq!(f.location.path.as_str(), "secrets/prod.env");
+    let p = f.blob().expect("provenance");
+    assert_eq!(
+        p.commit.as_ref().map(|c| c.id.as_str()),
+        Some(dropped.as_str())
+    );
+    assert!(p.unreachable && !p.still_at_head && p.refs.names().is_empty());
     assert_eq!(scan.stats.commits, 2, "both commit objects were read");
 
     let reachable = HistoryOptions {
@@ -337,7 +348,7 @@ fn a_bare_clone_and_a_path_inside_a_work_tree_both_work() {
     let scan = history(&s.path("bare.git"));
     let f = only(&scan, 8);
     assert_eq!(commit_of(f), Some(c.as_str()));
-    assert_eq!(f.path, "src/app/.env");
+    assert_eq!(f.location.path.as_str(), "src/app/.env");
 
     let inside = history(&r.path.join("src/app"));
     assert_eq!(commit_of(only(&inside, 8)), Some(c.as_str()));
@@ -436,7 +447,7 @@ fn range_reports_a_new_leak_but_not_an_old_one_in_an_edited_file() {
         let ids: Vec<&str> = scan.findings.iter().map(key_id).collect();
         assert_eq!(scan.findings.len(), 2, "{spec}: {ids:?}");
         assert_eq!(commit_of(only(&scan, 13)), Some(c3.as_str()), "{spec}");
-        assert_eq!(only(&scan, 13).path, "svc/prod.env");
+        assert_eq!(only(&scan, 13).location.path.as_str(), "svc/prod.env");
         assert_eq!(commit_of(only(&scan, 14)), Some(c4.as_str()), "{spec}");
         assert_eq!(scan.stats.commits, 3, "{spec}");
     }
@@ -455,13 +466,10 @@ fn range_reports_a_new_leak_but_not_an_old_one_in_an_edited_file() {
     let old = only(&all, 12);
     assert_eq!(commit_of(old), Some(c1.as_str()));
     assert!(
-        !old.provenance.as_ref().is_some_and(|p| p.still_at_head),
+        !old.blob().is_some_and(|p| p.still_at_head),
         "replaced in c4"
     );
-    assert!(only(&all, 13)
-        .provenance
-        .as_ref()
-        .is_some_and(|p| p.still_at_head));
+    assert!(only(&all, 13).blob().is_some_and(|p| p.still_at_head));
 }
 
 #[test]
@@ -595,7 +603,7 @@ fn sha256_repositories_are_scanned() {
     let scan = history(&r.path);
     let f = only(&scan, 20);
     assert_eq!(commit_of(f), Some(c.as_str()));
-    assert_eq!(f.blob_id.as_ref().map(String::len), Some(64));
+    assert_eq!(f.blob().map(|b| b.id.len()), Some(64));
     only(&scan, 21);
     assert_eq!(scan.stats.blobs, r.blob_count());
 }
@@ -615,7 +623,10 @@ fn oversized_blobs_and_inline_allows_are_counted_not_reported() {
     );
     r.commit("an allowed test key");
     let small = HistoryOptions {
-        max_blob_size: 1024,
+        limits: ReadLimits {
+            max_file_size: 1024,
+            ..ReadLimits::default()
+        },
         ..opts()
     };
     let scan =
@@ -646,8 +657,8 @@ fn range_diffs_follow_git_tree_order_and_type_changes() {
 
     let scan = range(&r.path, &format!("{base}..HEAD"));
     assert_eq!(scan.findings.len(), 2, "{:#?}", scan.findings);
-    assert_eq!(only(&scan, 26).path, "a/creds.env");
-    assert_eq!(only(&scan, 27).path, "cfg/prod.env");
+    assert_eq!(only(&scan, 26).location.path.as_str(), "a/creds.env");
+    assert_eq!(only(&scan, 27).location.path.as_str(), "cfg/prod.env");
     assert_eq!(commit_of(only(&scan, 27)), Some(c.as_str()));
     // Exactly the three new or changed blobs were read.
     assert_eq!(scan.stats.blobs, 3);
@@ -675,14 +686,10 @@ fn a_linked_worktree_scans_the_shared_history_with_its_own_head() {
     }
     let from_linked = history(&linked.path);
     assert!(only(&from_linked, 28)
-        .provenance
-        .as_ref()
+        .blob()
         .is_some_and(|p| p.still_at_head));
     let from_main = history(&r.path);
-    assert!(!only(&from_main, 28)
-        .provenance
-        .as_ref()
-        .is_some_and(|p| p.still_at_head));
+    assert!(!only(&from_main, 28).blob().is_some_and(|p| p.still_at_head));
 
     let scan = range(&linked.path, "main..HEAD");
     assert_eq!(commit_of(only(&scan, 28)), Some(c.as_str()));
@@ -740,7 +747,7 @@ fn a_damaged_pack_entry_is_counted_and_the_rest_of_the_pack_is_scanned() {
     assert_eq!(scan.stats.corrupt_objects, 1, "{:?}", scan.stats);
     assert_eq!(scan.stats.blobs, 1, "the damaged blob is not scanned");
     assert_eq!(scan.findings.len(), 1);
-    assert_eq!(only(&scan, 29).path, "good.env");
+    assert_eq!(only(&scan, 29).location.path.as_str(), "good.env");
 }
 
 #[test]
@@ -751,7 +758,10 @@ fn a_damaged_tree_is_counted_once_and_its_blobs_still_reported() {
     assert_eq!(scan.stats.blobs, 2);
     // No path can be given without the tree: the blob id stands in.
     let f = only(&scan, 29);
-    assert_eq!(Some(f.path.as_str()), f.blob_id.as_deref());
+    assert_eq!(
+        Some(f.location.path.as_str()),
+        f.blob().map(|b| b.id.as_str())
+    );
 }
 
 #[test]

@@ -260,11 +260,15 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
     );
     let archive = results
         .iter()
-        .find(|r| r["properties"]["archiveMember"].is_string())
+        .find(|r| r["properties"]["archiveMember"].is_array())
         .expect("a finding inside the zip");
     assert_eq!(
         archive["properties"]["archiveMember"],
-        "dist/bundle.zip!config/prod.env"
+        serde_json::json!(["config/prod.env"])
+    );
+    assert_eq!(
+        archive["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "dist/bundle.zip"
     );
     assert_eq!(
         archive["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],

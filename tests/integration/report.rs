@@ -153,7 +153,7 @@ fn config_allowlists_and_validation() {
     assert_eq!(r.code, 2);
     assert!(r.stdout.is_empty());
     assert!(
-        r.stderr.contains("invalid config") && r.stderr.contains("app/["),
+        r.stderr.contains("invalid config") && r.stderr.contains("allow.paths[0]"),
         "{}",
         r.stderr
     );

@@ -5,10 +5,11 @@
 use crate::support::sts::{self, ACCOUNT};
 use keysweep::diag::Diagnostics;
 use keysweep::finding::{
-    Confidence, Credential, Finding, Part, Position, Secret, VerificationStatus,
+    Confidence, Credential, Finding, Location, Origin, Part, Position, ReportPath, Secret, Verdict,
 };
+use keysweep::report::remediation::remediation;
 use keysweep::verify::canary::account_id_from_key_id;
-use keysweep::verify::{remediation, verify_findings, VerifyOptions, VerifySummary};
+use keysweep::verify::{verify_findings, VerifyOptions, VerifySummary};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -35,12 +36,65 @@ fn finding(key_id: Option<&str>, secret: Option<&str>, token: Option<&str>) -> F
             confidence: Confidence::High,
             member: None,
         },
-        path: "config/prod.env".into(),
-        repo: None,
-        blob_id: None,
-        provenance: None,
-        verification: None,
+        location: Location {
+            repo: None,
+            path: ReportPath::from("config/prod.env"),
+            origin: Origin::File,
+        },
+        verdict: None,
         recorded_fingerprint: None,
+    }
+}
+
+/// A verdict's kind, for assertions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Live,
+    Invalid,
+    Expired,
+    Unverified,
+    Canary,
+    Skipped,
+}
+
+/// A verdict seen flat: its kind and the fields the JSON contract carries.
+#[derive(Debug, Default)]
+struct View {
+    arn: Option<String>,
+    account: Option<String>,
+    user_id: Option<String>,
+    error: Option<String>,
+}
+
+fn view(f: &Finding) -> View {
+    match f.verdict.as_ref().expect("verified") {
+        Verdict::Live {
+            arn,
+            account,
+            user_id,
+        } => View {
+            arn: Some(arn.to_string()),
+            account: Some(account.clone()),
+            user_id: Some(user_id.clone()),
+            error: None,
+        },
+        Verdict::Invalid { code } => View {
+            error: Some(code.clone()),
+            ..View::default()
+        },
+        Verdict::Expired => View {
+            error: Some("ExpiredToken".into()),
+            ..View::default()
+        },
+        Verdict::Unverified { reason } | Verdict::Skipped { reason } => View {
+            error: Some(reason.clone()),
+            ..View::default()
+        },
+        Verdict::Canary { account, reason } => View {
+            account: Some(account.clone()),
+            error: Some(reason.clone()),
+            ..View::default()
+        },
     }
 }
 
@@ -66,17 +120,19 @@ fn run(findings: &mut [Finding], opts: &VerifyOptions) -> VerifySummary {
     verify_findings(findings, opts, &Diagnostics::silent()).expect("verification runs")
 }
 
-fn status(f: &Finding) -> VerificationStatus {
-    f.verification.as_ref().expect("verified").status
+fn status(f: &Finding) -> Status {
+    match f.verdict.as_ref().expect("verified") {
+        Verdict::Live { .. } => Status::Live,
+        Verdict::Invalid { .. } => Status::Invalid,
+        Verdict::Expired => Status::Expired,
+        Verdict::Unverified { .. } => Status::Unverified,
+        Verdict::Canary { .. } => Status::Canary,
+        Verdict::Skipped { .. } => Status::Skipped,
+    }
 }
 
-fn error(f: &Finding) -> &str {
-    f.verification
-        .as_ref()
-        .expect("verified")
-        .error
-        .as_deref()
-        .unwrap_or("")
+fn error(f: &Finding) -> String {
+    view(f).error.unwrap_or_default()
 }
 
 /// A well-formed key ID in `account` that no server has issued; unique per
@@ -108,8 +164,8 @@ fn live_long_term_key_is_live_with_user_arn() {
     let fx = sts::server().fixture("live");
     let mut findings = vec![fixture_finding("live")];
     let summary = run(&mut findings, &opts());
-    let v = findings[0].verification.as_ref().expect("verified");
-    assert_eq!(v.status, VerificationStatus::Live, "{v:?}");
+    let v = view(&findings[0]);
+    assert_eq!(status(&findings[0]), Status::Live, "{v:?}");
     assert_eq!(v.arn.as_deref(), fx.arn.as_deref());
     assert_eq!(
         v.arn.as_deref(),
@@ -150,9 +206,9 @@ fn long_term_key_is_sent_without_a_stray_session_token() {
     run(&mut findings, &opts());
     assert_eq!(
         status(&findings[0]),
-        VerificationStatus::Live,
+        Status::Live,
         "{:?}",
-        findings[0].verification
+        findings[0].verdict
     );
 }
 
@@ -161,7 +217,7 @@ fn second_user_key_gets_its_own_arn() {
     let mut findings = vec![fixture_finding("live_second_user"), fixture_finding("live")];
     let summary = run(&mut findings, &opts());
     assert_eq!(summary.live, 2);
-    let arn = |f: &Finding| f.verification.as_ref().and_then(|v| v.arn.clone());
+    let arn = |f: &Finding| view(f).arn;
     assert_eq!(
         arn(&findings[0]).as_deref(),
         Some("arn:aws:iam::123456789012:user/svc-reporting")
@@ -179,12 +235,7 @@ fn deactivated_deleted_and_unknown_keys_are_invalid() {
     ];
     let summary = run(&mut findings, &opts());
     for f in &findings {
-        assert_eq!(
-            status(f),
-            VerificationStatus::Invalid,
-            "{:?}",
-            f.verification
-        );
+        assert_eq!(status(f), Status::Invalid, "{:?}", f.verdict);
         assert_eq!(error(f), "InvalidClientTokenId");
     }
     assert_eq!(summary.requests, 3, "no retries for InvalidClientTokenId");
@@ -200,9 +251,9 @@ fn wrong_secret_is_invalid_after_exactly_one_retry() {
     let summary = run(&mut findings, &opts());
     assert_eq!(
         status(&findings[0]),
-        VerificationStatus::Invalid,
+        Status::Invalid,
         "{:?}",
-        findings[0].verification
+        findings[0].verdict
     );
     assert_eq!(error(&findings[0]), "SignatureDoesNotMatch");
     assert_eq!(summary.requests, 2);
@@ -224,9 +275,9 @@ fn signature_expired_is_a_clock_problem_not_a_verdict() {
     let summary = run(&mut findings, &opts());
     assert_eq!(
         status(&findings[0]),
-        VerificationStatus::Unverified,
+        Status::Unverified,
         "{:?}",
-        findings[0].verification
+        findings[0].verdict
     );
     assert!(
         error(&findings[0]).contains("clock"),
@@ -240,8 +291,8 @@ fn signature_expired_is_a_clock_problem_not_a_verdict() {
 fn temporary_key_with_token_is_live_as_assumed_role() {
     let mut findings = vec![fixture_finding("temporary")];
     run(&mut findings, &opts());
-    let v = findings[0].verification.as_ref().expect("verified");
-    assert_eq!(v.status, VerificationStatus::Live, "{v:?}");
+    let v = view(&findings[0]);
+    assert_eq!(status(&findings[0]), Status::Live, "{v:?}");
     assert_eq!(
         v.arn.as_deref(),
         Some("arn:aws:sts::123456789012:assumed-role/ci-deploy-role/keysweep-test")
@@ -259,9 +310,9 @@ fn expired_session_is_expired() {
     run(&mut findings, &opts());
     assert_eq!(
         status(&findings[0]),
-        VerificationStatus::Expired,
+        Status::Expired,
         "{:?}",
-        findings[0].verification
+        findings[0].verdict
     );
     assert_eq!(error(&findings[0]), "ExpiredToken");
 }
@@ -278,9 +329,9 @@ fn temporary_key_without_its_token_is_invalid() {
     run(&mut findings, &opts());
     assert_eq!(
         status(&findings[0]),
-        VerificationStatus::Invalid,
+        Status::Invalid,
         "{:?}",
-        findings[0].verification
+        findings[0].verdict
     );
     assert_eq!(error(&findings[0]), "InvalidClientTokenId");
 }
@@ -309,27 +360,10 @@ fn canary_and_skip_listed_accounts_are_never_contacted() {
     let summary = run(&mut findings, &opts);
 
     for f in &findings {
-        assert_eq!(
-            status(f),
-            VerificationStatus::Canary,
-            "{:?}",
-            f.verification
-        );
+        assert_eq!(status(f), Status::Canary, "{:?}", f.verdict);
     }
-    assert_eq!(
-        findings[0]
-            .verification
-            .as_ref()
-            .and_then(|v| v.account.as_deref()),
-        Some("171436882533")
-    );
-    assert_eq!(
-        findings[1]
-            .verification
-            .as_ref()
-            .and_then(|v| v.account.as_deref()),
-        Some("044858866125")
-    );
+    assert_eq!(view(&findings[0]).account.as_deref(), Some("171436882533"));
+    assert_eq!(view(&findings[1]).account.as_deref(), Some("044858866125"));
     assert!(
         error(&findings[2]).contains("skip list"),
         "{}",
@@ -369,9 +403,9 @@ fn unreachable_endpoint_is_unverified_and_not_cached() {
     let summary = run(&mut findings, &opts);
     assert_eq!(
         status(&findings[0]),
-        VerificationStatus::Unverified,
+        Status::Unverified,
         "{:?}",
-        findings[0].verification
+        findings[0].verdict
     );
     assert!(
         error(&findings[0]).contains("could not reach STS"),
@@ -390,7 +424,7 @@ fn same_credential_in_1000_findings_is_asked_once() {
     let mut findings: Vec<Finding> = (0..1000)
         .map(|i| {
             let mut f = fixture_finding("dedupe");
-            f.path = format!("copies/{i}.env");
+            f.location.path = ReportPath::from(format!("copies/{i}.env").as_str());
             f
         })
         .collect();
@@ -405,12 +439,8 @@ fn same_credential_in_1000_findings_is_asked_once() {
             live: 1
         }
     );
-    assert!(findings
-        .iter()
-        .all(|f| status(f) == VerificationStatus::Live));
-    assert!(findings
-        .iter()
-        .all(|f| f.verification == findings[0].verification));
+    assert!(findings.iter().all(|f| status(f) == Status::Live));
+    assert!(findings.iter().all(|f| f.verdict == findings[0].verdict));
     assert_eq!(server.requests_for(&fx.access_key_id), 1);
 }
 
@@ -435,8 +465,8 @@ fn cache_file_answers_the_second_run_without_requests() {
     let mut first = make();
     let s1 = run(&mut first, &opts);
     assert_eq!((s1.requests, s1.cached, s1.live), (2, 0, 1));
-    assert_eq!(status(&first[0]), VerificationStatus::Live);
-    assert_eq!(status(&first[1]), VerificationStatus::Invalid);
+    assert_eq!(status(&first[0]), Status::Live);
+    assert_eq!(status(&first[1]), Status::Invalid);
 
     let text = std::fs::read_to_string(&cache).expect("cache written");
     assert!(
@@ -461,7 +491,7 @@ fn cache_file_answers_the_second_run_without_requests() {
         }
     );
     for (a, b) in first.iter().zip(&second) {
-        assert_eq!(a.verification, b.verification);
+        assert_eq!(a.verdict, b.verdict);
     }
     assert_eq!(server.requests_for(&fx.access_key_id), 1);
     assert_eq!(server.requests_for(&unknown), 1);
@@ -509,9 +539,7 @@ fn key_id_without_secret_is_skipped_without_a_request() {
     ];
     let summary = run(&mut findings, &opts());
     assert!(
-        findings
-            .iter()
-            .all(|f| status(f) == VerificationStatus::Skipped),
+        findings.iter().all(|f| status(f) == Status::Skipped),
         "{findings:?}"
     );
     assert_eq!(summary.requests, 0);
@@ -527,9 +555,9 @@ fn throttling_is_retried_with_backoff() {
     let summary = run(&mut findings, &opts());
     assert_eq!(
         status(&findings[0]),
-        VerificationStatus::Live,
+        Status::Live,
         "{:?}",
-        findings[0].verification
+        findings[0].verdict
     );
     assert_eq!(summary.requests, 3);
     assert_eq!(server.requests_for(&fx.access_key_id), 3);
@@ -546,7 +574,7 @@ fn endless_throttling_gives_up_as_unverified() {
         ..opts()
     };
     let summary = run(&mut findings, &opts);
-    assert_eq!(status(&findings[0]), VerificationStatus::Unverified);
+    assert_eq!(status(&findings[0]), Status::Unverified);
     assert!(
         error(&findings[0]).contains("Throttling"),
         "{}",
@@ -566,9 +594,9 @@ fn server_errors_and_codeless_403s_are_no_verdict() {
     run(&mut findings, &opts());
     assert_eq!(
         status(&findings[0]),
-        VerificationStatus::Unverified,
+        Status::Unverified,
         "{:?}",
-        findings[0].verification
+        findings[0].verdict
     );
     assert!(
         error(&findings[0]).contains("500"),
@@ -577,9 +605,9 @@ fn server_errors_and_codeless_403s_are_no_verdict() {
     );
     assert_eq!(
         status(&findings[1]),
-        VerificationStatus::Unverified,
+        Status::Unverified,
         "{:?}",
-        findings[1].verification
+        findings[1].verdict
     );
     assert!(
         error(&findings[1]).contains("403"),
@@ -606,7 +634,7 @@ fn errors_never_contain_the_secret() {
     };
     run(&mut findings, &opts);
     for f in &findings {
-        let text = format!("{:?}", f.verification);
+        let text = format!("{:?}", f.verdict);
         assert!(
             !text.contains(&fx.secret_access_key) && !text.contains(SOME_SECRET),
             "{text}"
@@ -634,7 +662,7 @@ fn bad_options_are_errors() {
     };
     let err = verify_findings(&mut findings, &bad, &diag).expect_err("no scheme");
     assert!(err.to_string().contains("http://"), "{err}");
-    assert_eq!(findings[0].verification, None, "nothing was done");
+    assert_eq!(findings[0].verdict, None, "nothing was done");
     assert_eq!(sts::server().requests_for(&unknown), 0);
 }
 
@@ -654,9 +682,9 @@ fn silent_endpoint_times_out_as_unverified() {
     run(&mut findings, &opts);
     assert_eq!(
         status(&findings[0]),
-        VerificationStatus::Unverified,
+        Status::Unverified,
         "{:?}",
-        findings[0].verification
+        findings[0].verdict
     );
     assert!(
         error(&findings[0]).contains("no answer"),
@@ -698,9 +726,7 @@ fn concurrency_bounds_requests_in_flight() {
         let started = Instant::now();
         let s = run(&mut f, &opts);
         assert_eq!(s.requests, 6);
-        assert!(f
-            .iter()
-            .all(|f| status(f) == VerificationStatus::Unverified));
+        assert!(f.iter().all(|f| status(f) == Status::Unverified));
         started.elapsed()
     };
     let bounded = timed(2);
@@ -727,20 +753,10 @@ fn request_budget_caps_the_run() {
     assert_eq!(sent, 1, "the budget is a hard cap");
     let over: Vec<&Finding> = findings
         .iter()
-        .filter(|f| status(f) == VerificationStatus::Unverified)
+        .filter(|f| status(f) == Status::Unverified)
         .collect();
     assert_eq!(over.len(), 2);
     assert!(over.iter().all(|f| error(f).contains("budget")), "{over:?}");
-}
-
-#[test]
-fn resolve_endpoint_prefers_the_explicit_value() {
-    // Only the explicit branch here: the environment is shared by parallel
-    // tests (the unit test covers the order with an injected environment).
-    assert_eq!(
-        VerifyOptions::resolve_endpoint(Some("http://127.0.0.1:9".into())).as_deref(),
-        Some("http://127.0.0.1:9")
-    );
 }
 
 /// Throughput against the loopback server and the request count of a
@@ -864,7 +880,7 @@ fn scanned_files_verify_end_to_end() {
         scan_paths(&[dir.path().to_path_buf()], &Detector::new(), &walk, &diag).findings;
     let summary = run(&mut findings, &opts());
 
-    let status_of = |key: &str| -> Vec<VerificationStatus> {
+    let status_of = |key: &str| -> Vec<Status> {
         findings
             .iter()
             .filter(|f| {
@@ -876,21 +892,15 @@ fn scanned_files_verify_end_to_end() {
             .map(status)
             .collect()
     };
-    assert_eq!(status_of(&live.access_key_id), [VerificationStatus::Live]);
+    assert_eq!(status_of(&live.access_key_id), [Status::Live]);
     assert_eq!(
         status_of(&temp.access_key_id),
-        [VerificationStatus::Live],
+        [Status::Live],
         "ASIA key paired with its token"
     );
-    assert_eq!(
-        status_of(&gone.access_key_id),
-        [VerificationStatus::Invalid]
-    );
-    assert_eq!(status_of(canary_key), [VerificationStatus::Canary]);
-    assert_eq!(
-        status_of(&copy.access_key_id),
-        [VerificationStatus::Live; 3]
-    );
+    assert_eq!(status_of(&gone.access_key_id), [Status::Invalid]);
+    assert_eq!(status_of(canary_key), [Status::Canary]);
+    assert_eq!(status_of(&copy.access_key_id), [Status::Live; 3]);
     assert_eq!(summary.distinct, 5);
     assert_eq!(server.requests_for(canary_key), 0);
     assert_eq!(server.requests_for(&copy.access_key_id), 1);

@@ -8,7 +8,7 @@
 //! trees are kept, because in a linear history each commit's tree is read
 //! again as the old side of its child's diff.
 
-use super::reason;
+use super::repo::reason;
 use gix::objs::tree::EntryMode;
 use gix::objs::FindExt;
 use gix::ObjectId;
@@ -34,9 +34,9 @@ impl Tree {
     }
 }
 
-/// One changed path: `(path, new blob, old blob at that path if it was a
-/// file or symlink)`.
-pub(crate) type Change = (String, ObjectId, Option<ObjectId>);
+/// One changed path: `(path bytes, new blob, old blob at that path if it
+/// was a file or symlink)`.
+pub(crate) type Change = (Vec<u8>, ObjectId, Option<ObjectId>);
 
 /// Reads trees for diffs, keeping the most recent ones.
 pub(crate) struct Differ<'r> {
@@ -44,7 +44,7 @@ pub(crate) struct Differ<'r> {
     cache: gix::hashtable::HashMap<ObjectId, Rc<Tree>>,
     buf: Vec<u8>,
     /// Submodule paths whose gitlink a diff added or changed.
-    pub(crate) gitlinks: BTreeSet<String>,
+    pub(crate) gitlinks: BTreeSet<Vec<u8>>,
 }
 
 /// Parsed trees kept at most. Large root trees take ~50 bytes per entry: on
@@ -72,7 +72,7 @@ impl<'r> Differ<'r> {
         out: &mut Vec<Change>,
     ) -> Result<(), String> {
         let mut first_error = None;
-        self.diff_into(old, new, "", out, &mut first_error);
+        self.diff_into(old, new, b"", out, &mut first_error);
         first_error.map_or(Ok(()), Err)
     }
 
@@ -80,7 +80,7 @@ impl<'r> Differ<'r> {
         &mut self,
         old: Option<ObjectId>,
         new: ObjectId,
-        prefix: &str,
+        prefix: &[u8],
         out: &mut Vec<Change>,
         first_error: &mut Option<String>,
     ) {
@@ -137,14 +137,17 @@ impl<'r> Differ<'r> {
         n: &Entry,
         old: Option<&Entry>,
         tree: &Tree,
-        prefix: &str,
+        prefix: &[u8],
         out: &mut Vec<Change>,
         first_error: &mut Option<String>,
     ) {
-        let path = format!("{prefix}{}", String::from_utf8_lossy(tree.name(n)));
+        let mut path = Vec::with_capacity(prefix.len() + tree.name(n).len() + 1);
+        path.extend_from_slice(prefix);
+        path.extend_from_slice(tree.name(n));
         if n.mode.is_tree() {
             let old_sub = old.map(|o| o.id);
-            self.diff_into(old_sub, n.id, &format!("{path}/"), out, first_error);
+            path.push(b'/');
+            self.diff_into(old_sub, n.id, &path, out, first_error);
         } else if n.mode.is_commit() {
             self.gitlinks.insert(path);
         } else if n.mode.is_blob_or_symlink() {

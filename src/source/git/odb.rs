@@ -8,11 +8,16 @@
 //! after the packs. A blob stored twice (in two packs, or packed and loose)
 //! is scanned only where it is seen first: a pack entry is skipped when an
 //! earlier pack's index has the id, a loose object when any pack has it. That
-//! check is a lookup in read-only, memory-mapped indexes, so workers share
-//! nothing mutable on the hot path except counters and the (rare) findings.
+//! check is a lookup in read-only, memory-mapped indexes.
+//!
+//! Each worker thread keeps what it found in its own [`Collected`] and hands
+//! it over once, when the traversal drops the worker: nothing is locked per
+//! object.
 
-use super::{pool, reason, BlobMemory, GitError, HistoryOptions, Repo};
-use crate::detect::Detector;
+use super::commits::CommitHeader;
+use super::repo::{pool, reason, Repo};
+use super::{BlobMemory, GitError};
+use crate::blob::{BlobScanner, Scanned};
 use crate::diag::Diagnostics;
 use crate::finding::Credential;
 use crate::stats::AtomicStats;
@@ -36,10 +41,12 @@ pub(crate) struct OdbScan {
     pub(crate) hits: Vec<Hit>,
     /// Blobs over the size limit, with their size: named later, with a path.
     pub(crate) too_large: Vec<(ObjectId, u64)>,
-    /// Every commit object, reachable or not, each once: provenance looks
-    /// for blobs no ref reaches in the commits no ref reaches (reflogs,
-    /// `reset --hard`, force-pushed history).
-    pub(crate) commits: Vec<ScannedCommit>,
+    /// Every commit object, reachable or not, each once, with its header
+    /// parsed on the scan's threads (`None` if it does not parse: provenance
+    /// reads it again to report why). Provenance looks for blobs no ref
+    /// reaches in the commits no ref reaches (reflogs, `reset --hard`,
+    /// force-pushed history).
+    pub(crate) commits: Vec<(ObjectId, Option<CommitHeader>)>,
     /// Objects that could not be read (already warned about and counted).
     pub(crate) corrupt: Vec<ObjectId>,
     /// With a [`BlobMemory`]: every blob scanned in this run (not recalled),
@@ -47,41 +54,6 @@ pub(crate) struct OdbScan {
     pub(crate) fresh: Vec<(ObjectId, Vec<Credential>)>,
     /// Where each pack keeps its trees, for the tree filter of provenance.
     pub(crate) packed_trees: Vec<PackedTrees>,
-}
-
-/// A commit as the scan decoded it.
-#[derive(Debug)]
-pub(crate) struct ScannedCommit {
-    pub(crate) id: ObjectId,
-    /// What provenance needs of it, parsed here on the scan's threads so the
-    /// commit graph needs no second (serial) read of every commit; `None` if
-    /// it does not parse, and provenance reads it again to report why.
-    pub(crate) header: Option<CommitHeader>,
-}
-
-/// The parts of a commit that order history and lead to its files.
-#[derive(Debug)]
-pub(crate) struct CommitHeader {
-    pub(crate) tree: ObjectId,
-    pub(crate) parents: Vec<ObjectId>,
-    /// Committer time in seconds, 0 when it cannot be parsed.
-    pub(crate) time: i64,
-}
-
-impl CommitHeader {
-    /// Parses `data`, a commit object's bytes.
-    pub(crate) fn parse(data: &[u8], hash: gix::hash::Kind) -> Option<Self> {
-        let commit = gix::objs::CommitRefIter::from_bytes(data, hash);
-        // The iterator is Copy: parse the tree from a copy, then the rest.
-        let mut header = commit;
-        let tree = header.tree_id().ok()?;
-        let time = commit.committer().map(|s| s.seconds()).unwrap_or(0);
-        Some(CommitHeader {
-            tree,
-            parents: commit.parent_ids().collect(),
-            time,
-        })
-    }
 }
 
 /// The tree entries of one pack, noted while it is traversed, so the tree
@@ -96,173 +68,137 @@ pub(crate) struct PackedTrees {
     pub(crate) trees: Option<Vec<ObjectId>>,
 }
 
-/// Scans one blob's bytes. Shared by packed and loose reading (and by range
-/// scans), so the size limit and counting are the same everywhere.
-#[derive(Clone, Copy)]
-pub(crate) struct BlobScanner<'a> {
-    pub(crate) detector: &'a Detector,
-    pub(crate) max_blob_size: u64,
-    pub(crate) counters: &'a AtomicStats,
-    pub(crate) diag: &'a Diagnostics,
-    /// The repository as the user named it, for messages.
-    pub(crate) repo: &'a Path,
+/// What some workers found: one thread's, or a whole pack's once merged.
+#[derive(Default)]
+struct Collected {
+    hits: Vec<Hit>,
+    too_large: Vec<(ObjectId, u64)>,
+    commits: Vec<(ObjectId, Option<CommitHeader>)>,
+    corrupt: Vec<ObjectId>,
+    fresh: Vec<(ObjectId, Vec<Credential>)>,
+    trees: Vec<ObjectId>,
 }
 
-/// The outcome of scanning one blob.
-pub(crate) enum Scanned {
-    Clean,
-    Found(Vec<Credential>),
-    TooLarge(u64),
-}
-
-impl BlobScanner<'_> {
-    /// Counts a blob over the size limit.
-    pub(crate) fn too_large(&self, size: u64) -> Scanned {
-        AtomicStats::bump(&self.counters.skipped_too_large, 1);
-        Scanned::TooLarge(size)
+impl Collected {
+    fn append(&mut self, other: &mut Collected) {
+        self.hits.append(&mut other.hits);
+        self.too_large.append(&mut other.too_large);
+        self.commits.append(&mut other.commits);
+        self.corrupt.append(&mut other.corrupt);
+        self.fresh.append(&mut other.fresh);
+        self.trees.append(&mut other.trees);
     }
 
-    pub(crate) fn scan(&self, id: &gix::oid, data: &[u8]) -> Scanned {
-        let size = data.len() as u64;
-        if size > self.max_blob_size {
-            return self.too_large(size);
-        }
-        AtomicStats::bump(&self.counters.blobs, 1);
-        AtomicStats::bump(&self.counters.bytes, size);
-        self.diag.advance(size);
-        let found = self.detector.scan(data);
-        AtomicStats::bump(&self.counters.archive_members, found.archive_members);
-        AtomicStats::bump(&self.counters.suppressed, found.suppressed_inline);
-        for note in &found.incomplete {
-            self.diag
-                .warn(format_args!("{}: blob {id}: {note}", self.repo.display()));
-        }
-        if found.credentials.is_empty() {
-            Scanned::Clean
-        } else {
-            Scanned::Found(found.credentials)
-        }
+    fn drain_into(mut self, out: &mut OdbScan) {
+        out.hits.append(&mut self.hits);
+        out.too_large.append(&mut self.too_large);
+        out.commits.append(&mut self.commits);
+        out.corrupt.append(&mut self.corrupt);
+        out.fresh.append(&mut self.fresh);
     }
 }
 
-/// Per-pack results, kept apart so a pack whose traversal fails half-way can
-/// be thrown away and read again object by object without double counting.
-struct Sink<'m> {
-    hits: Mutex<Vec<Hit>>,
-    too_large: Mutex<Vec<(ObjectId, u64)>>,
-    commits: Mutex<Vec<ScannedCommit>>,
-    corrupt: Mutex<Vec<ObjectId>>,
-    fresh: Mutex<Vec<(ObjectId, Vec<Credential>)>>,
-    /// Blobs an earlier scan (another repository, an earlier run) already
-    /// did: their credentials are taken from here instead of detected again.
+/// One worker's view: the scanner, the blob memory, and its own findings,
+/// handed to `shared` when the worker is dropped. Cloning gives a new
+/// worker with nothing collected yet.
+struct Worker<'s, 'm> {
+    scanner: &'s BlobScanner<'s>,
     memory: Option<&'m dyn BlobMemory>,
-    trees: Mutex<Vec<ObjectId>>,
+    repo: &'s Path,
+    shared: &'s Mutex<Collected>,
+    mine: Collected,
 }
 
-impl<'m> Sink<'m> {
-    fn new(memory: Option<&'m dyn BlobMemory>) -> Self {
-        Sink {
-            hits: Mutex::default(),
-            too_large: Mutex::default(),
-            commits: Mutex::default(),
-            corrupt: Mutex::default(),
-            fresh: Mutex::default(),
-            memory,
-            trees: Mutex::default(),
+impl Clone for Worker<'_, '_> {
+    fn clone(&self) -> Self {
+        Worker {
+            mine: Collected::default(),
+            ..*self
         }
     }
+}
 
+impl Drop for Worker<'_, '_> {
+    fn drop(&mut self) {
+        // A poisoned lock means another worker panicked mid-append; the data
+        // behind it is still a valid collection, so keep going.
+        self.shared
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .append(&mut self.mine);
+    }
+}
+
+impl Worker<'_, '_> {
     /// Takes one decoded object: scans blobs, notes commits.
-    fn object(&self, kind: gix::objs::Kind, id: &gix::oid, data: &[u8], scanner: &BlobScanner<'_>) {
+    fn object(&mut self, kind: gix::objs::Kind, id: &gix::oid, data: &[u8]) {
         match kind {
-            gix::objs::Kind::Blob => match self.memory {
-                None => self.record(id.to_owned(), scanner.scan(id, data)),
-                Some(memory) => self.remembered_blob(memory, id, data, scanner),
-            },
+            gix::objs::Kind::Blob => self.blob(id, data),
             gix::objs::Kind::Commit => {
-                AtomicStats::bump(&scanner.counters.commits, 1);
-                let commit = ScannedCommit {
-                    id: id.to_owned(),
-                    header: CommitHeader::parse(data, id.kind()),
-                };
-                self.commits
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(commit);
+                AtomicStats::bump(&self.scanner.counters.commits, 1);
+                self.mine
+                    .commits
+                    .push((id.to_owned(), CommitHeader::parse(data, id.kind())));
             }
             gix::objs::Kind::Tree | gix::objs::Kind::Tag => {}
         }
     }
 
-    /// A blob with a memory: recalled when known, else scanned and noted as
-    /// fresh. A blob over the size limit is not noted, so it is named (and
-    /// counted) again on every run rather than silently forgotten.
-    fn remembered_blob(
-        &self,
-        memory: &dyn BlobMemory,
-        id: &gix::oid,
-        data: &[u8],
-        scanner: &BlobScanner<'_>,
-    ) {
-        if let Some(credentials) = memory.recall(id) {
-            AtomicStats::bump(&scanner.counters.blobs_already_scanned, 1);
-            if !credentials.is_empty() {
+    /// A blob: recalled when the memory knows it, else scanned (and noted
+    /// as fresh for the memory). A blob over the size limit is not noted,
+    /// so it is named (and counted) again on every run rather than silently
+    /// forgotten.
+    fn blob(&mut self, id: &gix::oid, data: &[u8]) {
+        if let Some(memory) = self.memory {
+            if let Some(credentials) = memory.recall(id) {
+                AtomicStats::bump(&self.scanner.counters.blobs_already_scanned, 1);
                 self.record(id.to_owned(), Scanned::Found(credentials));
+                return;
             }
-            return;
         }
-        let outcome = scanner.scan(id, data);
-        let credentials = match &outcome {
-            Scanned::Clean => Some(Vec::new()),
-            Scanned::Found(c) => Some(c.clone()),
-            Scanned::TooLarge(_) => None,
+        let name = BlobName {
+            repo: self.repo,
+            id,
         };
-        if let Some(credentials) = credentials {
-            self.fresh
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push((id.to_owned(), credentials));
+        let outcome = self.scanner.scan_blob(&name, data);
+        if self.memory.is_some() {
+            match &outcome {
+                Scanned::Clean => self.mine.fresh.push((id.to_owned(), Vec::new())),
+                Scanned::Found(c) => self.mine.fresh.push((id.to_owned(), c.clone())),
+                Scanned::TooLarge(_) => {}
+            }
         }
         self.record(id.to_owned(), outcome);
     }
 
-    /// A blob over the size limit, judged without reading it.
-    fn too_large(&self, id: &gix::oid, size: u64, scanner: &BlobScanner<'_>) {
-        self.record(id.to_owned(), scanner.too_large(size));
-    }
-
-    fn record(&self, id: ObjectId, outcome: Scanned) {
-        // A poisoned lock means a worker panicked mid-push; the data behind
-        // it is still a valid Vec, so keep going rather than lose findings.
+    fn record(&mut self, id: ObjectId, outcome: Scanned) {
         match outcome {
             Scanned::Clean => {}
-            Scanned::Found(credentials) => self
-                .hits
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(Hit { id, credentials }),
-            Scanned::TooLarge(size) => self
-                .too_large
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push((id, size)),
+            Scanned::Found(credentials) if credentials.is_empty() => {}
+            Scanned::Found(credentials) => self.mine.hits.push(Hit { id, credentials }),
+            Scanned::TooLarge(size) => self.mine.too_large.push((id, size)),
         }
     }
 
-    fn drain_into(self, out: &mut OdbScan) {
-        out.hits
-            .extend(self.hits.into_inner().unwrap_or_else(|p| p.into_inner()));
-        out.too_large.extend(
-            self.too_large
-                .into_inner()
-                .unwrap_or_else(|p| p.into_inner()),
-        );
-        out.commits
-            .extend(self.commits.into_inner().unwrap_or_else(|p| p.into_inner()));
-        out.corrupt
-            .extend(self.corrupt.into_inner().unwrap_or_else(|p| p.into_inner()));
-        out.fresh
-            .extend(self.fresh.into_inner().unwrap_or_else(|p| p.into_inner()));
+    /// An object that could not be read: named, counted, remembered.
+    fn corrupt(&mut self, id: &gix::oid, what: &str) {
+        AtomicStats::bump(&self.scanner.counters.corrupt_objects, 1);
+        self.mine.corrupt.push(id.to_owned());
+        self.scanner
+            .diag
+            .warn(format_args!("{}: {what}; skipped", self.repo.display()));
+    }
+}
+
+/// `repo: blob <id>`, for the blob worker's warnings.
+struct BlobName<'a> {
+    repo: &'a Path,
+    id: &'a gix::oid,
+}
+
+impl std::fmt::Display for BlobName<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: blob {}", self.repo.display(), self.id)
     }
 }
 
@@ -316,14 +252,13 @@ pub(crate) fn pack_indexes(r: &Repo, dir: &Path) -> Result<Vec<PathBuf>, GitErro
 
 pub(crate) fn scan_all_blobs(
     r: &Repo,
-    detector: &Detector,
-    opts: &HistoryOptions,
-    diag: &Diagnostics,
-    counters: &AtomicStats,
+    scanner: &BlobScanner<'_>,
+    threads: usize,
     memory: Option<&dyn BlobMemory>,
 ) -> Result<OdbScan, GitError> {
     let hash = r.repo.object_hash();
-    let dirs = object_dirs(r, diag);
+    let dirs = object_dirs(r, scanner.diag);
+    let counters = scanner.counters;
 
     let mut bundles: Vec<pack::Bundle> = Vec::new();
     let mut out = OdbScan::default();
@@ -339,7 +274,7 @@ pub(crate) fn scan_all_blobs(
                     // Its objects may still be elsewhere; what is only here
                     // is lost, and the count says so.
                     AtomicStats::bump(&counters.corrupt_objects, 1);
-                    diag.warn(format_args!(
+                    scanner.diag.warn(format_args!(
                         "{}: cannot open pack {}, its objects are not scanned: {}",
                         r.path.display(),
                         idx.display(),
@@ -350,45 +285,49 @@ pub(crate) fn scan_all_blobs(
         }
     }
 
-    let threads = opts.threads.max(1);
-    let scanner = BlobScanner {
-        detector,
-        max_blob_size: opts.max_blob_size,
-        counters,
-        diag,
-        repo: &r.path,
-    };
-
+    let threads = threads.max(1);
     for (i, bundle) in bundles.iter().enumerate() {
         let earlier: Vec<&pack::index::File> = bundles[..i].iter().map(|b| &b.index).collect();
         let seen_before = |id: &gix::oid| earlier.iter().any(|idx| idx.lookup(id).is_some());
-        let sink = Sink::new(memory);
-        // Counters for this pack only, merged when the traversal succeeds.
+        // Counters and findings for this pack only, merged when the
+        // traversal succeeds, so a pack that fails half-way can be read
+        // again object by object without counting anything twice.
         let local = AtomicStats::default();
         let local_scanner = BlobScanner {
             counters: &local,
-            ..scanner
+            ..*scanner
+        };
+        let shared = Mutex::new(Collected::default());
+        let worker = Worker {
+            scanner: &local_scanner,
+            memory,
+            repo: &r.path,
+            shared: &shared,
+            mine: Collected::default(),
         };
         let interrupt = AtomicBool::new(false);
         let traversal = bundle.index.traverse(
             &bundle.pack,
             &mut gix::progress::Discard,
             &interrupt,
-            |kind, data: &[u8], entry: &pack::index::Entry, _: &dyn gix::progress::Progress| {
-                if kind == gix::objs::Kind::Tree {
-                    // Every tree, even one an earlier pack has too: the
-                    // filter then needs nothing but this pack to resolve it.
-                    sink.trees
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .push(entry.oid);
+            {
+                let mut worker = worker;
+                move |kind,
+                      data: &[u8],
+                      entry: &pack::index::Entry,
+                      _: &dyn gix::progress::Progress| {
+                    if kind == gix::objs::Kind::Tree {
+                        // Every tree, even one an earlier pack has too: the
+                        // filter then needs nothing but this pack to resolve it.
+                        worker.mine.trees.push(entry.oid);
+                    }
+                    if matches!(kind, gix::objs::Kind::Blob | gix::objs::Kind::Commit)
+                        && !seen_before(&entry.oid)
+                    {
+                        worker.object(kind, &entry.oid, data);
+                    }
+                    Ok(())
                 }
-                if matches!(kind, gix::objs::Kind::Blob | gix::objs::Kind::Commit)
-                    && !seen_before(&entry.oid)
-                {
-                    sink.object(kind, &entry.oid, data, &local_scanner);
-                }
-                Ok(())
             },
             pack::index::traverse::Options {
                 traversal: pack::index::traverse::Algorithm::DeltaTreeLookup,
@@ -401,19 +340,18 @@ pub(crate) fn scan_all_blobs(
                 make_pack_lookup_cache: || pack::cache::Never,
             },
         );
+        let mut collected = shared.into_inner().unwrap_or_else(|p| p.into_inner());
         match traversal {
             Ok(_) => {
                 add_counts(counters, &local);
-                let trees =
-                    std::mem::take(&mut *sink.trees.lock().unwrap_or_else(|p| p.into_inner()));
                 out.packed_trees.push(PackedTrees {
                     index: bundle.index.path().to_path_buf(),
-                    trees: Some(trees),
+                    trees: Some(std::mem::take(&mut collected.trees)),
                 });
-                sink.drain_into(&mut out);
+                collected.drain_into(&mut out);
             }
             Err(e) => {
-                diag.warn(format_args!(
+                scanner.diag.warn(format_args!(
                     "{}: pack {} cannot be decoded in one pass ({}); reading its objects one by one",
                     r.path.display(),
                     bundle.index.path().display(),
@@ -423,18 +361,24 @@ pub(crate) fn scan_all_blobs(
                     index: bundle.index.path().to_path_buf(),
                     trees: None,
                 });
-                let sink = Sink::new(memory);
-                scan_pack_by_object(r, bundle, &seen_before, &scanner, &sink, threads)?;
-                sink.drain_into(&mut out);
+                let ids: Vec<ObjectId> = bundle
+                    .index
+                    .iter()
+                    .map(|e| e.oid)
+                    .filter(|id| !seen_before(id))
+                    .collect();
+                let pack_path = bundle.pack.path().display().to_string();
+                let got = read_objects(r, &ids, scanner, memory, threads, |id| {
+                    format!("packed object {id} in {pack_path}")
+                })?;
+                got.drain_into(&mut out);
             }
         }
     }
 
     let in_any_pack = |id: &gix::oid| bundles.iter().any(|b| b.index.lookup(id).is_some());
     for dir in &dirs {
-        let sink = Sink::new(memory);
-        scan_loose(r, dir, &in_any_pack, &scanner, &sink, threads)?;
-        sink.drain_into(&mut out);
+        scan_loose(r, dir, &in_any_pack, scanner, memory, threads)?.drain_into(&mut out);
     }
     Ok(out)
 }
@@ -454,36 +398,15 @@ fn add_counts(into: &AtomicStats, from: &AtomicStats) {
     }
 }
 
-/// The slow path for a damaged pack: every entry through the object store,
-/// so one bad object is named and counted and the rest are still scanned.
-fn scan_pack_by_object(
-    r: &Repo,
-    bundle: &pack::Bundle,
-    seen_before: &(dyn Fn(&gix::oid) -> bool + Sync),
-    scanner: &BlobScanner<'_>,
-    sink: &Sink<'_>,
-    threads: usize,
-) -> Result<(), GitError> {
-    let ids: Vec<ObjectId> = bundle
-        .index
-        .iter()
-        .map(|e| e.oid)
-        .filter(|id| !seen_before(id))
-        .collect();
-    read_objects(r, &ids, scanner, sink, threads, |id| {
-        format!("packed object {id} in {}", bundle.pack.path().display())
-    })
-}
-
 /// Loose objects of one object directory.
 fn scan_loose(
     r: &Repo,
     dir: &Path,
     in_any_pack: &(dyn Fn(&gix::oid) -> bool + Sync),
     scanner: &BlobScanner<'_>,
-    sink: &Sink<'_>,
+    memory: Option<&dyn BlobMemory>,
     threads: usize,
-) -> Result<(), GitError> {
+) -> Result<Collected, GitError> {
     let store = gix::odb::loose::Store::at(dir, r.repo.object_hash());
     let mut ids = Vec::new();
     for id in store.iter() {
@@ -501,42 +424,44 @@ fn scan_loose(
             }
         }
     }
-    let repo_path = r.path.as_path();
+    let shared = Mutex::new(Collected::default());
+    let worker = Worker {
+        scanner,
+        memory,
+        repo: &r.path,
+        shared: &shared,
+        mine: Collected::default(),
+    };
     let pool = pool(threads)?;
     pool.install(|| {
-        ids.par_iter().for_each_init(Vec::new, |buf, id| {
-            // A loose blob over the limit is judged by its header and
-            // never inflated, so its size costs no memory.
-            if let Ok(Some((size, gix::objs::Kind::Blob))) = store.try_header(id) {
-                if size > scanner.max_blob_size {
-                    sink.too_large(id, size, scanner);
-                    return;
+        ids.par_iter()
+            .for_each_with((worker, Vec::new()), |(worker, buf), id| {
+                // A loose blob over the limit is judged by its header and
+                // never inflated, so its size costs no memory.
+                if let Ok(Some((size, gix::objs::Kind::Blob))) = store.try_header(id) {
+                    if size > scanner.limits.max_file_size {
+                        let outcome = scanner.too_large(size);
+                        worker.record(id.to_owned(), outcome);
+                        return;
+                    }
                 }
-            }
-            match store.try_find(id, buf) {
-                Ok(Some(obj)) => sink.object(obj.kind, id, obj.data, scanner),
-                Ok(None) => corrupt(
-                    repo_path,
-                    scanner,
-                    sink,
-                    id,
-                    &format!("loose object {id} vanished while reading"),
-                ),
-                Err(e) => corrupt(
-                    repo_path,
-                    scanner,
-                    sink,
-                    id,
-                    &format!(
-                        "loose object {id} ({}) cannot be read: {}",
-                        loose_path(dir, id),
-                        reason(&e)
+                match store.try_find(id, buf) {
+                    Ok(Some(obj)) => worker.object(obj.kind, id, obj.data),
+                    Ok(None) => {
+                        worker.corrupt(id, &format!("loose object {id} vanished while reading"))
+                    }
+                    Err(e) => worker.corrupt(
+                        id,
+                        &format!(
+                            "loose object {id} ({}) cannot be read: {}",
+                            loose_path(dir, id),
+                            reason(&e)
+                        ),
                     ),
-                ),
-            }
-        });
+                }
+            });
     });
-    Ok(())
+    Ok(shared.into_inner().unwrap_or_else(|p| p.into_inner()))
 }
 
 fn loose_path(dir: &Path, id: &gix::oid) -> String {
@@ -544,53 +469,42 @@ fn loose_path(dir: &Path, id: &gix::oid) -> String {
     dir.join(&hex[..2]).join(&hex[2..]).display().to_string()
 }
 
-/// Reads `ids` through the object store in parallel and scans the blobs.
+/// Reads `ids` through the object store in parallel and scans the blobs:
+/// the slow path for a damaged pack, so one bad object is named and
+/// counted and the rest are still scanned.
 fn read_objects(
     r: &Repo,
     ids: &[ObjectId],
     scanner: &BlobScanner<'_>,
-    sink: &Sink<'_>,
+    memory: Option<&dyn BlobMemory>,
     threads: usize,
     name: impl Fn(&gix::oid) -> String + Sync,
-) -> Result<(), GitError> {
+) -> Result<Collected, GitError> {
     let sync = r.repo.clone().into_sync();
-    let repo_path = r.path.as_path();
+    let shared = Mutex::new(Collected::default());
+    let worker = Worker {
+        scanner,
+        memory,
+        repo: &r.path,
+        shared: &shared,
+        mine: Collected::default(),
+    };
     let pool = pool(threads)?;
     pool.install(|| {
         ids.par_iter().for_each_init(
-            || (sync.to_thread_local(), Vec::new()),
-            |(repo, buf), id| {
+            || (worker.clone(), sync.to_thread_local(), Vec::new()),
+            |(worker, repo, buf), id| {
                 use gix::objs::Find;
                 match repo.objects.try_find(id, buf) {
-                    Ok(Some(obj)) => sink.object(obj.kind, id, obj.data, scanner),
-                    Ok(None) => corrupt(
-                        repo_path,
-                        scanner,
-                        sink,
-                        id,
-                        &format!("{} is missing", name(id)),
-                    ),
-                    Err(e) => corrupt(
-                        repo_path,
-                        scanner,
-                        sink,
-                        id,
-                        &format!("{} cannot be read: {}", name(id), reason(&e)),
-                    ),
+                    Ok(Some(obj)) => worker.object(obj.kind, id, obj.data),
+                    Ok(None) => worker.corrupt(id, &format!("{} is missing", name(id))),
+                    Err(e) => {
+                        worker.corrupt(id, &format!("{} cannot be read: {}", name(id), reason(&e)))
+                    }
                 }
             },
         );
     });
-    Ok(())
-}
-
-fn corrupt(repo: &Path, scanner: &BlobScanner<'_>, sink: &Sink<'_>, id: &gix::oid, what: &str) {
-    AtomicStats::bump(&scanner.counters.corrupt_objects, 1);
-    sink.corrupt
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push(id.to_owned());
-    scanner
-        .diag
-        .warn(format_args!("{}: {what}; skipped", repo.display()));
+    drop(worker);
+    Ok(shared.into_inner().unwrap_or_else(|p| p.into_inner()))
 }

@@ -10,23 +10,29 @@
 //! credentials is the previous version of the same path scanned too, and
 //! credentials that version already had are not reported again, so editing
 //! a file with an old leak does not re-report it on every push.
+//!
+//! The work runs in phases, each a function: [`plan`] (which commits, what
+//! each changed), [`scan_blobs`] (the blob worker over the new blobs), then
+//! picking what is new, and placing it (HEAD, refs) through attribution.
 
+use super::attribution::TreeIndex;
+use super::commits::{commit_info, CommitHeader, Graph};
 use super::diff::Differ;
-use super::odb::{BlobScanner, Scanned};
-use super::provenance::{commit_tree, head_commit, order_oldest_first, ref_tips, TreeIndex};
-use super::{
-    author_of, make_finding, open, pool, reason, sort_findings, warn_about_submodules,
-    warn_if_shallow, GitError, HistoryOptions, HistoryScan, Repo,
+use super::repo::{
+    head_commit, pool, reason, ref_tips, warn_about_submodules, warn_if_shallow, Repo,
 };
+use super::{blob_finding, GitError, HistoryOptions};
+use crate::blob::{BlobScanner, Scanned};
 use crate::detect::Detector;
 use crate::diag::Diagnostics;
-use crate::finding::{Credential, CredentialKey, Provenance};
+use crate::finding::{sort_canonical, BlobOrigin, Credential, CredentialKey, RefList};
+use crate::source::SourceScan;
 use crate::stats::AtomicStats;
-use gix::objs::FindExt;
 use gix::ObjectId;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Scans the commits of `range`: `BASE..HEAD`, or a single `REV` meaning
 /// `REV..HEAD` (`--since REV`).
@@ -36,13 +42,13 @@ pub fn scan_range(
     detector: &Detector,
     opts: &HistoryOptions,
     diag: &Diagnostics,
-) -> Result<HistoryScan, GitError> {
+) -> Result<SourceScan, GitError> {
     let (base, head) = parse_range(range)?;
     scan_commits(repo, &[head], &[base], detector, opts, diag)
 }
 
 /// Splits `BASE..HEAD` (or `REV`, meaning `REV..HEAD`).
-fn parse_range(range: &str) -> Result<(String, String), GitError> {
+pub fn parse_range(range: &str) -> Result<(String, String), GitError> {
     let invalid = |reason: &str| GitError::InvalidRange {
         range: range.to_string(),
         reason: reason.to_string(),
@@ -69,31 +75,221 @@ fn resolve(r: &Repo, rev: &str) -> Result<Option<ObjectId>, GitError> {
     if super::is_zero_oid(rev_t) {
         return Ok(None);
     }
-    let err = |reason: String| GitError::Revision {
+    let err = |source: Box<dyn std::error::Error + Send + Sync>| GitError::Revision {
         path: r.path.clone(),
         rev: rev.to_string(),
-        reason,
+        source,
     };
-    let id = r
-        .repo
-        .rev_parse_single(rev_t)
-        .map_err(|e| err(reason(&e)))?;
+    let id = r.repo.rev_parse_single(rev_t).map_err(|e| err(e.into()))?;
     let commit = id
         .object()
-        .map_err(|e| err(reason(&e)))?
+        .map_err(|e| err(e.into()))?
         .peel_to_commit()
-        .map_err(|e| err(reason(&e)))?;
+        .map_err(|e| err(e.into()))?;
     Ok(Some(commit.id))
 }
 
 /// One path a commit added or changed.
 struct Change {
-    /// Index into the range's commits.
+    /// The commit, as an index into [`Plan::commits`].
     commit: usize,
-    path: String,
+    path: Vec<u8>,
     new: ObjectId,
     /// The blob(s) at the same path in the parent(s), when it was a file.
     olds: Vec<ObjectId>,
+}
+
+/// What a range is: its commits, oldest first, and what each changed, in
+/// that order (then by path).
+struct Plan {
+    commits: Vec<ObjectId>,
+    changes: Vec<Change>,
+    gitlinks: Vec<Vec<u8>>,
+}
+
+/// Walks `tips --not exclude` and diffs each commit against its parents.
+fn plan(
+    r: &Repo,
+    tips: &[String],
+    exclude: &[String],
+    shallow: &[ObjectId],
+    diag: &Diagnostics,
+    counters: &AtomicStats,
+) -> Result<Plan, GitError> {
+    let mut tip_ids = Vec::new();
+    for t in tips {
+        tip_ids.extend(resolve(r, t)?);
+    }
+    let mut hidden = Vec::new();
+    for x in exclude {
+        hidden.extend(resolve(r, x)?);
+    }
+    let walk_err = |source: Box<dyn std::error::Error + Send + Sync>| GitError::Walk {
+        path: r.path.clone(),
+        what: format!("{} --not {}", tips.join(" "), exclude.join(" ")),
+        source,
+    };
+
+    // One read of each commit gives its tree, parents and date.
+    let mut commits: Vec<(ObjectId, CommitHeader)> = Vec::new();
+    let mut unreadable: Vec<ObjectId> = Vec::new();
+    if !tip_ids.is_empty() {
+        let walk = r
+            .repo
+            .rev_walk(tip_ids)
+            .with_hidden(hidden)
+            .all()
+            .map_err(|e| walk_err(e.into()))?;
+        let mut buf = Vec::new();
+        for info in walk {
+            let info = info.map_err(|e| walk_err(e.into()))?;
+            match CommitHeader::read(&r.repo, &info.id, &mut buf) {
+                Ok(mut h) => {
+                    // The walk knows the parents (a shallow cut included).
+                    h.parents = info.parent_ids.iter().copied().collect();
+                    commits.push((info.id, h));
+                }
+                Err(_) => unreadable.push(info.id),
+            }
+        }
+    }
+    AtomicStats::bump(&counters.commits, (commits.len() + unreadable.len()) as u64);
+    for id in &unreadable {
+        AtomicStats::bump(&counters.corrupt_objects, 1);
+        diag.warn(format_args!(
+            "{}: commit {id} or its tree cannot be read; skipped",
+            r.path.display()
+        ));
+    }
+    let headers: HashMap<ObjectId, CommitHeader> = commits.iter().cloned().collect();
+    let graph = Graph::new(commits);
+    let order = graph.oldest_first();
+
+    let mut parent_tree: HashMap<ObjectId, Option<ObjectId>> = HashMap::new();
+    let mut differ = Differ::new(&r.repo);
+    let shallow: HashSet<ObjectId> = shallow.iter().copied().collect();
+    let mut changes: Vec<Change> = Vec::new();
+    let mut ordered = Vec::with_capacity(order.len());
+    let mut buf = Vec::new();
+    for &n in &order {
+        let node = &graph.nodes[n];
+        let id = node.id;
+        let position = ordered.len();
+        ordered.push(id);
+        let mut parent_trees: Vec<Option<ObjectId>> = Vec::new();
+        if !shallow.contains(&id) {
+            for p in &headers[&id].parents {
+                let tree = *parent_tree
+                    .entry(*p)
+                    .or_insert_with(|| match headers.get(p) {
+                        Some(h) => Some(h.tree),
+                        None => CommitHeader::read(&r.repo, p, &mut buf)
+                            .ok()
+                            .map(|h| h.tree),
+                    });
+                if tree.is_none() {
+                    diag.warn(format_args!(
+                        "{}: parent {p} of commit {id} is missing (shallow or incomplete clone); commit {id} is compared with an empty tree",
+                        r.path.display()
+                    ));
+                }
+                parent_trees.push(tree);
+            }
+        }
+        if parent_trees.is_empty() {
+            parent_trees.push(None);
+        }
+        commit_changes(
+            r,
+            &mut differ,
+            id,
+            node.tree,
+            &parent_trees,
+            position,
+            &mut changes,
+            diag,
+            counters,
+        );
+    }
+    let gitlinks: Vec<Vec<u8>> = std::mem::take(&mut differ.gitlinks).into_iter().collect();
+    // Oldest commit first, then by path: "first" below means that, on
+    // every run (paths within a commit come out of a hash map).
+    changes.sort_by(|a, b| (a.commit, &a.path).cmp(&(b.commit, &b.path)));
+    Ok(Plan {
+        commits: ordered,
+        changes,
+        gitlinks,
+    })
+}
+
+/// The paths commit `id` changed against every one of its parents.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site, all inputs distinct"
+)]
+fn commit_changes(
+    r: &Repo,
+    differ: &mut Differ<'_>,
+    id: ObjectId,
+    tree: ObjectId,
+    parent_trees: &[Option<ObjectId>],
+    position: usize,
+    changes: &mut Vec<Change>,
+    diag: &Diagnostics,
+    counters: &AtomicStats,
+) {
+    // Per parent: changed path -> (new blob, old blob at that path).
+    type Changed = HashMap<Vec<u8>, (ObjectId, Option<ObjectId>)>;
+    let mut per_parent: Vec<Changed> = Vec::new();
+    for pt in parent_trees {
+        let mut out = Vec::new();
+        if let Err(why) = differ.diff(*pt, tree, &mut out) {
+            AtomicStats::bump(&counters.corrupt_objects, 1);
+            diag.warn(format_args!(
+                "{}: commit {id}: a tree cannot be read, its changes may be incomplete: {why}",
+                r.path.display()
+            ));
+        }
+        per_parent.push(out.into_iter().map(|(p, n, o)| (p, (n, o))).collect());
+    }
+    let Some((first, rest)) = per_parent.split_first() else {
+        return;
+    };
+    for (path, (new, old)) in first {
+        // Changed against every parent, or it is not this commit's doing.
+        if !rest.iter().all(|m| m.contains_key(path)) {
+            continue;
+        }
+        let mut olds: HashSet<ObjectId> = old.iter().copied().collect();
+        for m in rest {
+            if let Some((_, Some(o))) = m.get(path) {
+                olds.insert(*o);
+            }
+        }
+        let mut olds: Vec<ObjectId> = olds.into_iter().collect();
+        olds.sort();
+        changes.push(Change {
+            commit: position,
+            path: path.clone(),
+            new: *new,
+            olds,
+        });
+    }
+}
+
+/// What scanning one blob of a range gave.
+enum Outcome {
+    Scanned(Scanned),
+    Unreadable,
+}
+
+impl Outcome {
+    fn credentials(&self) -> Option<&[Credential]> {
+        match self {
+            Outcome::Scanned(Scanned::Found(c)) => Some(c),
+            _ => None,
+        }
+    }
 }
 
 /// Scans the commits reachable from `tips` but not from `exclude`.
@@ -104,172 +300,37 @@ pub fn scan_commits(
     detector: &Detector,
     opts: &HistoryOptions,
     diag: &Diagnostics,
-) -> Result<HistoryScan, GitError> {
+) -> Result<SourceScan, GitError> {
     let started = std::time::Instant::now();
-    let r = open(repo)?;
+    let r = super::repo::open(repo)?;
     let shallow = warn_if_shallow(&r, diag);
     let counters = AtomicStats::default();
-    let mut tip_ids = Vec::new();
-    for t in tips {
-        tip_ids.extend(resolve(&r, t)?);
-    }
-    let mut hidden = Vec::new();
-    for x in exclude {
-        hidden.extend(resolve(&r, x)?);
-    }
-    let what = || format!("{} --not {}", tips.join(" "), exclude.join(" "));
     diag.set_message("scanning commits");
-
-    let mut commits: Vec<(ObjectId, Vec<ObjectId>, i64)> = Vec::new();
-    // Commit -> tree, for the range and the parents just outside it.
-    let mut tree_of: gix::hashtable::HashMap<ObjectId, Option<ObjectId>> = Default::default();
-    if !tip_ids.is_empty() {
-        let walk = r
-            .repo
-            .rev_walk(tip_ids)
-            .with_hidden(hidden)
-            .all()
-            .map_err(|e| GitError::Walk {
-                path: r.path.clone(),
-                what: what(),
-                reason: reason(&e),
-            })?;
-        let mut buf = Vec::new();
-        for info in walk {
-            let info = info.map_err(|e| GitError::Walk {
-                path: r.path.clone(),
-                what: what(),
-                reason: reason(&e),
-            })?;
-            // One read of the commit gives the date (for ordering) and the tree.
-            let (time, tree) = match r.repo.objects.find_commit_iter(&info.id, &mut buf) {
-                Ok(c) => {
-                    let mut header = c;
-                    let tree = header.tree_id().ok();
-                    (c.committer().map(|s| s.seconds()).unwrap_or(0), tree)
-                }
-                Err(_) => (0, None),
-            };
-            tree_of.insert(info.id, tree);
-            commits.push((info.id, info.parent_ids.iter().copied().collect(), time));
-        }
-    }
-    AtomicStats::bump(&counters.commits, commits.len() as u64);
-    let order = order_oldest_first(&commits);
-
-    // What each commit changed, oldest commit first.
-    let mut changes: Vec<Change> = Vec::new();
-    let mut differ = Differ::new(&r.repo);
-    let shallow_set: HashSet<ObjectId> = shallow.iter().copied().collect();
-    for &c in &order {
-        let (id, parents, _) = &commits[c];
-        let Some(tree) = tree_of.get(id).copied().flatten() else {
-            AtomicStats::bump(&counters.corrupt_objects, 1);
-            diag.warn(format_args!(
-                "{}: commit {id} or its tree cannot be read; skipped",
-                r.path.display()
-            ));
-            continue;
-        };
-        let mut parent_trees: Vec<Option<ObjectId>> = Vec::new();
-        if !shallow_set.contains(id) {
-            for p in parents {
-                let parent_tree = *tree_of
-                    .entry(*p)
-                    .or_insert_with(|| commit_tree(&r.repo, *p));
-                match parent_tree {
-                    Some(t) => parent_trees.push(Some(t)),
-                    None => {
-                        diag.warn(format_args!(
-                            "{}: parent {p} of commit {id} is missing (shallow or incomplete clone); commit {id} is compared with an empty tree",
-                            r.path.display()
-                        ));
-                        parent_trees.push(None);
-                    }
-                }
-            }
-        }
-        if parent_trees.is_empty() {
-            parent_trees.push(None);
-        }
-        let mut per_parent: Vec<HashMap<String, (ObjectId, Option<ObjectId>)>> = Vec::new();
-        for pt in &parent_trees {
-            let mut out = Vec::new();
-            if let Err(why) = differ.diff(*pt, tree, &mut out) {
-                AtomicStats::bump(&counters.corrupt_objects, 1);
-                diag.warn(format_args!(
-                    "{}: commit {id}: a tree cannot be read, its changes may be incomplete: {why}",
-                    r.path.display()
-                ));
-            }
-            per_parent.push(out.into_iter().map(|(p, n, o)| (p, (n, o))).collect());
-        }
-        let (first, rest) = per_parent
-            .split_first()
-            .expect("at least one (possibly empty) parent tree");
-        for (path, (new, old)) in first {
-            // Changed against every parent, or it is not this commit's doing.
-            if !rest.iter().all(|m| m.contains_key(path)) {
-                continue;
-            }
-            let mut olds: Vec<ObjectId> = old.iter().copied().collect();
-            for m in rest {
-                if let Some((_, Some(o))) = m.get(path) {
-                    if !olds.contains(o) {
-                        olds.push(*o);
-                    }
-                }
-            }
-            changes.push(Change {
-                commit: c,
-                path: path.clone(),
-                new: *new,
-                olds,
-            });
-        }
-    }
-    let gitlinks: Vec<String> = std::mem::take(&mut differ.gitlinks).into_iter().collect();
-    drop(differ);
-    warn_about_submodules(&gitlinks, &r, diag);
-    // Oldest commit first, then by path: "first" below means that, on
-    // every run (paths within a commit come out of a hash map).
-    let mut rank = vec![0usize; commits.len()];
-    for (position, &c) in order.iter().enumerate() {
-        rank[c] = position;
-    }
-    changes.sort_by(|a, b| (rank[a.commit], &a.path).cmp(&(rank[b.commit], &b.path)));
+    let plan = plan(&r, tips, exclude, &shallow, diag, &counters)?;
+    warn_about_submodules(&plan.gitlinks, &r, diag);
 
     let scanner = BlobScanner {
         detector,
-        max_blob_size: opts.max_blob_size,
+        limits: opts.limits,
         counters: &counters,
         diag,
-        repo: &r.path,
     };
-    let mut new_blobs: Vec<ObjectId> = changes.iter().map(|ch| ch.new).collect();
+    let mut new_blobs: Vec<ObjectId> = plan.changes.iter().map(|ch| ch.new).collect();
     new_blobs.sort();
     new_blobs.dedup();
     let scanned = scan_blobs(&r, &new_blobs, &scanner, opts.threads)?;
-
-    for (id, outcome) in &scanned {
-        if let Outcome::TooLarge(size) = outcome {
-            let place = changes
-                .iter()
-                .find(|ch| ch.new == *id)
-                .map(|ch| format!(" ({} in commit {})", ch.path, commits[ch.commit].0))
-                .unwrap_or_default();
-            diag.warn(format_args!(
-                "{}: blob {id}{place} is {size} bytes, over the {}-byte limit: not scanned",
-                r.path.display(),
-                opts.max_blob_size
-            ));
-        }
-    }
+    warn_too_large(&r, &plan, &scanned, opts, diag);
 
     // Previous versions, only of paths whose new version has findings.
-    let mut old_blobs: Vec<ObjectId> = changes
+    let mut old_blobs: Vec<ObjectId> = plan
+        .changes
         .iter()
-        .filter(|ch| matches!(scanned.get(&ch.new), Some(Outcome::Found(_))))
+        .filter(|ch| {
+            scanned
+                .get(&ch.new)
+                .and_then(Outcome::credentials)
+                .is_some()
+        })
         .flat_map(|ch| ch.olds.iter().copied())
         .filter(|o| !scanned.contains_key(o))
         .collect();
@@ -277,99 +338,108 @@ pub fn scan_commits(
     old_blobs.dedup();
     let old_scanned = scan_blobs(&r, &old_blobs, &scanner, opts.threads)?;
     let keys_in = |id: &ObjectId| -> HashSet<CredentialKey> {
-        match scanned.get(id).or_else(|| old_scanned.get(id)) {
-            Some(Outcome::Found(creds)) => creds.iter().map(Credential::key).collect(),
-            _ => HashSet::new(),
-        }
+        scanned
+            .get(id)
+            .or_else(|| old_scanned.get(id))
+            .and_then(Outcome::credentials)
+            .map(|c| c.iter().map(Credential::key).collect())
+            .unwrap_or_default()
     };
 
     // (change, credential) pairs to report: new to the path, first time seen.
     let mut reported: HashSet<(ObjectId, CredentialKey)> = HashSet::new();
     let mut picked: Vec<(usize, Credential)> = Vec::new();
-    for (i, ch) in changes.iter().enumerate() {
-        let Some(Outcome::Found(creds)) = scanned.get(&ch.new) else {
+    for (i, ch) in plan.changes.iter().enumerate() {
+        let Some(creds) = scanned.get(&ch.new).and_then(Outcome::credentials) else {
             continue;
         };
         let before: HashSet<CredentialKey> = ch.olds.iter().flat_map(&keys_in).collect();
         for cred in creds {
             let key = cred.key();
-            if before.contains(&key) {
-                continue;
-            }
-            if reported.insert((ch.new, key)) {
+            if !before.contains(&key) && reported.insert((ch.new, key)) {
                 picked.push((i, cred.clone()));
             }
         }
     }
 
     // Where those blobs still are: HEAD and ref tips.
-    let targets: Vec<ObjectId> = {
-        let mut t: Vec<ObjectId> = picked.iter().map(|(i, _)| changes[*i].new).collect();
-        t.sort();
-        t.dedup();
-        t
-    };
-    let mut at_head: HashSet<ObjectId> = HashSet::new();
-    let mut refs_of: HashMap<ObjectId, Vec<String>> = HashMap::new();
-    if !targets.is_empty() {
+    let mut targets: Vec<ObjectId> = picked.iter().map(|(i, _)| plan.changes[*i].new).collect();
+    targets.sort();
+    targets.dedup();
+    let placement = if targets.is_empty() {
+        None
+    } else {
         let mut index = TreeIndex::new(&r.repo, &targets);
-        if let Some(tree) = head_commit(&r.repo).and_then(|h| commit_tree(&r.repo, h)) {
-            at_head.extend(
-                index
-                    .contents(tree)
-                    .iter()
-                    .map(|(t, _)| targets[*t as usize]),
-            );
-        }
-        for tip in ref_tips(&r, diag)? {
-            if tip.kind != gix::objs::Kind::Commit {
-                continue;
-            }
-            if let Some(tree) = commit_tree(&r.repo, tip.id) {
-                for (t, _) in index.contents(tree).iter() {
-                    let list = refs_of.entry(targets[*t as usize]).or_default();
-                    if !list.contains(&tip.name) {
-                        list.push(tip.name.clone());
-                    }
-                }
-            }
-        }
-    }
+        Some(index.placement(&ref_tips(&r, diag)?, head_commit(&r.repo)))
+    };
 
-    let mut authors: HashMap<ObjectId, (Option<String>, Option<String>)> = HashMap::new();
+    // One origin per (blob, commit), shared by its findings.
+    let mut origins: HashMap<(ObjectId, usize), Arc<BlobOrigin>> = HashMap::new();
+    let mut commits = HashMap::new();
     let mut findings = Vec::new();
     for (i, cred) in picked {
-        let ch = &changes[i];
-        let commit = commits[ch.commit].0;
-        let (author, date) = authors
-            .entry(commit)
-            .or_insert_with(|| author_of(&r.repo, commit))
+        let ch = &plan.changes[i];
+        let origin = origins
+            .entry((ch.new, ch.commit))
+            .or_insert_with(|| {
+                let t = targets.binary_search(&ch.new).ok();
+                let (still_at_head, refs) = match (&placement, t) {
+                    (Some(p), Some(t)) => (p.at_head.contains(&(t as u32)), p.refs[t].clone()),
+                    _ => (false, RefList::default()),
+                };
+                let commit = commits
+                    .entry(ch.commit)
+                    .or_insert_with(|| commit_info(&r.repo, plan.commits[ch.commit]))
+                    .clone();
+                Arc::new(BlobOrigin {
+                    id: ch.new.to_string(),
+                    commit: Some(commit),
+                    still_at_head,
+                    refs,
+                    unreachable: false,
+                })
+            })
             .clone();
-        let mut refs = refs_of.get(&ch.new).cloned().unwrap_or_default();
-        refs.sort();
-        let prov = Provenance {
-            commit: Some(commit.to_string()),
-            author,
-            date,
-            still_at_head: at_head.contains(&ch.new),
-            refs,
-            unreachable: false,
-        };
-        findings.push(make_finding(cred, &ch.path, ch.new, prov));
+        findings.push(blob_finding(cred, &ch.path, origin));
     }
-    sort_findings(&mut findings);
+    sort_canonical(&mut findings);
 
     let mut stats = counters.snapshot();
     stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    Ok(HistoryScan { findings, stats })
+    Ok(SourceScan { findings, stats })
 }
 
-/// What scanning one blob of a range gave.
-enum Outcome {
-    Clean,
-    Found(Vec<Credential>),
-    TooLarge(u64),
-    Unreadable,
+/// Names every new blob over the size limit with a path and commit.
+fn warn_too_large(
+    r: &Repo,
+    plan: &Plan,
+    scanned: &HashMap<ObjectId, Outcome>,
+    opts: &HistoryOptions,
+    diag: &Diagnostics,
+) {
+    let mut place: HashMap<ObjectId, &Change> = HashMap::new();
+    for ch in &plan.changes {
+        place.entry(ch.new).or_insert(ch);
+    }
+    for (id, outcome) in scanned {
+        if let Outcome::Scanned(Scanned::TooLarge(size)) = outcome {
+            let at = place
+                .get(id)
+                .map(|ch| {
+                    format!(
+                        " ({} in commit {})",
+                        crate::finding::ReportPath::from_bytes(&ch.path),
+                        plan.commits[ch.commit]
+                    )
+                })
+                .unwrap_or_default();
+            diag.warn(format_args!(
+                "{}: blob {id}{at} is {size} bytes, over the {}-byte limit: not scanned",
+                r.path.display(),
+                opts.limits.max_file_size
+            ));
+        }
+    }
 }
 
 /// Reads and scans `ids` in parallel, one repository handle per worker.
@@ -390,12 +460,12 @@ fn scan_blobs(
             .map_init(
                 || (sync.to_thread_local(), Vec::new()),
                 |(repo, buf), id| {
+                    use gix::objs::FindExt;
                     let outcome = match repo.objects.find_blob(id, buf) {
-                        Ok(blob) => match scanner.scan(id, blob.data) {
-                            Scanned::Clean => Outcome::Clean,
-                            Scanned::Found(c) => Outcome::Found(c),
-                            Scanned::TooLarge(n) => Outcome::TooLarge(n),
-                        },
+                        Ok(blob) => Outcome::Scanned(scanner.scan_blob(
+                            &format_args!("{}: blob {id}", repo_path.display()),
+                            blob.data,
+                        )),
                         Err(e) => {
                             AtomicStats::bump(&scanner.counters.corrupt_objects, 1);
                             scanner.diag.warn(format_args!(

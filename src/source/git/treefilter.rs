@@ -23,7 +23,7 @@
 //! real, so the result is exact either way.
 
 use super::odb::{object_dirs, PackedTrees};
-use super::{reason, Repo};
+use super::repo::{reason, Repo};
 use crate::diag::Diagnostics;
 use gix::odb::pack;
 use gix::ObjectId;

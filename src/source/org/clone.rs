@@ -1,21 +1,18 @@
 //! The clone cache: one bare mirror clone per remote repository, made the
 //! first time and refreshed with `git fetch --prune` afterwards.
 //!
-//! git is run as a child process (it speaks every transport and credential
-//! helper users already have) but defensively, because the URLs may come
-//! from an API answer: no hooks, no prompts (a prompt would hang the run),
-//! no submodules, `--` before every URL so none is read as an option, a
-//! timeout that kills the child, and a token only in an HTTP header passed
-//! through the environment (never in the URL, the arguments `ps` shows, the
-//! clone's config, or a message).
+//! git is run through [`crate::gitcli`] (no hooks, no prompts, no
+//! submodules, a timeout that kills it), with `--` before every URL so none
+//! is read as an option, and a token only in an HTTP header passed through
+//! the environment (never in the URL, the arguments `ps` shows, the clone's
+//! config, or a message): the URLs may come from an API answer.
 
 use super::{OrgError, OrgOptions};
 use crate::finding::hex;
+use crate::gitcli::{Git, GitCliError};
 use sha2::{Digest, Sha256};
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Credentials for cloning from GitHub.
 #[derive(Clone, Default)]
@@ -200,15 +197,8 @@ fn remove_dir_if_present(dir: &Path) -> std::io::Result<()> {
     }
 }
 
-/// At most this much of git's stderr is kept for the error message.
-const STDERR_LIMIT: u64 = 16 << 10;
-
-/// Runs git with `args`, killing it after `timeout`.
-///
-/// The child stays in our process group, so Ctrl-C stops it with us. On a
-/// timeout only git itself is killed; its helpers (`git-remote-https`,
-/// `upload-pack`) lose their pipes to it and exit. The stderr reader is not
-/// waited for then, since a helper may hold the pipe a little longer.
+/// Runs git with `args` through the one hardened runner, killing it after
+/// `timeout`; the auth header, when any, goes through the environment.
 fn run_git(
     repo: &str,
     what: &'static str,
@@ -216,93 +206,24 @@ fn run_git(
     timeout: Duration,
     auth_header: Option<&str>,
 ) -> Result<(), OrgError> {
-    let fail = |reason: String| OrgError::Git {
-        repo: repo.to_string(),
-        what,
-        reason,
-    };
-    let mut cmd = Command::new("git");
-    cmd.args([
-        "-c",
-        "core.hooksPath=/dev/null",
-        "-c",
-        "core.fsmonitor=false",
-        "-c",
-        "submodule.recurse=false",
-        "-c",
-        "fetch.recurseSubmodules=false",
-        "-c",
-        "protocol.ext.allow=never",
-    ])
-    .args(args)
-    .env("GIT_TERMINAL_PROMPT", "0")
-    .env("GCM_INTERACTIVE", "never")
-    .stdin(Stdio::null())
-    .stdout(Stdio::null())
-    .stderr(Stdio::piped());
-    if std::env::var_os("GIT_SSH_COMMAND").is_none() {
-        // ssh would prompt for a passphrase or host key and hang the run.
-        cmd.env("GIT_SSH_COMMAND", "ssh -o BatchMode=yes");
-    }
+    let mut git = Git::new(None, what).args(args).timeout(timeout);
     if let Some(header) = auth_header {
-        // Config through the environment (git >= 2.31): unlike `-c`, it is
-        // not visible in the process list. Appended after any the user set.
-        let n: usize = std::env::var("GIT_CONFIG_COUNT")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        cmd.env("GIT_CONFIG_COUNT", (n + 1).to_string())
-            .env(format!("GIT_CONFIG_KEY_{n}"), "http.extraHeader")
-            .env(format!("GIT_CONFIG_VALUE_{n}"), header);
+        git = git.secret_config("http.extraHeader", header);
     }
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| fail(format!("cannot run git: {e}")))?;
-    let stderr = child.stderr.take();
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(s) = stderr {
-            let mut limited = s.take(STDERR_LIMIT);
-            let mut bytes = Vec::new();
-            let _ = limited.read_to_end(&mut bytes);
-            // Drain the rest so git never blocks on a full pipe.
-            let mut rest = limited.into_inner();
-            let _ = std::io::copy(&mut rest, &mut std::io::sink());
-            text = String::from_utf8_lossy(&bytes).into_owned();
-        }
-        text
-    });
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() >= timeout => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(OrgError::Timeout {
-                    repo: repo.to_string(),
-                    what,
-                    secs: timeout.as_secs(),
-                });
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-            Err(e) => return Err(fail(format!("cannot wait for git: {e}"))),
-        }
-    };
-    if status.success() {
-        return Ok(());
+    match git.output() {
+        Ok(_) => Ok(()),
+        Err(GitCliError::Timeout { secs, .. }) => Err(OrgError::Timeout {
+            repo: repo.to_string(),
+            what,
+            secs,
+        }),
+        Err(e) => Err(OrgError::Git {
+            repo: repo.to_string(),
+            what,
+            // A URL in git's message may carry a password.
+            reason: super::mask_password(&crate::diag::chain(&e)),
+        }),
     }
-    let stderr = reader.join().unwrap_or_default();
-    let message: Vec<&str> = stderr
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
-    Err(fail(if message.is_empty() {
-        format!("git exited with {status}")
-    } else {
-        super::mask_password(&message.join("; "))
-    }))
 }
 
 #[cfg(test)]

@@ -30,9 +30,9 @@ pub mod state;
 
 use crate::detect::Detector;
 use crate::diag::Diagnostics;
-use crate::finding::Finding;
+use crate::finding::sort_canonical;
 use crate::source::git::{self, GitError, HistoryOptions};
-use crate::stats::Stats;
+use crate::source::SourceScan;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -253,8 +253,7 @@ pub fn default_cache_dir() -> Option<PathBuf> {
 /// What an organization scan found, and what it did.
 #[derive(Debug, Default)]
 pub struct OrgScan {
-    pub findings: Vec<Finding>,
-    pub stats: Stats,
+    pub scan: SourceScan,
     /// The repositories that failed, each with why.
     pub failed: Vec<(String, String)>,
 }
@@ -276,7 +275,7 @@ pub fn scan_org(
     let mut memory = state::BlobState::open(&opts.cache_dir, diag)?;
     let mut out = OrgScan::default();
     let total = repos.len();
-    diag.set_prefix(format!("[0/{total} repos] "));
+    diag.set_prefix(&format!("[0/{total} repos] "));
 
     let next = AtomicUsize::new(0);
     let (tx, rx) = crossbeam_channel::unbounded::<(usize, Result<PathBuf, OrgError>)>();
@@ -304,7 +303,7 @@ pub fn scan_org(
         for (done, (i, ready)) in rx.iter().enumerate() {
             let spec = &repos[i];
             // In the prefix: the history scan sets its own messages.
-            diag.set_prefix(format!("[{done}/{total} repos] {}: ", spec.name));
+            diag.set_prefix(&format!("[{done}/{total} repos] {}: ", spec.name));
             let result = ready.and_then(|path| {
                 git::scan_history_with_memory(&path, detector, &opts.history, diag, &memory)
                     .map_err(|source| OrgError::Scan {
@@ -320,20 +319,24 @@ pub fn scan_org(
                         fatal = Some(e);
                         break;
                     }
-                    out.stats.add(&scan.stats);
-                    out.stats.repos += 1;
-                    out.findings.extend(scan.findings.into_iter().map(|mut f| {
-                        f.repo = Some(spec.name.clone());
-                        f
-                    }));
+                    out.scan.stats.add(&scan.stats);
+                    out.scan.stats.repos += 1;
+                    let repo: std::sync::Arc<str> = std::sync::Arc::from(spec.name.as_str());
+                    out.scan
+                        .findings
+                        .extend(scan.findings.into_iter().map(|mut f| {
+                            f.location.repo = Some(repo.clone());
+                            f
+                        }));
                 }
                 Err(e) => {
-                    diag.warn(format_args!("{e}; repository skipped"));
-                    out.stats.repos_failed += 1;
-                    out.failed.push((spec.name.clone(), e.to_string()));
+                    let why = crate::diag::chain(&e);
+                    diag.warn(format_args!("{why}; repository skipped"));
+                    out.scan.stats.repos_failed += 1;
+                    out.failed.push((spec.name.clone(), why));
                 }
             }
-            diag.set_prefix(format!("[{}/{total} repos] ", done + 1));
+            diag.set_prefix(&format!("[{}/{total} repos] ", done + 1));
         }
         // Dropping the receiver makes the clone workers stop after their
         // current repository.
@@ -342,30 +345,10 @@ pub fn scan_org(
     if let Some(e) = fatal {
         return Err(e);
     }
-    diag.set_prefix(String::new());
-    sort_findings(&mut out.findings);
-    out.stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    diag.set_prefix("");
+    sort_canonical(&mut out.scan.findings);
+    out.scan.stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(out)
-}
-
-/// The order of an organization report, the same for a single run and for
-/// merged shards: by repository, then path, commit and position.
-pub fn sort_findings(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        let key = |f: &Finding| {
-            let pos = f.credential.first_position();
-            (
-                f.repo.clone(),
-                f.path.clone(),
-                f.commit().map(str::to_string),
-                pos.line,
-                pos.column,
-                f.blob_id.clone(),
-                f.fingerprint(),
-            )
-        };
-        key(a).cmp(&key(b))
-    });
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@
 use super::OrgError;
 use crate::detect::RULES_VERSION;
 use crate::diag::Diagnostics;
-use crate::finding::{Confidence, Credential, Encoding, Part, Position, Secret};
+use crate::finding::{Confidence, Credential, Encoding, MemberPath, Part, Position, Secret};
 use crate::source::git::{BlobMemory, ObjectId, ScannedBlobs};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -42,10 +42,14 @@ impl BlobMemory for BlobState {
     }
 }
 
+/// The shape of a state line; bumped when it changes, so old lines are
+/// never misread.
+const STATE_FORMAT: u32 = 2;
+
 /// The state file for this keysweep and rules version.
 pub fn state_path(cache_dir: &Path) -> PathBuf {
     cache_dir.join("state").join(format!(
-        "blobs-v{}-rules{RULES_VERSION}.jsonl",
+        "blobs-v{}-rules{RULES_VERSION}-s{STATE_FORMAT}.jsonl",
         env!("CARGO_PKG_VERSION")
     ))
 }
@@ -161,7 +165,8 @@ struct StoredCredential {
     session_token: Option<StoredPart>,
     account_id: Option<String>,
     confidence: Confidence,
-    member: Option<String>,
+    /// Archive member names, outermost first.
+    member: Option<Vec<String>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -214,7 +219,7 @@ impl StoredCredential {
                 .map(|p| StoredPart::of(p, p.value.expose())),
             account_id: c.account_id.clone(),
             confidence: c.confidence,
-            member: c.member.clone(),
+            member: c.member.as_ref().map(|m| m.names().to_vec()),
         }
     }
 
@@ -225,7 +230,7 @@ impl StoredCredential {
             session_token: self.session_token.map(|p| p.into_part(Secret::new)),
             account_id: self.account_id,
             confidence: self.confidence,
-            member: self.member,
+            member: self.member.map(MemberPath::from_names),
         }
     }
 }
@@ -296,7 +301,7 @@ mod tests {
             session_token: None,
             account_id: Some("123456789012".into()),
             confidence: Confidence::High,
-            member: Some("a.zip!b".into()),
+            member: Some(MemberPath::default().join("a.zip").join("b")),
         }
     }
 

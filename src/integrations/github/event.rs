@@ -11,7 +11,7 @@
 //! A clone too shallow for the range is an error with the fix, never a
 //! silent pass.
 
-use super::{is_zero_oid, CommitSet};
+use crate::integrations::{is_zero_oid, CommitSet};
 use serde_json::Value;
 
 /// What to scan for one event.

@@ -2,10 +2,11 @@
 //! and the exact commands that take the key out of service.
 //!
 //! A report that only says "live" leaves the reader to look up the IAM CLI
-//! under pressure; the commands here are ready to paste. Pure string work,
-//! so it builds without the `verify` feature.
+//! under pressure; the commands here are ready to paste, with every value
+//! shell-quoted. Pure string work, shared by the reporters.
 
-use crate::finding::{Finding, VerificationStatus};
+use crate::finding::{Arn, Finding, Verdict};
+use crate::term::shell_quote;
 
 /// Who a `GetCallerIdentity` ARN names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,8 +33,9 @@ pub enum Principal {
 }
 
 impl Principal {
-    /// Parses an ARN in any partition (`aws`, `aws-us-gov`, `aws-cn`, …).
-    pub fn from_arn(arn: &str) -> Principal {
+    /// Reads an ARN of any partition (`aws`, `aws-us-gov`, `aws-cn`, …).
+    pub fn from_arn(arn: &Arn) -> Principal {
+        let arn = arn.as_str();
         let other = || Principal::Other {
             arn: arn.to_string(),
         };
@@ -96,34 +98,26 @@ impl Principal {
 }
 
 /// The steps to take for a live key, one line each, or `None` when the
-/// finding is not verified live (a dead key needs no revoking).
+/// finding is not verified live (a dead key needs no revoking). Every value
+/// put into a command is shell-quoted: names come from a server's answer.
 pub fn remediation(f: &Finding) -> Option<Vec<String>> {
-    let v = f.verification.as_ref()?;
-    if v.status != VerificationStatus::Live {
+    let Some(Verdict::Live { arn, account, .. }) = &f.verdict else {
         return None;
-    }
-    let key_id = f
-        .credential
-        .access_key_id
-        .as_ref()
-        .map(|p| p.value.as_str())
-        .unwrap_or("(unknown key ID)");
-    let cloudtrail = format!(
-        "review CloudTrail (event history, filter by Access key ID = {key_id}) for what the key did{}",
-        v.account.as_deref().map(|a| format!(" in account {a}")).unwrap_or_default()
-    );
-    let Some(arn) = v.arn.as_deref() else {
-        return Some(vec![
-            "STS returned no ARN: find the key's owner with `aws iam list-access-keys` in the account".into(),
-            cloudtrail,
-        ]);
     };
+    let key_id = f.credential.key_id().unwrap_or("(unknown key ID)");
+    let quoted_key = shell_quote(key_id);
+    let cloudtrail = format!(
+        "review CloudTrail (event history, filter by Access key ID = {key_id}) for what the key did in account {account}"
+    );
     let steps = match Principal::from_arn(arn) {
-        Principal::User { name, .. } => vec![
-            format!("aws iam update-access-key --user-name {name} --access-key-id {key_id} --status Inactive"),
-            format!("aws iam delete-access-key --user-name {name} --access-key-id {key_id}"),
-            cloudtrail,
-        ],
+        Principal::User { name, .. } => {
+            let user = shell_quote(&name);
+            vec![
+                format!("aws iam update-access-key --user-name {user} --access-key-id {quoted_key} --status Inactive"),
+                format!("aws iam delete-access-key --user-name {user} --access-key-id {quoted_key}"),
+                cloudtrail,
+            ]
+        }
         Principal::Root { account } => vec![
             format!(
                 "this is a root user key of account {account}: sign in as root, open Security credentials, \
@@ -155,18 +149,14 @@ pub fn remediation(f: &Finding) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{Confidence, Credential, Part, Position, Verification};
+    use crate::finding::{Confidence, Credential, Location, Origin, Part, Position, ReportPath};
 
-    fn live_finding(key_id: &str, arn: Option<&str>) -> Finding {
-        Finding {
-            credential: Credential {
+    fn live_finding(key_id: &str, arn: &str) -> Finding {
+        let mut f = Finding::new(
+            Credential {
                 access_key_id: Some(Part {
                     value: key_id.into(),
-                    position: Position {
-                        offset: 0,
-                        line: 1,
-                        column: 1,
-                    },
+                    position: Position::START,
                     encoding: None,
                 }),
                 secret_access_key: None,
@@ -175,25 +165,28 @@ mod tests {
                 confidence: Confidence::High,
                 member: None,
             },
-            path: "x".into(),
-            repo: None,
-            blob_id: None,
-            provenance: None,
-            verification: Some(Verification {
-                status: VerificationStatus::Live,
-                arn: arn.map(str::to_string),
-                account: Some("123456789012".into()),
-                user_id: None,
-                error: None,
-            }),
-            recorded_fingerprint: None,
-        }
+            Location {
+                repo: None,
+                path: ReportPath::from("x"),
+                origin: Origin::File,
+            },
+        );
+        f.verdict = Some(Verdict::Live {
+            arn: Arn::parse(arn).expect("an ARN"),
+            account: "123456789012".into(),
+            user_id: "AIDAEXAMPLE".into(),
+        });
+        f
+    }
+
+    fn principal(arn: &str) -> Principal {
+        Principal::from_arn(&Arn::parse(arn).expect("an ARN"))
     }
 
     #[test]
     fn parses_user_arns_with_and_without_path() {
         assert_eq!(
-            Principal::from_arn("arn:aws:iam::123456789012:user/deploy/ci/ci-deployer"),
+            principal("arn:aws:iam::123456789012:user/deploy/ci/ci-deployer"),
             Principal::User {
                 account: "123456789012".into(),
                 path: "/deploy/ci/".into(),
@@ -201,7 +194,7 @@ mod tests {
             }
         );
         assert_eq!(
-            Principal::from_arn("arn:aws-us-gov:iam::123456789012:user/bob"),
+            principal("arn:aws-us-gov:iam::123456789012:user/bob"),
             Principal::User {
                 account: "123456789012".into(),
                 path: "/".into(),
@@ -213,9 +206,7 @@ mod tests {
     #[test]
     fn parses_temporary_and_root_arns() {
         assert_eq!(
-            Principal::from_arn(
-                "arn:aws:sts::123456789012:assumed-role/ci-deploy-role/keysweep-test"
-            ),
+            principal("arn:aws:sts::123456789012:assumed-role/ci-deploy-role/keysweep-test"),
             Principal::AssumedRole {
                 account: "123456789012".into(),
                 role: "ci-deploy-role".into(),
@@ -223,26 +214,25 @@ mod tests {
             }
         );
         assert_eq!(
-            Principal::from_arn("arn:aws:sts::123456789012:federated-user/alice"),
+            principal("arn:aws:sts::123456789012:federated-user/alice"),
             Principal::FederatedUser {
                 account: "123456789012".into(),
                 name: "alice".into()
             }
         );
         assert_eq!(
-            Principal::from_arn("arn:aws:iam::123456789012:root"),
+            principal("arn:aws:iam::123456789012:root"),
             Principal::Root {
                 account: "123456789012".into()
             }
         );
         for odd in [
-            "",
-            "arn:aws:iam::1:user/",
+            "arn:aws:iam::123456789012:user/",
             "arn:aws:s3:::bucket",
-            "not-an-arn",
+            "arn:aws:iam::123456789012:group/admins",
         ] {
             assert_eq!(
-                Principal::from_arn(odd),
+                principal(odd),
                 Principal::Other { arn: odd.into() },
                 "{odd}"
             );
@@ -253,7 +243,7 @@ mod tests {
     fn user_key_gets_deactivate_delete_and_cloudtrail() {
         let f = live_finding(
             "AKIARZPUZDIKCEUMK4LK",
-            Some("arn:aws:iam::123456789012:user/deploy/ci-deployer"),
+            "arn:aws:iam::123456789012:user/deploy/ci-deployer",
         );
         let steps = remediation(&f).expect("live key has steps");
         assert_eq!(
@@ -271,7 +261,7 @@ mod tests {
     fn assumed_role_is_called_temporary_and_named() {
         let f = live_finding(
             "ASIARZPUZDIKAAAAAAAB",
-            Some("arn:aws:sts::123456789012:assumed-role/ci-deploy-role/keysweep-test"),
+            "arn:aws:sts::123456789012:assumed-role/ci-deploy-role/keysweep-test",
         );
         let steps = remediation(&f).expect("live key has steps");
         assert!(
@@ -289,21 +279,40 @@ mod tests {
 
     #[test]
     fn only_live_keys_get_steps() {
-        let mut f = live_finding(
-            "AKIARZPUZDIKCEUMK4LK",
-            Some("arn:aws:iam::123456789012:user/bob"),
-        );
-        for status in [
-            VerificationStatus::Invalid,
-            VerificationStatus::Expired,
-            VerificationStatus::Unverified,
-            VerificationStatus::Canary,
-            VerificationStatus::Skipped,
+        let mut f = live_finding("AKIARZPUZDIKCEUMK4LK", "arn:aws:iam::123456789012:user/bob");
+        for verdict in [
+            Verdict::Invalid {
+                code: "InvalidClientTokenId".into(),
+            },
+            Verdict::Expired,
+            Verdict::Unverified {
+                reason: "timeout".into(),
+            },
+            Verdict::Canary {
+                account: "123456789012".into(),
+                reason: "canary".into(),
+            },
+            Verdict::Skipped {
+                reason: "no secret".into(),
+            },
         ] {
-            f.verification.as_mut().expect("set above").status = status;
-            assert_eq!(remediation(&f), None, "{status:?}");
+            f.verdict = Some(verdict.clone());
+            assert_eq!(remediation(&f), None, "{verdict:?}");
         }
-        f.verification = None;
+        f.verdict = None;
         assert_eq!(remediation(&f), None);
+    }
+
+    #[test]
+    fn names_from_the_server_are_shell_quoted() {
+        // IAM user names may hold `+=,.@-_`; an ARN cannot hold quotes or
+        // spaces (Arn::parse refuses them), but `$` and `;`-free names with
+        // characters a shell reads specially must still be one word.
+        let f = live_finding(
+            "AKIARZPUZDIKCEUMK4LK",
+            "arn:aws:iam::123456789012:user/ops/a$(id)b",
+        );
+        let steps = remediation(&f).expect("live key has steps");
+        assert!(steps[0].contains("--user-name 'a$(id)b' "), "{steps:?}");
     }
 }

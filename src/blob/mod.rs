@@ -1,0 +1,99 @@
+//! The blob stage: the one worker every source hands its bytes to (a file
+//! from the walk, an object from a pack, a blob a range changed). It applies
+//! the size limit, runs the detector, counts what it did and names what it
+//! could not fully read, the same way for every source, so that a limit or
+//! a counter never means two things.
+//!
+//! Files are read through [`read`], in bounded memory; git objects arrive
+//! already decoded. Locations are the source's business: the worker returns
+//! credentials, and the source attaches where the blob was.
+
+pub mod read;
+
+use crate::detect::Detector;
+use crate::diag::Diagnostics;
+use crate::finding::Credential;
+use crate::stats::AtomicStats;
+pub use read::ReadLimits;
+use read::{read_file, FileRead};
+use std::fmt::Display;
+use std::path::Path;
+
+/// What scanning one blob gave.
+#[derive(Debug)]
+pub enum Scanned {
+    Clean,
+    Found(Vec<Credential>),
+    /// Over the size limit, not read; the size in bytes.
+    TooLarge(u64),
+}
+
+/// Scans blobs for one run: shared by reference across worker threads.
+#[derive(Clone, Copy)]
+pub struct BlobScanner<'a> {
+    pub detector: &'a Detector,
+    pub limits: ReadLimits,
+    pub counters: &'a AtomicStats,
+    pub diag: &'a Diagnostics,
+}
+
+impl BlobScanner<'_> {
+    /// A blob already in memory (a git object). `name` says which in
+    /// warnings (`repo: blob <id>`).
+    pub fn scan_blob(&self, name: &dyn Display, data: &[u8]) -> Scanned {
+        let size = data.len() as u64;
+        if size > self.limits.max_file_size {
+            return self.too_large(size);
+        }
+        AtomicStats::bump(&self.counters.blobs, 1);
+        AtomicStats::bump(&self.counters.bytes, size);
+        self.diag.advance(size);
+        let found = self.detector.scan(data);
+        self.account(name, &found);
+        if found.credentials.is_empty() {
+            Scanned::Clean
+        } else {
+            Scanned::Found(found.credentials)
+        }
+    }
+
+    /// A blob judged too large by its header, never read.
+    pub fn too_large(&self, size: u64) -> Scanned {
+        AtomicStats::bump(&self.counters.skipped_too_large, 1);
+        Scanned::TooLarge(size)
+    }
+
+    /// A file on disk, read whole or in overlapping windows.
+    pub fn scan_file(&self, path: &Path, name: &dyn Display) -> std::io::Result<Scanned> {
+        let mut credentials = Vec::new();
+        let read = read_file(path, &self.limits, &mut |window| {
+            let found = self
+                .detector
+                .scan_chunk(window.bytes, window.owned.clone(), window.start);
+            self.account(name, &found);
+            self.diag.advance(window.owned.len() as u64);
+            credentials.extend(found.credentials);
+        })?;
+        Ok(match read {
+            FileRead::TooLarge { size } => self.too_large(size),
+            FileRead::Scanned { bytes } => {
+                AtomicStats::bump(&self.counters.files, 1);
+                AtomicStats::bump(&self.counters.bytes, bytes);
+                if credentials.is_empty() {
+                    Scanned::Clean
+                } else {
+                    Scanned::Found(credentials)
+                }
+            }
+        })
+    }
+
+    /// Counts and warns about what one detector call left behind.
+    fn account(&self, name: &dyn Display, found: &crate::detect::Detection) {
+        AtomicStats::bump(&self.counters.archive_members, found.archive_members);
+        AtomicStats::bump(&self.counters.suppressed, found.suppressed_inline);
+        for note in &found.incomplete {
+            self.diag.warn(format_args!("{name}: {note}"));
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The GitHub Actions job summary: a Markdown table of the findings, within
+//! GitHub's size limit. GitHub renders it as GitHub-flavoured Markdown with
+//! HTML allowed, so every scanned value is written through
+//! [`crate::term::markdown_code`]: it cannot close its cell or code span,
+//! nor inject links, images, headings or HTML.
+
+use super::vocab::{by_urgency, place, short_id, status_label};
+use super::Style;
+use crate::finding::Finding;
+use crate::term::{markdown_code, Medium};
+
+/// GitHub's size limit for one step summary.
+pub const SUMMARY_LIMIT: usize = 1 << 20;
+
+/// The summary's Markdown.
+pub fn step_summary(findings: &[Finding], style: &Style) -> String {
+    // Names are escaped for Markdown below; inside, show controls as escapes.
+    let style = Style {
+        medium: Medium::Terminal,
+        ..*style
+    };
+    let mut s = String::from("## keysweep\n\n");
+    if findings.is_empty() {
+        s.push_str("No leaked AWS credentials found.\n");
+        return s;
+    }
+    s.push_str(&format!(
+        "**{} leaked AWS credential finding(s).**\n\n",
+        findings.len()
+    ));
+    s.push_str("| Status | Key ID | Location | Commit |\n| --- | --- | --- | --- |\n");
+    let ordered = by_urgency(findings);
+    for (i, f) in ordered.iter().enumerate() {
+        let id = match (&f.credential.access_key_id, &f.credential.secret_access_key) {
+            (Some(p), _) => p.value.clone(),
+            (None, Some(p)) => style.secret(&p.value),
+            (None, None) => "(session token)".to_string(),
+        };
+        let pos = f.credential.first_position();
+        let row = format!(
+            "| {} | {} | {} | {} |\n",
+            status_label(f.verdict.as_ref()),
+            markdown_code(&id),
+            markdown_code(&format!("{}:{}", place(f, &style), pos.line)),
+            f.commit()
+                .map_or(String::new(), |c| markdown_code(&short_id(&c.id))),
+        );
+        if s.len() + row.len() + 100 > SUMMARY_LIMIT {
+            s.push_str(&format!(
+                "\n…and {} more (truncated to GitHub's summary size limit).\n",
+                ordered.len() - i
+            ));
+            break;
+        }
+        s.push_str(&row);
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture;
+    use super::*;
+
+    #[test]
+    fn snapshot() {
+        let out = step_summary(&fixture::findings(), &Style::default());
+        let rows: Vec<&str> = out.lines().filter(|l| l.starts_with("| ")).collect();
+        for row in &rows {
+            // Four cells: the only pipes are the table's own.
+            assert_eq!(row.matches('|').count(), 5, "{row}");
+            assert!(!row.contains('`'), "{row}");
+        }
+        insta::assert_snapshot!(out);
+    }
+}

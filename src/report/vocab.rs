@@ -1,0 +1,167 @@
+//! The words every report shares: rule ids and titles, severities, status
+//! labels, the one-line description of a finding, how places are named, and
+//! the order of urgency. One place, so the formats never disagree.
+
+use super::Style;
+use crate::finding::{Credential, Finding, Verdict};
+
+/// The rule a finding falls under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    Pair,
+    KeyId,
+    Secret,
+    SessionToken,
+}
+
+impl Rule {
+    pub const ALL: [Rule; 4] = [Rule::Pair, Rule::KeyId, Rule::Secret, Rule::SessionToken];
+
+    pub fn of(c: &Credential) -> Rule {
+        match (&c.access_key_id, &c.secret_access_key) {
+            (Some(_), Some(_)) => Rule::Pair,
+            (Some(_), None) => Rule::KeyId,
+            (None, Some(_)) => Rule::Secret,
+            (None, None) => Rule::SessionToken,
+        }
+    }
+
+    pub fn id(self) -> &'static str {
+        match self {
+            Rule::Pair => "aws-access-key-pair",
+            Rule::KeyId => "aws-access-key-id",
+            Rule::Secret => "aws-secret-access-key",
+            Rule::SessionToken => "aws-session-token",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Rule::Pair => "Leaked AWS access key and secret",
+            Rule::KeyId => "Leaked AWS access key ID",
+            Rule::Secret => "Leaked AWS secret access key",
+            Rule::SessionToken => "Leaked AWS session token",
+        }
+    }
+
+    /// GitHub code scanning's `security-severity` (0–10).
+    pub fn security_severity(self) -> &'static str {
+        match self {
+            Rule::Pair => "9.5",
+            Rule::Secret | Rule::SessionToken => "8.0",
+            Rule::KeyId => "5.0",
+        }
+    }
+}
+
+/// How urgent a finding is; lower is more urgent. Live keys first, then
+/// pairs (usable as found), then lone secrets and tokens, then lone key IDs.
+pub fn urgency(f: &Finding) -> (u8, u8) {
+    let rule = match Rule::of(&f.credential) {
+        Rule::Pair => 0,
+        Rule::Secret | Rule::SessionToken => 1,
+        Rule::KeyId => 2,
+    };
+    (u8::from(!f.is_live()), rule)
+}
+
+/// Whether a finding is an error (must be acted on) or a warning.
+pub fn is_error(f: &Finding) -> bool {
+    f.is_live() || Rule::of(&f.credential) == Rule::Pair
+}
+
+/// The findings, most urgent first; ties keep their canonical order.
+pub fn by_urgency(findings: &[Finding]) -> Vec<&Finding> {
+    let mut v: Vec<&Finding> = findings.iter().collect();
+    v.sort_by_key(|f| urgency(f));
+    v
+}
+
+/// The status word of a finding: its verdict, or `found` when not verified.
+pub fn status_label(v: Option<&Verdict>) -> &'static str {
+    v.map_or("found", Verdict::label)
+}
+
+/// What a verdict means, in a few words (server-provided text cleaned).
+pub fn verdict_text(v: &Verdict, style: &Style) -> String {
+    match v {
+        Verdict::Live { arn, .. } => format!("LIVE: still works ({})", style.clean(arn.as_str())),
+        Verdict::Invalid { code } => format!("no longer valid ({})", style.clean(code)),
+        Verdict::Expired => "expired".to_string(),
+        Verdict::Unverified { reason } => {
+            format!("could not be verified ({})", style.clean(reason))
+        }
+        Verdict::Canary { account, .. } => {
+            format!(
+                "a canary token of account {}: not verified",
+                style.clean(account)
+            )
+        }
+        Verdict::Skipped { reason } => format!("not verified ({})", style.clean(reason)),
+    }
+}
+
+/// The first 12 characters of a commit id (counted in characters: a
+/// report read back may hold anything there).
+pub fn short_id(id: &str) -> String {
+    id.chars().take(12).collect()
+}
+
+/// The place as a person reads it: `repo: path`, and for an archive member
+/// `archive.zip → inner.tar → a/b.env`. Cleaned for the style's medium.
+pub fn place(f: &Finding, style: &Style) -> String {
+    let mut s = String::new();
+    if let Some(repo) = &f.location.repo {
+        s.push_str(&style.clean(repo));
+        s.push_str(": ");
+    }
+    s.push_str(&style.clean(f.location.path.as_str()));
+    if let Some(member) = &f.credential.member {
+        for name in member.names() {
+            s.push_str(" → ");
+            s.push_str(&style.clean(name));
+        }
+    }
+    s
+}
+
+/// A one-line, redacted description of a finding, for annotations and SARIF.
+pub fn describe(f: &Finding, style: &Style) -> String {
+    let c = &f.credential;
+    let mut text = match c.key_id() {
+        Some(id) => format!("AWS access key {id}"),
+        None => "AWS credential".to_string(),
+    };
+    if let Some(s) = &c.secret_access_key {
+        text.push_str(&format!(
+            " with its secret access key ({})",
+            style.secret(&s.value)
+        ));
+    }
+    if c.session_token.is_some() {
+        text.push_str(" and session token");
+    }
+    if let Some(a) = &c.account_id {
+        text.push_str(&format!(" (account {a})"));
+    }
+    if let Some(v) = &f.verdict {
+        text.push_str(" — ");
+        text.push_str(&verdict_text(v, style));
+    }
+    if let Some(member) = &c.member {
+        let names: Vec<String> = member.names().iter().map(|n| style.clean(n)).collect();
+        text.push_str(&format!(" — in archive member {}", names.join(" → ")));
+    }
+    if let Some(commit) = f.commit() {
+        text.push_str(&format!(" — introduced in commit {}", short_id(&commit.id)));
+    }
+    text
+}
+
+/// What to do about a leaked key, for SARIF help and the docs.
+pub const HELP: &str = "An AWS credential is committed to the repository. Deleting the file does not remove it from git history.\n\
+1. Deactivate the key now: aws iam update-access-key --user-name USER --access-key-id KEY_ID --status Inactive\n\
+2. Check CloudTrail (Event history, filter by Access key ID) for what the key was used for.\n\
+3. Delete it: aws iam delete-access-key --user-name USER --access-key-id KEY_ID, and issue a new one if still needed (better: an IAM role).\n\
+4. Remove it from the code; rewrite history if the repository is public.\n\
+A false alarm can be suppressed with `keysweep:allow` on the line, an allowlist in .keysweep.toml, or a baseline.";

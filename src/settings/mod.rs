@@ -1,0 +1,637 @@
+//! One validated [`Settings`] value, built from the command line, the
+//! environment and `.keysweep.toml` before anything is scanned (ripgrep's
+//! `HiArgs`, fd's `Config`): every invalid flag or combination is an error
+//! in milliseconds, with a hint, never after an hour of organization scan.
+//! No clap type goes past this module; the stages see plain values.
+
+pub mod config;
+
+use crate::blob::ReadLimits;
+use crate::cli::{
+    CiArgs, ColorArg, Command, CommonArgs, FailOnArg, FormatArg, GitArgs, MergeArgs, OrgArgs,
+    PrePushArgs, ReadArgs, ScanArgs, VerifyArgs,
+};
+use crate::report::{Format, Style};
+use crate::source::org::{RepoSpec, Shard};
+use crate::term::Medium;
+use crate::verify::VerifyOptions;
+pub use config::Config;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Which findings make the exit code 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    Any,
+    Live,
+    None,
+}
+
+/// What one run does, fully checked.
+#[derive(Debug)]
+pub struct Settings {
+    pub task: Task,
+    /// Worker threads for reading and scanning.
+    pub threads: usize,
+    pub limits: ReadLimits,
+    /// What to leave out of reports and never verify.
+    pub config: Config,
+    /// `Some` with `--verify`.
+    pub verify: Option<VerifyOptions>,
+    pub output: Output,
+    pub fail_on: FailOn,
+}
+
+/// Where the findings come from.
+#[derive(Debug)]
+pub enum Task {
+    /// Files and directories.
+    Files {
+        paths: Vec<PathBuf>,
+        respect_ignore: bool,
+    },
+    /// Whole histories, or a range of commits, of one or more repositories.
+    History {
+        repos: Vec<PathBuf>,
+        range: Option<String>,
+        reachable_only: bool,
+    },
+    /// The commits a `git push` is sending (the pre-push hook).
+    PrePush {
+        repo: PathBuf,
+        remote: Option<String>,
+    },
+    /// What a GitHub Actions event brings.
+    Ci { repo: PathBuf },
+    /// Many repositories.
+    Org(OrgSettings),
+    /// JSON reports of earlier runs (`keysweep org --shard`), combined.
+    Merge { reports: Vec<PathBuf> },
+}
+
+/// The repositories of an organization scan, and how to fetch them.
+#[derive(Debug)]
+pub struct OrgSettings {
+    pub listing: Listing,
+    pub cache_dir: PathBuf,
+    pub jobs: usize,
+    pub repo_timeout: Duration,
+    pub shard: Option<Shard>,
+    pub reachable_only: bool,
+    /// `GITHUB_TOKEN`, when set.
+    pub token: Option<String>,
+    pub github_api_url: String,
+}
+
+/// Where the repository list comes from.
+#[derive(Debug)]
+pub enum Listing {
+    /// A file of URLs and paths, already read.
+    File(Vec<RepoSpec>),
+    GithubOrg {
+        name: String,
+        include_archived: bool,
+        include_forks: bool,
+    },
+}
+
+/// Where the report goes and how it looks.
+#[derive(Debug)]
+pub struct Output {
+    pub format: Format,
+    /// `None`: standard output.
+    pub file: Option<PathBuf>,
+    pub style: Style,
+    /// No warnings, progress or summary on stderr.
+    pub quiet: bool,
+    pub progress: bool,
+    /// `keysweep ci --sarif FILE`: a SARIF report beside the main one.
+    pub sarif: Option<PathBuf>,
+    /// GitHub Actions' job summary file, for `--format github`.
+    pub step_summary: Option<PathBuf>,
+    /// GitHub Actions' step outputs file, for `keysweep ci`.
+    pub step_outputs: Option<PathBuf>,
+}
+
+/// A flag or combination that cannot work, said before any work.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+}
+
+fn invalid(message: impl Into<String>) -> SettingsError {
+    SettingsError::Invalid(message.into())
+}
+
+/// The environment a run sees, passed in so tests can set it.
+pub trait Env {
+    fn var(&self, name: &str) -> Option<String>;
+    fn stdout_is_terminal(&self) -> bool;
+}
+
+/// The process's own environment.
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+
+    fn stdout_is_terminal(&self) -> bool {
+        use std::io::IsTerminal;
+        std::io::stdout().is_terminal()
+    }
+}
+
+impl Settings {
+    /// Checks a scanning command and builds its settings; `None` for a
+    /// command that scans nothing (`hook install`).
+    pub fn from_command(
+        command: Command,
+        env: &dyn Env,
+    ) -> Result<Option<Settings>, SettingsError> {
+        Ok(Some(match command {
+            Command::Scan(a) => scan(a, env)?,
+            Command::Git(a) => git(a, env)?,
+            Command::PrePush(a) => pre_push(a, env)?,
+            Command::Ci(a) => ci(a, env)?,
+            Command::Org(a) => org(a, env)?,
+            Command::Merge(a) => merge(a, env)?,
+            Command::Hook(_) => return Ok(None),
+        }))
+    }
+}
+
+fn scan(a: ScanArgs, env: &dyn Env) -> Result<Settings, SettingsError> {
+    let root = a.paths.first().cloned().unwrap_or_else(|| ".".into());
+    common(
+        Task::Files {
+            paths: a.paths,
+            respect_ignore: !a.no_ignore,
+        },
+        &root,
+        Some(&a.read),
+        Some(&a.verify),
+        a.verify.fail_on,
+        a.common,
+        env,
+    )
+}
+
+fn git(a: GitArgs, env: &dyn Env) -> Result<Settings, SettingsError> {
+    let range = a.range.or(a.since);
+    if let Some(r) = &range {
+        crate::source::git::parse_range(r).map_err(|e| invalid(e.to_string()))?;
+    }
+    let root = a.repos.first().cloned().unwrap_or_else(|| ".".into());
+    common(
+        Task::History {
+            repos: a.repos,
+            range,
+            reachable_only: a.reachable_only,
+        },
+        &root,
+        Some(&a.read),
+        Some(&a.verify),
+        a.verify.fail_on,
+        a.common,
+        env,
+    )
+}
+
+fn pre_push(a: PrePushArgs, env: &dyn Env) -> Result<Settings, SettingsError> {
+    let repo = PathBuf::from(".");
+    common(
+        Task::PrePush {
+            repo: repo.clone(),
+            remote: a.remote,
+        },
+        &repo,
+        Some(&a.read),
+        Some(&a.verify),
+        a.verify.fail_on,
+        a.common,
+        env,
+    )
+}
+
+fn ci(a: CiArgs, env: &dyn Env) -> Result<Settings, SettingsError> {
+    let sarif = a.sarif;
+    let mut s = common(
+        Task::Ci {
+            repo: a.repo.clone(),
+        },
+        &a.repo,
+        Some(&a.read),
+        Some(&a.verify),
+        a.verify.fail_on,
+        a.common,
+        env,
+    )?;
+    // The CI log is read by the Actions runner, whatever GITHUB_ACTIONS says.
+    s.output.style.medium = Medium::CiLog;
+    s.output.style.color = false;
+    s.output.sarif = sarif;
+    s.output.step_outputs = env.var("GITHUB_OUTPUT").map(PathBuf::from);
+    Ok(s)
+}
+
+fn org(a: OrgArgs, env: &dyn Env) -> Result<Settings, SettingsError> {
+    let listing = match (&a.repos, &a.github_org) {
+        (Some(list), _) => {
+            Listing::File(crate::source::org::read_list(list).map_err(|e| invalid(e.to_string()))?)
+        }
+        (None, Some(name)) => Listing::GithubOrg {
+            name: name.clone(),
+            include_archived: a.include_archived,
+            include_forks: a.include_forks,
+        },
+        (None, None) => {
+            return Err(invalid(
+                "name the repositories: --repos FILE or --github-org NAME",
+            ))
+        }
+    };
+    check_api_url("--github-api-url", &a.github_api_url)?;
+    let cache_dir = a
+        .cache_dir
+        .clone()
+        .or_else(|| default_cache_dir(env))
+        .ok_or_else(|| {
+            invalid("no cache directory: pass --cache-dir (neither XDG_CACHE_HOME nor HOME is set)")
+        })?;
+    if a.jobs == 0 {
+        return Err(invalid("--jobs must be at least 1"));
+    }
+    if a.repo_timeout == 0 {
+        return Err(invalid("--repo-timeout must be at least 1 second"));
+    }
+    let task = Task::Org(OrgSettings {
+        listing,
+        cache_dir,
+        jobs: a.jobs,
+        repo_timeout: Duration::from_secs(a.repo_timeout),
+        shard: a.shard,
+        reachable_only: a.reachable_only,
+        token: env.var("GITHUB_TOKEN"),
+        github_api_url: a.github_api_url,
+    });
+    common(
+        task,
+        Path::new("."),
+        Some(&a.read),
+        Some(&a.verify),
+        a.verify.fail_on,
+        a.common,
+        env,
+    )
+}
+
+fn merge(a: MergeArgs, env: &dyn Env) -> Result<Settings, SettingsError> {
+    common(
+        Task::Merge { reports: a.reports },
+        Path::new("."),
+        None,
+        None,
+        a.fail_on,
+        a.common,
+        env,
+    )
+}
+
+/// What every scanning command shares: threads, limits, config and
+/// baseline, verification, output, fail-on.
+fn common(
+    task: Task,
+    config_root: &Path,
+    read: Option<&ReadArgs>,
+    verify: Option<&VerifyArgs>,
+    fail_on: FailOnArg,
+    c: CommonArgs,
+    env: &dyn Env,
+) -> Result<Settings, SettingsError> {
+    let fail_on = match fail_on {
+        FailOnArg::Any => FailOn::Any,
+        FailOnArg::Live => FailOn::Live,
+        FailOnArg::None => FailOn::None,
+    };
+    let verifying = verify.is_some_and(|v| v.verify);
+    // Merged reports carry the verdicts of the runs that wrote them.
+    if fail_on == FailOn::Live && !verifying && !matches!(task, Task::Merge { .. }) {
+        return Err(invalid(
+            "--fail-on live needs --verify: without it no key is known to be live",
+        ));
+    }
+    let max_file_size = read.map_or(ReadLimits::default().max_file_size, |r| r.max_file_size);
+    if max_file_size == 0 {
+        return Err(invalid("--max-file-size must be more than 0"));
+    }
+    let threads = match c.threads {
+        Some(0) => return Err(invalid("--threads must be at least 1")),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(2, |n| n.get()),
+    };
+    let verify_options = match verify {
+        Some(v) if v.verify => Some(verify_options(v, env)?),
+        _ => None,
+    };
+    let mut config = Config::load(c.config.as_deref(), config_root)?;
+    if let Some(baseline) = &c.baseline {
+        config.add_baseline(baseline)?;
+    }
+    let format = match c.format {
+        FormatArg::Text => Format::Text,
+        FormatArg::Json => Format::Json,
+        FormatArg::Jsonl => Format::Jsonl,
+        FormatArg::Sarif => Format::Sarif,
+        FormatArg::Github => Format::Github,
+    };
+    let medium = if format == Format::Github {
+        Medium::CiLog
+    } else {
+        Medium::from_env_with(|k| env.var(k))
+    };
+    let to_terminal = c.output.is_none() && env.stdout_is_terminal();
+    let color = match c.color {
+        ColorArg::Always => true,
+        ColorArg::Never => false,
+        // https://no-color.org
+        ColorArg::Auto => to_terminal && env.var("NO_COLOR").is_none(),
+    };
+    let output = Output {
+        format,
+        file: c.output,
+        style: Style {
+            show_secrets: c.show_secrets,
+            color,
+            medium,
+        },
+        quiet: c.quiet,
+        progress: !c.no_progress,
+        sarif: None,
+        step_summary: if format == Format::Github {
+            env.var("GITHUB_STEP_SUMMARY").map(PathBuf::from)
+        } else {
+            None
+        },
+        step_outputs: None,
+    };
+    Ok(Settings {
+        task,
+        threads,
+        limits: ReadLimits {
+            max_file_size,
+            ..ReadLimits::default()
+        },
+        config,
+        verify: verify_options,
+        output,
+        fail_on,
+    })
+}
+
+/// `--verify` and its options, checked.
+fn verify_options(a: &VerifyArgs, env: &dyn Env) -> Result<VerifyOptions, SettingsError> {
+    if !cfg!(feature = "verify") {
+        return Err(invalid(
+            "this keysweep was built without verification\nhint: rebuild with the default features (cargo feature `verify`)",
+        ));
+    }
+    if a.verify_concurrency == 0 {
+        return Err(invalid("--verify-concurrency must be at least 1"));
+    }
+    if a.verify_timeout == 0 {
+        return Err(invalid("--verify-timeout must be at least 1 second"));
+    }
+    if a.region.trim().is_empty() {
+        return Err(invalid("--region must not be empty"));
+    }
+    if a.max_verify_requests == Some(0) {
+        return Err(invalid("--max-verify-requests must be at least 1"));
+    }
+    // Accounts are often written as the console shows them: 1234-5678-9012.
+    let mut skip_accounts = Vec::new();
+    for acct in &a.skip_accounts {
+        let digits: String = acct.chars().filter(|c| *c != '-').collect();
+        if !crate::finding::is_account_id(&digits) {
+            return Err(invalid(format!(
+                "--skip-account {acct:?} is not a 12-digit account ID"
+            )));
+        }
+        skip_accounts.push(digits);
+    }
+    // Only keysweep's own flag and the STS-specific variable move the
+    // endpoint: the generic AWS_ENDPOINT_URL is often set job-wide for
+    // LocalStack and must not capture verification.
+    let endpoint = match (&a.sts_endpoint, env.var("AWS_ENDPOINT_URL_STS")) {
+        (Some(flag), _) if !flag.trim().is_empty() => {
+            check_endpoint("--sts-endpoint", flag.trim())?;
+            Some(flag.trim().to_string())
+        }
+        (_, Some(var)) => {
+            check_endpoint("AWS_ENDPOINT_URL_STS", var.trim())?;
+            Some(var.trim().to_string())
+        }
+        _ => None,
+    };
+    Ok(VerifyOptions {
+        concurrency: a.verify_concurrency,
+        timeout: Duration::from_secs(a.verify_timeout),
+        endpoint,
+        region: a.region.trim().to_string(),
+        skip_accounts,
+        cache_file: a.verify_cache.clone(),
+        cache_ttl: Duration::from_secs(a.verify_cache_hours.saturating_mul(3600)),
+        max_requests: a.max_verify_requests,
+        ..VerifyOptions::default()
+    })
+}
+
+/// The host of an `http(s)://` URL, lower-cased, without port or user.
+pub fn url_host(url: &str) -> Option<(String, String)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split(']').next()?.to_string()
+    } else {
+        host_port.split(':').next()?.to_string()
+    };
+    (!host.is_empty()).then(|| (scheme, host.to_ascii_lowercase()))
+}
+
+/// Whether `host` is this machine: `localhost`, 127.0.0.0/8 or `::1`.
+pub fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// An endpoint credentials go to: `https://`, or `http://` to this machine
+/// only (a session token over plain HTTP to another host travels in clear).
+fn check_endpoint(what: &str, url: &str) -> Result<(), SettingsError> {
+    match url_host(url) {
+        Some((scheme, _)) if scheme == "https" => Ok(()),
+        Some((scheme, host)) if scheme == "http" && is_loopback(&host) => Ok(()),
+        Some((scheme, _)) if scheme == "http" => Err(invalid(format!(
+            "{what} {url:?}: plain http:// is allowed only to this machine (localhost, 127.0.0.1, ::1)\nhint: use https://"
+        ))),
+        _ => Err(invalid(format!(
+            "{what} {url:?} is not an http:// or https:// URL"
+        ))),
+    }
+}
+
+/// A forge API URL a token may be sent to: the same rule as endpoints.
+fn check_api_url(what: &str, url: &str) -> Result<(), SettingsError> {
+    check_endpoint(what, url)
+}
+
+/// `$XDG_CACHE_HOME/keysweep`, else `~/.cache/keysweep`.
+fn default_cache_dir(env: &dyn Env) -> Option<PathBuf> {
+    env.var("XDG_CACHE_HOME")
+        .map(|d| PathBuf::from(d).join("keysweep"))
+        .or_else(|| {
+            env.var("HOME")
+                .map(|h| PathBuf::from(h).join(".cache").join("keysweep"))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Cli;
+    use clap::Parser;
+    use std::collections::HashMap;
+
+    struct FakeEnv(HashMap<&'static str, &'static str>);
+
+    impl Env for FakeEnv {
+        fn var(&self, name: &str) -> Option<String> {
+            self.0.get(name).map(|v| v.to_string())
+        }
+        fn stdout_is_terminal(&self) -> bool {
+            false
+        }
+    }
+
+    fn settings(args: &[&str], env: &[(&'static str, &'static str)]) -> Result<Settings, String> {
+        let cli = Cli::try_parse_from(std::iter::once("keysweep").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())?;
+        let env = FakeEnv(env.iter().copied().collect());
+        Settings::from_command(cli.command, &env)
+            .map(|s| s.expect("a scanning command"))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn bad_combinations_fail_before_any_work() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        for (args, needle) in [
+            (vec!["scan", d, "--fail-on", "live"], "needs --verify"),
+            (vec!["scan", d, "--threads", "0"], "--threads"),
+            (vec!["scan", d, "--max-file-size", "0"], "--max-file-size"),
+            (vec!["git", d, "--range", "a...b"], "symmetric"),
+            (
+                vec![
+                    "org",
+                    "--github-org",
+                    "acme",
+                    "--jobs",
+                    "0",
+                    "--cache-dir",
+                    d,
+                ],
+                "--jobs",
+            ),
+            (
+                vec![
+                    "org",
+                    "--github-org",
+                    "acme",
+                    "--github-api-url",
+                    "http://evil.example",
+                    "--cache-dir",
+                    d,
+                ],
+                "plain http://",
+            ),
+        ] {
+            let e = settings(&args, &[]).expect_err(&format!("{args:?}"));
+            assert!(e.contains(needle), "{args:?}: {e}");
+        }
+    }
+
+    #[cfg(feature = "verify")]
+    #[test]
+    fn verification_endpoints_are_checked_up_front() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        for (flag, ok) in [
+            ("ftp://x", false),
+            ("http://sts.example.com", false),
+            ("http://127.0.0.1:5000", true),
+            ("http://[::1]:5000", true),
+            ("http://localhost:1", true),
+            ("https://sts.example.com", true),
+            ("not a url", false),
+        ] {
+            let r = settings(&["scan", d, "--verify", "--sts-endpoint", flag], &[]);
+            assert_eq!(r.is_ok(), ok, "{flag}: {r:?}");
+        }
+        // The generic variable never moves verification; the STS one does.
+        let s = settings(
+            &["scan", d, "--verify"],
+            &[("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")],
+        )
+        .expect("valid");
+        assert_eq!(s.verify.expect("verify").endpoint, None);
+        let s = settings(
+            &["scan", d, "--verify"],
+            &[("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")],
+        )
+        .expect("valid");
+        assert_eq!(
+            s.verify.expect("verify").endpoint.as_deref(),
+            Some("http://127.0.0.1:9")
+        );
+        let e = settings(
+            &["scan", d, "--verify"],
+            &[("AWS_ENDPOINT_URL_STS", "http://10.0.0.1")],
+        )
+        .expect_err("plain http to another host");
+        assert!(e.contains("AWS_ENDPOINT_URL_STS"), "{e}");
+    }
+
+    #[test]
+    fn github_format_and_actions_clean_for_the_ci_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let s = settings(&["scan", d], &[("GITHUB_ACTIONS", "true")]).expect("valid");
+        assert_eq!(s.output.style.medium, Medium::CiLog);
+        let s = settings(&["scan", d, "--format", "github"], &[]).expect("valid");
+        assert_eq!(s.output.style.medium, Medium::CiLog);
+        let s = settings(&["scan", d], &[]).expect("valid");
+        assert_eq!(s.output.style.medium, Medium::Terminal);
+    }
+
+    #[test]
+    fn hosts_and_loopback() {
+        assert_eq!(
+            url_host("https://u:p@Api.GitHub.com:443/x"),
+            Some(("https".into(), "api.github.com".into()))
+        );
+        assert_eq!(
+            url_host("http://[::1]:8/x"),
+            Some(("http".into(), "::1".into()))
+        );
+        assert!(is_loopback("127.0.0.2") && is_loopback("::1") && is_loopback("localhost"));
+        assert!(!is_loopback("127.0.0.1.evil.io") && !is_loopback("10.0.0.1"));
+    }
+}

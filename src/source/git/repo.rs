@@ -1,0 +1,164 @@
+//! The repository itself: opening it, its refs and HEAD, what it lacks
+//! (a shallow clone's cut, submodules), and the small helpers every phase
+//! uses (error text, worker pools).
+
+use super::GitError;
+use crate::diag::Diagnostics;
+use gix::ObjectId;
+use std::path::{Path, PathBuf};
+
+/// An opened repository and the path the user named it by (for messages).
+pub(crate) struct Repo {
+    pub(crate) repo: gix::Repository,
+    pub(crate) path: PathBuf,
+}
+
+/// Opens a work tree, a bare repository or a path inside one.
+pub(crate) fn open(path: &Path) -> Result<Repo, GitError> {
+    let repo = gix::discover(path).map_err(|e| GitError::NotARepository {
+        path: path.to_path_buf(),
+        reason: reason(&e),
+    })?;
+    Ok(Repo {
+        repo,
+        path: path.to_path_buf(),
+    })
+}
+
+/// git's "no object": 40 zeros, or 64 in SHA-256 repositories (sent for a
+/// new or deleted ref by pre-push and by CI events).
+pub fn is_zero_oid(oid: &str) -> bool {
+    (oid.len() == 40 || oid.len() == 64) && oid.bytes().all(|b| b == b'0')
+}
+
+/// Says plainly that a shallow clone lacks history, naming the boundary.
+pub(crate) fn warn_if_shallow(r: &Repo, diag: &Diagnostics) -> Vec<ObjectId> {
+    let boundary: Vec<ObjectId> = match r.repo.shallow_commits() {
+        Ok(Some(commits)) => commits.iter().copied().collect(),
+        Ok(None) => Vec::new(),
+        Err(e) => {
+            diag.warn(format_args!(
+                "{}: cannot read the shallow file, history may be incomplete: {e}",
+                r.path.display()
+            ));
+            Vec::new()
+        }
+    };
+    if !boundary.is_empty() {
+        let names: Vec<String> = boundary.iter().map(|id| id.to_string()).collect();
+        diag.warn(format_args!(
+            "{}: shallow clone, history is incomplete: nothing before commit(s) {} was fetched, so older leaks cannot be found (git fetch --unshallow)",
+            r.path.display(),
+            names.join(", ")
+        ));
+    }
+    boundary
+}
+
+/// The commits at which a shallow clone's history stops, as full hex ids;
+/// empty for a complete clone. Callers (CI, pre-push) use it to refuse or
+/// qualify a result that cannot see the whole history.
+pub fn shallow_boundary(repo: &Path) -> Result<Vec<String>, GitError> {
+    let r = open(repo)?;
+    let commits = r
+        .repo
+        .shallow_commits()
+        .map_err(|e| GitError::NotARepository {
+            path: repo.to_path_buf(),
+            reason: format!("cannot read the shallow file: {}", reason(&e)),
+        })?;
+    Ok(commits.map_or_else(Vec::new, |c| c.iter().map(|id| id.to_string()).collect()))
+}
+
+/// Submodule content lives in other repositories: say so, naming them, so
+/// nobody takes a clean result for the submodules too.
+pub(crate) fn warn_about_submodules(paths: &[Vec<u8>], r: &Repo, diag: &Diagnostics) {
+    if !paths.is_empty() {
+        let names: Vec<String> = paths
+            .iter()
+            .map(|p| crate::finding::ReportPath::from_bytes(p).to_string())
+            .collect();
+        diag.warn(format_args!(
+            "{}: submodule content is not scanned (scan those repositories separately): {}",
+            r.path.display(),
+            names.join(", ")
+        ));
+    }
+}
+
+/// A ref tip and what it points to, after peeling tags.
+pub(crate) struct Tip {
+    pub(crate) name: String,
+    pub(crate) id: ObjectId,
+    pub(crate) kind: gix::objs::Kind,
+}
+
+/// Every ref (branches, tags, remotes, stash, notes, anything under refs/),
+/// peeled to the object it finally names.
+pub(crate) fn ref_tips(r: &Repo, diag: &Diagnostics) -> Result<Vec<Tip>, GitError> {
+    let refs_err = |source: super::Cause| GitError::References {
+        path: r.path.clone(),
+        source,
+    };
+    let platform = r.repo.references().map_err(|e| refs_err(e.into()))?;
+    let iter = platform.all().map_err(|e| refs_err(e.into()))?;
+    let mut tips = Vec::new();
+    for reference in iter {
+        let mut reference = match reference {
+            Ok(reference) => reference,
+            Err(e) => {
+                diag.warn(format_args!(
+                    "{}: unreadable reference skipped: {}",
+                    r.path.display(),
+                    reason(&e)
+                ));
+                continue;
+            }
+        };
+        let name = crate::finding::ReportPath::from_bytes(reference.name().as_bstr()).to_string();
+        let id = match reference.peel_to_id() {
+            Ok(id) => id.detach(),
+            Err(e) => {
+                diag.warn(format_args!(
+                    "{}: reference {name} points to a missing object, skipped: {}",
+                    r.path.display(),
+                    reason(&e)
+                ));
+                continue;
+            }
+        };
+        match r.repo.find_header(id) {
+            Ok(header) => tips.push(Tip {
+                name,
+                id,
+                kind: header.kind(),
+            }),
+            Err(e) => diag.warn(format_args!(
+                "{}: reference {name} points to unreadable object {id}, skipped: {}",
+                r.path.display(),
+                reason(&e)
+            )),
+        }
+    }
+    Ok(tips)
+}
+
+/// HEAD's commit, if HEAD points at one (not in an empty repository).
+pub(crate) fn head_commit(repo: &gix::Repository) -> Option<ObjectId> {
+    let id = repo.head_id().ok()?.detach();
+    let header = repo.find_header(id).ok()?;
+    (header.kind() == gix::objs::Kind::Commit).then_some(id)
+}
+
+/// A gix error with its causes, on one line.
+pub(crate) fn reason(e: &dyn std::error::Error) -> String {
+    crate::diag::chain(e)
+}
+
+/// A rayon pool of `threads` workers, for work gix does not parallelise.
+pub(crate) fn pool(threads: usize) -> Result<rayon::ThreadPool, GitError> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.max(1))
+        .build()
+        .map_err(|source| GitError::Threads { threads, source })
+}
