@@ -919,3 +919,80 @@ fn pre_commit_runs_the_hook_and_blocks_a_leaking_push() {
         "only the new commit is scanned, and it removes the key: {text}"
     );
 }
+
+/// Runs action/install.sh from a copy of the action (Cargo.toml, action/)
+/// with `test_host` as its test-only releases file, a runner's variables, the
+/// `version` input, and no cargo on PATH.
+fn install_sh(test_host: Option<&str>, version: &str) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let action = dir.path().join("action-copy");
+    for rel in ["Cargo.toml", "action/install.sh", "action/source-hash.sh"] {
+        let body = std::fs::read(manifest_dir().join(rel)).unwrap();
+        write(&action, rel, body);
+    }
+    if let Some(url) = test_host {
+        write(&action, ".keysweep-test-releases-url", format!("{url}\n"));
+    }
+    let bin = dir.path().join("no-cargo");
+    std::fs::create_dir_all(&bin).unwrap();
+    for tool in ["bash", "sed", "head", "mktemp", "rm", "cat", "dirname"] {
+        let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .map(|d| d.join(tool))
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| panic!("{tool} on PATH"));
+        std::os::unix::fs::symlink(found, bin.join(tool)).unwrap();
+    }
+    let out = Command::new(bin.join("bash"))
+        .arg(action.join("action/install.sh"))
+        .arg(dir.path().join("root"))
+        .env_clear()
+        .env("PATH", &bin)
+        .env("RUNNER_OS", "Linux")
+        .env("RUNNER_ARCH", "X64")
+        .env("KEYSWEEP_VERSION", version)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// The test-only releases host takes loopback http URLs only: anything else
+/// is an error before any download.
+#[test]
+fn action_install_refuses_a_test_host_that_is_not_loopback() {
+    for url in [
+        "http://10.1.2.3:8080",
+        "https://example.com",
+        "http://127.0.0.1.example.com:80",
+        "http://127.0.0.1:80/$(touch x)",
+    ] {
+        let (code, text) = install_sh(Some(url), "");
+        assert_eq!(code, 1, "{url}: {text}");
+        assert!(
+            text.contains("::error title=keysweep install::.keysweep-test-releases-url must hold a loopback http URL"),
+            "{url}: {text}"
+        );
+        assert!(!text.contains("test releases host"), "{text}");
+    }
+}
+
+/// The `version` input is the workflow's text: one that is no exact version
+/// goes to cargo (here absent, so the step fails), and its newlines cannot
+/// start workflow commands of their own in the log.
+#[test]
+fn action_install_escapes_the_version_input_in_its_log() {
+    let (code, text) = install_sh(None, "1.0\n::error::injected\r%");
+    assert_ne!(code, 0, "{text}");
+    assert!(
+        text.contains("::notice title=keysweep install::version input '1.0%0A::error::injected%0D%25' is not an exact version; building keysweep from source"),
+        "{text}"
+    );
+    assert!(
+        !text.lines().any(|l| l.starts_with("::error::injected")),
+        "{text}"
+    );
+}
