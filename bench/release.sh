@@ -6,6 +6,9 @@
 # Start-up is `keysweep --version` under hyperfine (no shell), medians.
 #
 #   bench/release.sh [RUNS]       (default 300 runs per binary)
+#   VARIANTS=1 bench/release.sh   also the dist profile with 16 codegen units,
+#                                 fat and thin LTO (built from scratch into
+#                                 target/dist-variants, each build timed)
 #
 # Builds what is missing: target/release/keysweep and target/dist/keysweep
 # (minutes each, from a cold target dir: run it under the build lock).
@@ -21,6 +24,19 @@ trap 'rm -rf "$tmp"' EXIT
 cp "$target/release/keysweep" "$tmp/release"
 strip -o "$tmp/release-stripped" "$tmp/release"
 cp "$target/dist/keysweep" "$tmp/dist"
+binaries=(release release-stripped dist)
+if [ -n "${VARIANTS:-}" ]; then
+  for lto in fat thin; do
+    rm -rf "$target/dist-variants"
+    start=$(date +%s)
+    CARGO_TARGET_DIR=$target/dist-variants cargo build --locked --quiet --profile dist \
+      --config "profile.dist.lto=\"$lto\"" --config profile.dist.codegen-units=16
+    echo "dist with lto=$lto, codegen-units=16: built in $(($(date +%s) - start)) s from scratch"
+    cp "$target/dist-variants/dist/keysweep" "$tmp/dist-$lto-cgu16"
+    binaries+=("dist-$lto-cgu16")
+  done
+  rm -rf "$target/dist-variants"
+fi
 
 median_ms() { # hyperfine JSON -> median in ms
   python3 -c 'import json,sys; print("%.2f" % (json.load(open(sys.argv[1]))["results"][0]["median"] * 1000))' "$1"
@@ -30,8 +46,8 @@ gz_mib() { gzip -6 -c "$1" | wc -c | python3 -c 'import sys; print("%.1f" % (int
 
 printf '| binary (%s) | size MiB | gzip -6 MiB | `--version` median ms, %s runs |\n| --- | --- | --- | --- |\n' "$(uname -m)" "$runs"
 declare -A ms
-for b in release release-stripped dist; do
-  hyperfine --shell=none --warmup 20 --runs "$runs" --export-json "$tmp/$b.json" "$tmp/$b --version" >/dev/null
+for b in "${binaries[@]}"; do
+  hyperfine --shell=none --warmup 20 --runs "$runs" --export-json "$tmp/$b.json" "$tmp/$b --version" >/dev/null 2>&1
   ms[$b]=$(median_ms "$tmp/$b.json")
   printf '| %s | %s | %s | %s |\n' "$b" "$(mib "$tmp/$b")" "$(gz_mib "$tmp/$b")" "${ms[$b]}"
 done
