@@ -12,4 +12,7 @@
 set -euo pipefail
 cd "${1:-$(dirname "$0")/..}"
 if command -v sha256sum >/dev/null 2>&1; then sha=(sha256sum); else sha=(shasum -a 256); fi
-find Cargo.toml Cargo.lock src -type f -print0 | LC_ALL=C sort -z | xargs -0 "${sha[@]}" | "${sha[@]}" | cut -c1-64
+# One "HASH  PATH" line per file: a sha256sum that marks binary mode ("HASH
+# *PATH", as on Windows) must give the same list as Linux's.
+find Cargo.toml Cargo.lock src -type f -print0 | LC_ALL=C sort -z | xargs -0 "${sha[@]}" \
+  | sed 's/^\([0-9a-f]\{64\}\) [ *]/\1  /' | "${sha[@]}" | cut -c1-64

@@ -996,3 +996,68 @@ fn action_install_escapes_the_version_input_in_its_log() {
         "{text}"
     );
 }
+
+/// The first `name` on PATH.
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// action/source-hash.sh must give the release workflow's hash (Linux,
+/// sha256sum) on every runner: with a sha256sum that marks binary mode
+/// (`HASH *PATH`, as on Windows) and with only `shasum` (macOS).
+#[test]
+fn source_hash_is_the_same_with_every_sha256_tool() {
+    let (Some(real), Some(_)) = (which("sha256sum"), which("shasum")) else {
+        eprintln!(
+            "SKIPPED source_hash_is_the_same_with_every_sha256_tool: needs sha256sum and shasum"
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let hash_with = |path: &std::ffi::OsStr| {
+        let out = Command::new("bash")
+            .arg(manifest_dir().join("action/source-hash.sh"))
+            .arg(manifest_dir())
+            .env("PATH", path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let linux = hash_with(&std::env::var_os("PATH").unwrap_or_default());
+    assert_eq!(linux.len(), 64, "{linux}");
+    assert!(linux.bytes().all(|b| b.is_ascii_hexdigit()), "{linux}");
+
+    let binary_mode = dir.path().join("binary-mode");
+    write(
+        &binary_mode,
+        "sha256sum",
+        format!("#!/bin/sh\nexec {} -b \"$@\"\n", real.display()),
+    );
+    std::fs::set_permissions(
+        binary_mode.join("sha256sum"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let out = Command::new(binary_mode.join("sha256sum"))
+        .arg(manifest_dir().join("Cargo.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(" *"),
+        "{out:?}"
+    );
+    assert_eq!(hash_with(&path_with(&binary_mode)), linux);
+
+    let shasum_only = dir.path().join("shasum-only");
+    std::fs::create_dir_all(&shasum_only).unwrap();
+    for tool in [
+        "bash", "dirname", "find", "sort", "xargs", "sed", "cut", "shasum", "perl",
+    ] {
+        let found = which(tool).unwrap_or_else(|| panic!("{tool} on PATH"));
+        std::os::unix::fs::symlink(found, shasum_only.join(tool)).unwrap();
+    }
+    assert_eq!(hash_with(shasum_only.as_os_str()), linux);
+}
