@@ -621,8 +621,10 @@ fn release_workflow_is_valid_and_lints_clean() {
     assert!(!schema.ok, "{}", schema.text);
     let (_, lint) = check(&release.replace("needs: [plan, build]", "needs: [plan, bild]"));
     assert!(!lint.ok && lint.text.contains("bild"), "{}", lint.text);
-    let unquoted = "run: rustup target add $TARGET";
-    let (_, lint) = check(&release.replace("run: rustup target add \"$TARGET\"", unquoted));
+    let unquoted = "run: cargo build --locked --profile dist --target $TARGET";
+    let quoted = "run: cargo build --locked --profile dist --target \"$TARGET\"";
+    assert!(release.contains(quoted));
+    let (_, lint) = check(&release.replace(quoted, unquoted));
     assert!(!lint.ok && lint.text.contains("SC2086"), "{}", lint.text);
 }
 
