@@ -938,10 +938,7 @@ fn install_sh(test_host: Option<&str>, version: &str) -> (i32, String) {
     let bin = dir.path().join("no-cargo");
     std::fs::create_dir_all(&bin).unwrap();
     for tool in ["bash", "sed", "head", "mktemp", "rm", "cat", "dirname"] {
-        let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-            .map(|d| d.join(tool))
-            .find(|p| p.is_file())
-            .unwrap_or_else(|| panic!("{tool} on PATH"));
+        let found = which(tool).unwrap_or_else(|| panic!("{tool} on PATH"));
         std::os::unix::fs::symlink(found, bin.join(tool)).unwrap();
     }
     let out = Command::new(bin.join("bash"))
