@@ -743,8 +743,8 @@ fn dockerfile_builds_the_dist_profile_into_a_small_non_root_image() {
     assert!(runtime.contains("ca-certificates") && runtime.contains(" git"));
     let user = runtime
         .lines()
-        .filter_map(|l| l.strip_prefix("USER "))
-        .last()
+        .rev()
+        .find_map(|l| l.strip_prefix("USER "))
         .expect("the runtime stage sets USER");
     assert!(
         !user.starts_with("root") && !user.starts_with("0"),
