@@ -8,9 +8,10 @@
 #   bash tests/act/run.sh [CASE...]      (default: release tampered fallback)
 #
 #   release   (a) no cache: the release asset for this version, its SHA-256
-#             in the checksums file, is downloaded, verified and run (cargo is
-#             not on PATH); then (d) a second run with the cache it saved
-#             downloads nothing and skips the install step
+#             in the checksums file, is downloaded, verified and run (a cargo
+#             that only fails stands first on PATH); then (d) a second run
+#             with the cache it saved downloads nothing and skips the install
+#             step
 #   tampered  (b) the archive does not match the checksums file: the install
 #             step fails, the downloaded program never runs, nothing is cached
 #   fallback  (c) no release for this version, then a release of other source:
@@ -83,12 +84,12 @@ if [ -z "$release_binary" ]; then
   release_binary=$T/keysweep
   strip -o "$release_binary" "$target/debug/keysweep"
 fi
-# PATH without cargo: a run that must use the release binary cannot build one.
-nocargo_path=
-IFS=: read -ra dirs <<<"$PATH"
-for d in "${dirs[@]}"; do
-  [ -x "$d/cargo" ] || nocargo_path=${nocargo_path:+$nocargo_path:}$d
-done
+# A cargo that only fails, first on PATH: a run that must use the release
+# binary cannot build one.
+mkdir -p "$T/no-cargo"
+printf '#!/bin/sh\necho "cargo must not run here" >&2\nexit 97\n' > "$T/no-cargo/cargo"
+chmod 755 "$T/no-cargo/cargo"
+nocargo_path=$T/no-cargo:$PATH
 
 # A copy of this source tree (committed files plus the working copies of them)
 # as the repository under test, at a base commit; then a commit with a key.
@@ -241,11 +242,11 @@ case_release() {
   grep -qF "keysweep-action: $archive: SHA-256 $(sha256sum "$dir/v$version/$archive" | cut -c1-64) matches" "$log" \
     || fail "(a) the checksum was not verified"
   grep -qF "keysweep-action: installed keysweep $version ($asset_target) from the release" "$log" || fail "(a) not installed from the release"
-  ! grep -q "cargo install\|building keysweep from source" "$log" || fail "(a) built from source"
+  ! grep -q "cargo must not run here\|building keysweep from source" "$log" || fail "(a) built from source"
   cmp -s "$release_binary" "$run_dir/home/.keysweep-action/bin/keysweep" || fail "(a) the installed binary is not the release's"
   grep -qF "cache stand-in: saved key $cache_key" "$log" && [ -x "$T/cache-release/$cache_key/keysweep" ] \
     || fail "(a) the binary was not cached"
-  ok "(a) no cache: downloaded $archive and the checksums, verified the SHA-256, ran it (no cargo on PATH), cached it"
+  ok "(a) no cache: downloaded $archive and the checksums, verified the SHA-256, ran it (cargo never ran), cached it"
 
   : > "$dir.log"
   run release-cached "$nocargo_path"
