@@ -435,6 +435,24 @@ fn revoke_deactivates_exactly_the_keys_asked_for_and_can_be_undone() {
     assert!(again.undo.is_empty());
     assert_eq!(updates(&lookup), 2, "idempotent: no further writes");
 
+    // A plan made by hand for an outsider's key is refused at apply time too,
+    // without a request to that account.
+    let mut forged = plan.clone();
+    forged.steps = vec![keysweep::verify::owner::RevokeStep {
+        key_id: outside.clone(),
+        account: s.account("outside").to_string(),
+        account_name: None,
+        user: "stranger".into(),
+        status: KeyStatus::Active,
+    }];
+    let refused = lookup.revoke(&forged, false);
+    assert!(
+        matches!(&refused.outcomes[0].result, RevokeResult::Failed(why) if why.contains("not one of yours")),
+        "{refused:?}"
+    );
+    assert_eq!(s.key_status(outside.as_str()).as_deref(), Some("Active"));
+    assert_eq!(updates(&lookup), 2);
+
     let recorded = serde_json::to_string(&s.recorded()).expect("JSON");
     assert!(
         !recorded.contains("DeleteAccessKey"),

@@ -1113,6 +1113,19 @@ impl Engine {
     }
 
     async fn deactivate(&self, account: &str, user: &str, key: &KeyId) -> RevokeResult {
+        // A plan is plain data: whoever built it, never act outside the
+        // operator's own accounts.
+        if account != self.me_account {
+            match self.organization().await {
+                Org::Listed(names) if names.contains_key(account) => {}
+                Org::Failed(why) => {
+                    return RevokeResult::Failed(format!(
+                        "could not tell whether account {account} is yours: {why}"
+                    ))
+                }
+                _ => return RevokeResult::Failed(format!("account {account} is not one of yours")),
+            }
+        }
         let creds = match self.credentials_for(account).await {
             Ok(c) => c,
             Err(e) => return RevokeResult::Failed(e),
