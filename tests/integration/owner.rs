@@ -584,6 +584,48 @@ fn records_are_cached_across_runs_without_secrets() {
     assert!(text.contains(keys[0].as_str()));
 }
 
+/// SSO, `credential_process` and `role_arn` profiles come from aws-config's
+/// profile provider; `credential_process` can run here without any other
+/// service.
+#[test]
+#[cfg(unix)]
+fn operator_credentials_can_come_from_a_credential_process() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = owner::server();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let op = &s.operators[0];
+    let script = dir.path().join("issue-credentials");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nprintf '%s' '{{\"Version\": 1, \"AccessKeyId\": \"{}\", \"SecretAccessKey\": \"{}\"}}'\n",
+            op.access_key_id, op.secret_access_key
+        ),
+    )
+    .expect("write script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let config = dir.path().join("vault-config");
+    std::fs::write(
+        &config,
+        format!(
+            "[profile vault]\nregion = us-east-1\ncredential_process = {}\n",
+            script.display()
+        ),
+    )
+    .expect("write config");
+    let lookup = connect(OwnerOptions {
+        profile: Some("vault".into()),
+        config_files: Some(ConfigFiles {
+            config: Some(config),
+            credentials: None,
+        }),
+        ..opts(dir.path(), 0)
+    });
+    assert!(lookup.operator().1.ends_with(":user/keysweep-auditor"));
+    let r = lookup_one(&lookup, &key_id(s, "mgmt_backup"));
+    assert_eq!(r.state, OwnerState::Found, "{r:?}");
+}
+
 #[test]
 fn bad_operator_credentials_stop_before_any_key_is_asked_about() {
     let s = owner::server();
