@@ -203,6 +203,27 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_example_is_a_record() {
+        let doc = include_str!("../../../docs/owner-lookup.md");
+        let example = doc
+            .split("For example")
+            .nth(1)
+            .and_then(|rest| rest.split("```json").nth(1))
+            .and_then(|block| block.split("```").next())
+            .expect("docs/owner-lookup.md has the example");
+        let r: OwnerRecord = serde_json::from_str(example).expect("the example parses");
+        assert_eq!(r.state, OwnerState::Found);
+        assert_eq!(r.key_status, Some(KeyStatus::Active));
+        assert_eq!(r.policies[1].group.as_deref(), Some("deployers"));
+        let again = serde_json::to_value(&r).expect("serialize");
+        let original: serde_json::Value = serde_json::from_str(example).expect("JSON");
+        assert_eq!(
+            again, original,
+            "nothing in the example is dropped or renamed"
+        );
+    }
+
+    #[test]
     fn only_unreachable_and_error_are_not_verdicts() {
         assert!(OwnerState::Found.is_verdict());
         assert!(OwnerState::NotYours.is_verdict());
