@@ -20,8 +20,12 @@
 //!
 //! [`canary`] is pure and builds without the `verify` feature; the STS
 //! client, the cache and the runner need it.
+//!
+//! [`owner`] is the other path: the operator's own credentials, never the
+//! found key, to learn who owns a key ID and to deactivate it.
 
 pub mod canary;
+pub mod owner;
 
 #[cfg(feature = "verify")]
 mod cache;

@@ -9,6 +9,8 @@ mod gitutil;
 mod hook;
 mod hostile;
 mod org;
+#[cfg(feature = "verify")]
+mod owner;
 mod redaction;
 mod report;
 mod scan;

@@ -23,11 +23,32 @@ makes it answer like STS (checked against moto 5.2.5):
   3. error bodies use STS's <ErrorResponse><Error> shape (moto writes
      <ErrorResponse><Errors><Error>, in which the Rust SDK finds no code).
 
-Two test hooks, outside moto's namespace:
+and, for the owner lookup (which calls IAM and Organizations with the
+operator's own credentials), where moto differs from AWS:
+
+  4. GetAccessKeyLastUsed finds a key only in the caller's own account and
+     answers 403 AccessDenied for any other key ID, deleted ones included (moto
+     searches every account and answers NoSuchEntity), as AWS does;
+  5. AssumeRole into a role that does not exist is 403 AccessDenied (moto
+     hands out credentials for any role ARN);
+  6. GetAccessKeyInfo decodes the account from the key ID where it encodes one
+     and looks old-style IDs up in every account, answering an error for an
+     unknown one (moto answers the caller's own account for any unknown key,
+     which would make a stranger's key look like yours).
+
+`--scenario owner` seeds an AWS Organization instead (tests/sts/owner_seed.py).
+
+Test hooks, outside moto's namespace:
 
   * GET /keysweep/requests?key=AKID returns {"total": N, "key": M}: requests
     that reached the server, all and signed by AKID, so the tests can prove
     that a canary key was never sent and a duplicate was sent once;
+  * GET /keysweep/key-status?key=AKID returns {"status": "Active" |
+    "Inactive" | null}: a user key's status read from moto's state directly,
+    so revocation tests check the effect without the code under test;
+  * GET /keysweep/recorded?since=N returns {"next": M, "requests": [...]}:
+    every request from the N-th on, whole (method, path, query, headers,
+    body), so the tests can prove that no leaked secret was ever sent;
   * GET /keysweep/inject?key=AKID&count=N&status=S[&code=C][&message=M] makes
     the next N requests signed by AKID fail with HTTP S, error code C and
     message M (no code: a bare status, like a proxy's), to test throttling,
@@ -93,11 +114,13 @@ class StsFidelity:
         self.total = 0
         self.by_key: dict[str, int] = {}
         self.injected: dict[str, list] = {}  # AKID -> [count, status, code]
+        self.recorded: list[dict] = []
 
     def reset_counts(self) -> None:
         with self.lock:
             self.total = 0
             self.by_key.clear()
+            self.recorded.clear()
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -119,11 +142,26 @@ class StsFidelity:
                     q.get("message", "injected by the test"),
                 ]
             return json_response(start_response, {})
+        if path == "/keysweep/recorded":
+            from urllib.parse import parse_qs
+
+            since = int(parse_qs(environ.get("QUERY_STRING", "")).get("since", ["0"])[0])
+            with self.lock:
+                return json_response(
+                    start_response, {"next": len(self.recorded), "requests": self.recorded[since:]}
+                )
+        if path == "/keysweep/key-status":
+            from urllib.parse import parse_qs
+
+            key = parse_qs(environ.get("QUERY_STRING", "")).get("key", [""])[0]
+            return json_response(start_response, {"status": user_key_status(key)})
         if path.startswith("/moto-api"):
             return self.app(environ, start_response)
 
         akid = signing_key_id(environ.get("HTTP_AUTHORIZATION", ""))
+        record = whole_request(environ)
         with self.lock:
+            self.recorded.append(record)
             self.total += 1
             self.by_key[akid] = self.by_key.get(akid, 0) + 1
             injected = self.injected.get(akid)
@@ -163,6 +201,8 @@ class StsFidelity:
             if hasattr(chunks, "close"):
                 chunks.close()
         status, headers = captured["status"], captured["headers"]
+        if status.startswith("400") and b"<Code>AccessDenied</Code>" in body:
+            status = "403 Forbidden"  # moto gives codes outside the service model 400
         if status.startswith("4") and b"<ErrorResponse><Errors><Error>" in body:
             body = body.replace(b"<ErrorResponse><Errors><Error>", b"<ErrorResponse><Error>").replace(
                 b"</Error></Errors></ErrorResponse>",
@@ -181,6 +221,107 @@ def signing_key_id(authorization: str) -> str:
     if at < 0:
         return ""
     return authorization[at + len(marker) :].split("/", 1)[0]
+
+
+def whole_request(environ) -> dict:
+    """The request as sent (the body is read and put back for moto)."""
+    import io
+
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    body = environ["wsgi.input"].read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(body)
+    headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
+    for k in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+        if environ.get(k):
+            headers[k.replace("_", "-").lower()] = environ[k]
+    return {
+        "method": environ.get("REQUEST_METHOD", ""),
+        "path": environ.get("PATH_INFO", ""),
+        "query": environ.get("QUERY_STRING", ""),
+        "headers": headers,
+        "body": body.decode("latin-1"),
+    }
+
+
+def patch_moto() -> None:
+    """Fixes 4 to 6 of the module docstring, inside moto's backends (so its
+    signature and policy checks still run first)."""
+    from moto.iam.exceptions import IAMException
+    from moto.iam.models import IAMBackend, iam_backends
+    from moto.sts.exceptions import STSClientError
+    from moto.sts.models import STSBackend
+
+    class AccessDenied(IAMException):
+        code = "AccessDenied"
+
+    def get_access_key_last_used(self, access_key_id: str):
+        for user in self.users.values():
+            for key in user.access_keys:
+                if key.access_key_id == access_key_id:
+                    return {"user_name": key.user_name, "last_used": key.last_used}
+        raise AccessDenied(
+            f"User: arn:aws:iam::{self.account_id}:caller is not authorized to perform "
+            f"iam:GetAccessKeyLastUsed on resource: access key {access_key_id}"
+        )
+
+    def get_access_key_info(self, access_key_id: str):
+        account = account_from_key_id(access_key_id)
+        if account is None:
+            for acct, partitions in list(iam_backends.items()):
+                for backend in partitions.values():
+                    if access_key_id in backend.access_keys:
+                        account = acct
+        if account is None:
+            raise STSClientError("InvalidParameterValue", f"The access key {access_key_id} does not exist")
+        return {"Account": account}
+
+    original_assume_role = STSBackend.assume_role
+
+    def assume_role(self, region_name, role_session_name, role_arn, *args, **kwargs):
+        parts = role_arn.split(":")
+        account = parts[4] if len(parts) > 5 else self.account_id
+        try:
+            iam_backends[account]["aws"].get_role_by_arn(role_arn)
+        except Exception:
+            raise STSClientError(
+                "AccessDenied",
+                f"User: arn:aws:iam::{self.account_id}:caller is not authorized to perform: "
+                f"sts:AssumeRole on resource: {role_arn}",
+            )
+        return original_assume_role(self, region_name, role_session_name, role_arn, *args, **kwargs)
+
+    IAMBackend.get_access_key_last_used = get_access_key_last_used
+    STSBackend.get_access_key_info = get_access_key_info
+    STSBackend.assume_role = assume_role
+
+
+def account_from_key_id(key_id: str):
+    """The account an access key ID encodes (None for AKIAI/AKIAJ IDs)."""
+    import base64
+
+    if len(key_id) != 20 or key_id[4] in "IJ":
+        return None
+    try:
+        raw = base64.b32decode(key_id[4:])
+    except ValueError:
+        return None
+    z = int.from_bytes(raw[:6], "big")
+    return f"{(z & 0x7FFFFFFFFF80) >> 7:012d}"
+
+
+def user_key_status(akid: str):
+    from moto.iam.models import iam_backends
+
+    for partitions in list(iam_backends.values()):
+        for backend in partitions.values():
+            for user in backend.users.values():
+                for key in user.access_keys:
+                    if key.access_key_id == akid:
+                        return key.status
+    return None
 
 
 def is_inactive_user_key(akid: str) -> bool:
@@ -335,6 +476,8 @@ def main() -> None:
     ap.add_argument("--parent-pid", type=int, default=0, help="exit when this parent dies")
     ap.add_argument("--max-lifetime", type=float, default=3600.0, help="seconds before exiting anyway")
     ap.add_argument("--bench-users", type=int, default=0, help="extra live users bench-000..")
+    ap.add_argument("--scenario", choices=["verify", "owner"], default="verify", help="which fixtures to seed")
+    ap.add_argument("--bench-keys", type=int, default=0, help="owner scenario: extra keys for the benchmark")
     a = ap.parse_args()
     ensure_venv(a.venv)
 
@@ -343,6 +486,9 @@ def main() -> None:
     # Read once by moto.settings at import: every request signature-checked,
     # except inside the seeding window opened below.
     os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "0"
+    if a.scenario == "owner":
+        # AdministratorAccess, ReadOnlyAccess, … exist in every account, as in AWS.
+        os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
     import logging
 
     import moto
@@ -354,6 +500,7 @@ def main() -> None:
     from werkzeug.serving import make_server
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    patch_moto()
     app = StsFidelity(DomainDispatcherApplication(create_backend_app))
     srv = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
     port = srv.server_address[1]
@@ -362,16 +509,22 @@ def main() -> None:
 
     moto_api(endpoint, "/moto-api/reset-auth", "inf")
     try:
-        fixtures = seed(endpoint, a.bench_users)
+        if a.scenario == "owner":
+            sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+            from owner_seed import seed as seed_owner
+
+            doc = {"owner": seed_owner(endpoint, a.bench_keys)}
+        else:
+            doc = {"fixtures": seed(endpoint, a.bench_users)}
     finally:
         moto_api(endpoint, "/moto-api/reset-auth", "0")
     app.reset_counts()
 
     tmp = a.ready_file + ".tmp"
     with open(tmp, "w") as f:
-        json.dump({"port": port, "pid": os.getpid(), "fixtures": fixtures}, f)
+        json.dump({"port": port, "pid": os.getpid(), **doc}, f)
     os.replace(tmp, a.ready_file)
-    log(f"moto {moto.__version__} ready on {endpoint}, pid {os.getpid()}, {len(fixtures)} fixtures")
+    log(f"moto {moto.__version__} ready on {endpoint}, pid {os.getpid()}, scenario {a.scenario}")
     while True:
         time.sleep(3600)
 

@@ -1,5 +1,7 @@
 //! Helpers shared by the integration tests.
 
+#[cfg(feature = "verify")]
+pub mod owner;
 pub mod pyvenv;
 #[cfg(feature = "verify")]
 pub mod sts;

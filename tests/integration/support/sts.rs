@@ -17,6 +17,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -103,16 +104,7 @@ impl StsServer {
     }
 
     fn get_json(&self, path: &str) -> Value {
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to loopback STS");
-        write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").expect("send");
-        let mut response = String::new();
-        s.read_to_string(&mut response).expect("read");
-        let (head, body) = response.split_once("\r\n\r\n").expect("HTTP response");
-        assert!(
-            head.starts_with("HTTP/1.") && head.contains(" 200 "),
-            "{head}"
-        );
-        serde_json::from_str(body).expect("JSON body")
+        get_json(self.port, path)
     }
 }
 
@@ -121,12 +113,44 @@ fn state_dir() -> PathBuf {
 }
 
 fn start() -> Result<StsServer, String> {
+    let bench = BENCH_USERS.to_string();
+    let (port, doc, child) = spawn(&["--bench-users", &bench])?;
+    let mut fixtures = HashMap::new();
+    for (name, f) in doc["fixtures"]
+        .as_object()
+        .ok_or("ready file: no fixtures")?
+    {
+        let s = |k: &str| f[k].as_str().map(str::to_string);
+        fixtures.insert(
+            name.clone(),
+            Fixture {
+                access_key_id: s("access_key_id").ok_or("fixture without key id")?,
+                secret_access_key: s("secret_access_key").ok_or("fixture without secret")?,
+                session_token: s("session_token"),
+                arn: s("arn"),
+            },
+        );
+    }
+    Ok(StsServer {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        port,
+        fixtures,
+        _child: Mutex::new(child),
+    })
+}
+
+/// Starts `tests/sts/sts_server.py` with `args` and waits until it is
+/// seeded; returns its port, its ready document and the process.
+pub fn spawn(args: &[&str]) -> Result<(u16, Value, Child), String> {
+    static STARTED: AtomicUsize = AtomicUsize::new(0);
     let dir = state_dir();
     std::fs::create_dir_all(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
     remove_stale_files(&dir);
     let pid = std::process::id();
-    let ready = dir.join(format!("ready-{pid}.json"));
-    let log_path = dir.join(format!("server-{pid}.log"));
+    // Several servers per test process (one per scenario): number them.
+    let n = STARTED.fetch_add(1, Ordering::Relaxed);
+    let ready = dir.join(format!("ready-{pid}-{n}.json"));
+    let log_path = dir.join(format!("server-{pid}-{n}.log"));
     let _ = std::fs::remove_file(&ready);
     let log = std::fs::File::create(&log_path)
         .map_err(|e| format!("create {}: {e}", log_path.display()))?;
@@ -141,8 +165,7 @@ fn start() -> Result<StsServer, String> {
         .arg(&ready)
         .arg("--parent-pid")
         .arg(pid.to_string())
-        .arg("--bench-users")
-        .arg(BENCH_USERS.to_string())
+        .args(args)
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log2)
@@ -175,28 +198,21 @@ fn start() -> Result<StsServer, String> {
         .as_u64()
         .and_then(|p| u16::try_from(p).ok())
         .ok_or("ready file: no port")?;
-    let mut fixtures = HashMap::new();
-    for (name, f) in doc["fixtures"]
-        .as_object()
-        .ok_or("ready file: no fixtures")?
-    {
-        let s = |k: &str| f[k].as_str().map(str::to_string);
-        fixtures.insert(
-            name.clone(),
-            Fixture {
-                access_key_id: s("access_key_id").ok_or("fixture without key id")?,
-                secret_access_key: s("secret_access_key").ok_or("fixture without secret")?,
-                session_token: s("session_token"),
-                arn: s("arn"),
-            },
-        );
-    }
-    Ok(StsServer {
-        endpoint: format!("http://127.0.0.1:{port}"),
-        port,
-        fixtures,
-        _child: Mutex::new(child),
-    })
+    Ok((port, doc, child))
+}
+
+/// GET `path` from the server's test hooks on `port`; the JSON answer.
+pub fn get_json(port: u16, path: &str) -> Value {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to loopback STS");
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").expect("send");
+    let mut response = String::new();
+    s.read_to_string(&mut response).expect("read");
+    let (head, body) = response.split_once("\r\n\r\n").expect("HTTP response");
+    assert!(
+        head.starts_with("HTTP/1.") && head.contains(" 200 "),
+        "{head}"
+    );
+    serde_json::from_str(body).expect("JSON body")
 }
 
 /// Logs and ready files of earlier test runs (an hour old or more).
