@@ -392,10 +392,10 @@ impl<'a> ZstdFrames<'a> {
     fn next_frame(&mut self) -> io::Result<bool> {
         loop {
             let Some(magic) = self.rest.get(..4) else {
-                return match self.rest.is_empty() {
-                    true => Ok(false),
-                    false => Err(io::Error::other("trailing bytes after the last zstd frame")),
-                };
+                if self.rest.is_empty() {
+                    return Ok(false);
+                }
+                return Err(io::Error::other("trailing bytes after the last zstd frame"));
             };
             let magic = u32::from_le_bytes([magic[0], magic[1], magic[2], magic[3]]);
             if magic & 0xffff_fff0 == 0x184d_2a50 {
