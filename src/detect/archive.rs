@@ -156,7 +156,10 @@ pub fn walk(
 }
 
 /// Reads at most the member limit and what is left of the budget. Returns
-/// the bytes and whether the member went on past them.
+/// the bytes and whether the member went on past them. A member that turns
+/// out damaged after some bytes is handed out up to there (they were
+/// decoded and charged to the budget); one damaged from the start is an
+/// error.
 fn read_bounded(
     mut r: impl Read,
     limits: &Limits,
@@ -166,17 +169,36 @@ fn read_bounded(
 ) -> io::Result<(Vec<u8>, bool)> {
     let cap = limits.max_member_bytes.min(budget.get());
     let mut buf = Vec::new();
-    r.by_ref().take(cap).read_to_end(&mut buf)?;
+    let read = r.by_ref().take(cap).read_to_end(&mut buf);
     budget.set(budget.get() - buf.len() as u64);
-    let mut probe = [0u8; 1];
-    let cut = r.read(&mut probe)? > 0;
-    if cut {
+    let damaged = |e: io::Error, walk: &mut Walk, buf: &[u8]| {
         walk.incomplete.push(format!(
-            "archive member {name} was scanned only up to {} bytes (the archive size limit)",
+            "archive member {name} is damaged after {} bytes: {e}",
             buf.len()
         ));
+    };
+    if let Err(e) = read {
+        if buf.is_empty() {
+            return Err(e);
+        }
+        damaged(e, walk, &buf);
+        return Ok((buf, true));
     }
-    Ok((buf, cut))
+    let mut probe = [0u8; 1];
+    match r.read(&mut probe) {
+        Ok(0) => Ok((buf, false)),
+        Ok(_) => {
+            walk.incomplete.push(format!(
+                "archive member {name} was scanned only up to {} bytes (the archive size limit)",
+                buf.len()
+            ));
+            Ok((buf, true))
+        }
+        Err(e) => {
+            damaged(e, walk, &buf);
+            Ok((buf, true))
+        }
+    }
 }
 
 /// A compressed stream (gzip, xz, zstd, bzip2): one member, its content.
@@ -784,6 +806,50 @@ mod tests {
         let (_, w) = members(&far, &Limits::default());
         assert!(
             w.incomplete[0].contains("no end-of-central-directory record in its last 64 KiB"),
+            "{:?}",
+            w.incomplete
+        );
+    }
+
+    /// Found by the fuzzer: a zstd frame that decodes past the member cap
+    /// of its limits, then breaks. The decoded bytes were charged to the
+    /// budget but never handed out.
+    #[test]
+    fn a_member_damaged_after_the_cap_is_handed_out_and_charged_once() {
+        let data: &[u8] = &[
+            0x28, 0xb5, 0x2f, 0xfd, 0x80, 0x58, 0x00, 0x00, 0x40, 0x00, 0x54, 0x00, 0x00, 0x10,
+            0x00, 0x00, 0x01, 0x00, 0xfb, 0xff, 0x39, 0xc0, 0x02, 0x02, 0x00, 0x10, 0x00, 0x02,
+            0x00, 0x10, 0x00, 0x02, 0x00, 0x10, 0x00, 0x02, 0x00, 0x10, 0x00, 0x02, 0x00, 0x10,
+            0x00, 0x02, 0x00, 0x10, 0x00, 0x02, 0x00, 0x10, 0x00, 0x02, 0x00, 0x10, 0x00, 0x02,
+            0x00, 0x10, 0x00, 0x02, 0x00, 0x10, 0x00, 0x02, 0x00, 0x10, 0x00, 0x02, 0x00, 0x10,
+            0x00, 0x02, 0x00, 0x10, 0x00, 0x02, 0x00, 0x10, 0x00, 0x02, 0x00, 0x10, 0x00, 0x02,
+            0x00, 0x10, 0x00, 0x02, 0x00, 0x10, 0x00, 0x02, 0x00, 0x10, 0x00, 0x02, 0x00, 0x10,
+            0x00, 0x02, 0x00, 0x10, 0x00, 0x02, 0x00, 0x10, 0x00, 0x02, 0x00, 0x10, 0x00, 0x02,
+            0x00, 0x10, 0x00, 0x02, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x10, 0x00, 0x02, 0x00, 0x10,
+            0x00, 0x02, 0x00, 0x10, 0x00, 0x02, 0x00, 0x10, 0x00, 0x02, 0x00, 0x10, 0x00, 0x02,
+            0x00, 0x10, 0x00, 0x02, 0x00, 0x10, 0x00, 0x03, 0x00, 0x10, 0x00,
+        ];
+        let limits = Limits {
+            max_depth: 2,
+            max_member_bytes: 1 << 20,
+            max_total_bytes: 4 << 20,
+            max_entries: 64,
+        };
+        let budget = Cell::new(limits.max_total_bytes);
+        let mut handed = 0;
+        let w = walk(data, Kind::Zstd, &limits, &budget, &mut |_, b| {
+            handed += b.len() as u64
+        });
+        assert!(handed > 0);
+        assert_eq!(budget.get(), limits.max_total_bytes - handed);
+        assert_eq!(w.members, 1);
+        assert!(
+            w.incomplete[0].contains("is damaged after"),
             "{:?}",
             w.incomplete
         );
