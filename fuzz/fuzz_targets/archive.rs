@@ -1,6 +1,8 @@
-//! Zip, gzip and tar walking with small limits: damaged or hostile archives
-//! are reported, never fatal, and the limits hold: no member over its cap,
-//! no more decompressed bytes than the budget, nesting no deeper than allowed.
+//! Archive walking (zip, gzip, tar, xz, zstd, bzip2, 7z) with small limits:
+//! damaged or hostile archives are reported, never fatal, and the limits
+//! hold: no member over its cap, no more decompressed bytes than the budget,
+//! nesting no deeper than allowed, and opening a zip reads it at most a few
+//! times over.
 
 #![no_main]
 
@@ -32,6 +34,7 @@ fn walk(data: &[u8], kind: Kind, depth: u8, budget: &Cell<u64>) -> u64 {
         }
     });
     assert_eq!(w.members, members);
+    assert!(w.index_bytes_read <= 4 * data.len() as u64);
     assert!(members as usize <= LIMITS.max_entries);
     handed
 }
@@ -40,7 +43,15 @@ fuzz_target!(|data: &[u8]| {
     // Every reader on every input: the sniffer only decides which one runs
     // first in the detector, the readers must survive anything.
     let _ = archive::sniff(data);
-    for kind in [Kind::Zip, Kind::Gzip, Kind::Tar] {
+    for kind in [
+        Kind::Zip,
+        Kind::Gzip,
+        Kind::Tar,
+        Kind::Xz,
+        Kind::Zstd,
+        Kind::Bzip2,
+        Kind::SevenZ,
+    ] {
         let budget = Cell::new(LIMITS.max_total_bytes);
         let handed = walk(data, kind, 0, &budget);
         assert!(handed <= LIMITS.max_total_bytes);

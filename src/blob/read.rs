@@ -18,6 +18,9 @@ pub struct ReadLimits {
     pub max_file_size: u64,
     /// Bytes held in memory at once for one file.
     pub window: usize,
+    /// Largest archive read whole to look inside; a larger one is scanned
+    /// as raw bytes, window by window, and never opened.
+    pub max_whole_archive: u64,
 }
 
 impl Default for ReadLimits {
@@ -25,6 +28,7 @@ impl Default for ReadLimits {
         ReadLimits {
             max_file_size: 256 << 20,
             window: 16 << 20,
+            max_whole_archive: MAX_WHOLE_ARCHIVE,
         }
     }
 }
@@ -33,8 +37,7 @@ impl Default for ReadLimits {
 /// (16 KiB) plus the widest pairing distance (4 KiB).
 pub const OVERLAP: usize = 32 << 10;
 
-/// Largest archive read whole to look inside; larger ones are scanned as
-/// raw bytes, window by window.
+/// Default of [`ReadLimits::max_whole_archive`].
 pub const MAX_WHOLE_ARCHIVE: u64 = 64 << 20;
 
 fn starts_like_archive(file: &mut File) -> io::Result<bool> {
@@ -74,7 +77,7 @@ pub fn read_file(
     }
     // Archives are opened whole (zip keeps its index at the end), up to a bound.
     let whole = size as usize <= limits.window
-        || size <= MAX_WHOLE_ARCHIVE && starts_like_archive(&mut file)?;
+        || size <= limits.max_whole_archive && starts_like_archive(&mut file)?;
     if whole {
         let mut buf = Vec::with_capacity(size as usize);
         // The file may have grown since: never read more than the limit.
@@ -176,6 +179,7 @@ mod tests {
         let limits = ReadLimits {
             max_file_size: u64::MAX,
             window: 64 << 10,
+            ..ReadLimits::default()
         };
         let d = Detector::new();
         let mut found = Vec::new();
@@ -206,8 +210,64 @@ mod tests {
         let limits = ReadLimits {
             max_file_size: 99,
             window: 16,
+            ..ReadLimits::default()
         };
         let r = read_file(&path, &limits, &mut |_| panic!("must not scan"));
         assert_eq!(r.unwrap(), FileRead::TooLarge { size: 100 });
+    }
+
+    /// Credentials found in `path`, with the archive member they were in.
+    fn found_in(path: &Path, limits: &ReadLimits) -> Vec<(Option<String>, String)> {
+        let d = Detector::new();
+        let mut found = Vec::new();
+        read_file(path, limits, &mut |w| {
+            for c in d.scan_chunk(w.bytes, w.owned.clone(), w.start).credentials {
+                let member = c.member.map(|m| m.names().join("/"));
+                found.push((member, c.access_key_id.unwrap().value));
+            }
+        })
+        .unwrap();
+        found
+    }
+
+    #[test]
+    fn only_a_whole_file_is_opened_as_an_archive() {
+        let cred = b"aws_access_key_id=AKIA2IJB4LAJLJ6HDU6G\naws_secret_access_key=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\n";
+        // A tar keeps its member's bytes as they are, so a credential in it
+        // is found either way: opened, it is in member `creds`; scanned as
+        // bytes, it is in the file itself.
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(cred.len() as u64);
+        tar.append_data(&mut header, "creds", &cred[..]).unwrap();
+        let tar = tar.into_inner().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let limits = ReadLimits {
+            max_file_size: u64::MAX,
+            window: 64 << 10,
+            max_whole_archive: 100 << 10,
+        };
+        let key = "AKIA2IJB4LAJLJ6HDU6G".to_string();
+        let in_member = vec![(Some("creds".to_string()), key.clone())];
+        let as_bytes = vec![(None, key)];
+        // Within the bound, the archive is opened.
+        let mut bytes = tar.clone();
+        bytes.resize(90 << 10, 0);
+        let small = dir.path().join("small.tar");
+        std::fs::write(&small, &bytes).unwrap();
+        assert_eq!(found_in(&small, &limits), in_member);
+        // Over it, the file is bytes, though its first window starts with
+        // the archive.
+        bytes.resize(200 << 10, 0);
+        let large = dir.path().join("large.tar");
+        std::fs::write(&large, &bytes).unwrap();
+        assert_eq!(found_in(&large, &limits), as_bytes);
+        // And so is a later window that happens to start with one.
+        let mut bytes = vec![b'z'; 64 << 10];
+        bytes.extend_from_slice(&tar);
+        bytes.resize(300 << 10, b' ');
+        let text = dir.path().join("big.log");
+        std::fs::write(&text, &bytes).unwrap();
+        assert_eq!(found_in(&text, &limits), as_bytes);
     }
 }

@@ -136,7 +136,13 @@ impl Detector {
     pub fn scan_chunk(&self, bytes: &[u8], owned: Range<usize>, start: Position) -> Detection {
         let mut out = Detection::default();
         let budget = std::cell::Cell::new(self.archive_limits.max_total_bytes);
-        self.scan_blob(bytes, 0, None, &budget, &mut out);
+        // Only a whole blob is opened as an archive: a window of a larger
+        // file that happens to start with a signature is bytes like the rest.
+        if start.offset == 0 && owned == (0..bytes.len()) {
+            self.scan_blob(bytes, 0, None, &budget, &mut out);
+        } else {
+            self.scan_text(bytes, None, &mut out);
+        }
         // Parts inside archive members are placed in the member, not the window.
         out.credentials
             .retain(|c| c.member.is_some() || owned.contains(&c.first_position().offset));
@@ -183,6 +189,11 @@ impl Detector {
                 }
             }
         }
+        self.scan_text(data, member, out);
+    }
+
+    /// Transcodes UTF-16, then detects.
+    fn scan_text(&self, data: &[u8], member: Option<&MemberPath>, out: &mut Detection) {
         let (text, utf16): (Cow<[u8]>, bool) = match decode::sniff_utf16(data) {
             Some(order) => (Cow::Owned(decode::transcode_utf16(data, order)), true),
             None => (Cow::Borrowed(data), false),

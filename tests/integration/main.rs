@@ -1,6 +1,7 @@
 //! End-to-end tests of the `keysweep` binary: one test binary, real temp
 //! directories, real git repositories, real servers on loopback.
 
+mod archives;
 mod ci;
 mod git;
 mod git_cli;
