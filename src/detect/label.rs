@@ -154,8 +154,8 @@ fn line_above(data: &[u8], line_start: usize) -> Option<(usize, usize)> {
 }
 
 /// The name in front of `at`: separators are skipped, then name bytes read;
-/// string prefixes (`r'…'`, `@"…"`, `$"…"`) and bare brackets (`ENV["…"] =
-/// "…"`) are stepped over.
+/// string prefixes (`r'…'`, `r#"…"#`, `@"…"`, `$"…"`) and bare brackets
+/// (`ENV["…"] = "…"`) are stepped over.
 fn name_before(data: &[u8], at: usize, floor: usize) -> Option<Range<usize>> {
     let mut i = at;
     for _ in 0..MAX_NAMES {
@@ -169,7 +169,7 @@ fn name_before(data: &[u8], at: usize, floor: usize) -> Option<Range<usize>> {
         let string_prefix = is_string_prefix(&norm)
             && data
                 .get(end)
-                .is_some_and(|b| matches!(b, b'"' | b'\'' | b'`'));
+                .is_some_and(|b| matches!(b, b'"' | b'\'' | b'`' | b'#'));
         if !norm.is_empty() && !string_prefix {
             return Some(i..end);
         }
