@@ -667,7 +667,7 @@ fn made_up_values_are_not_leaks() {
     for ex in [
         "aws_secret_access_key = FakeValuesForLocalDevelopmentOnly2q9Zr7L\n",
         "AWS_SECRET_ACCESS_KEY=AbCdEfGhSAMPLE2xZ9wQ7vR3tY6uI0oP4aS8dF1g\n",
-        "secretAccessKey: k3Jq9ZxW2vR7tDUMMYp5Lm8Nc1Bh4Gf6Ds0Aa3Ee\n",
+        "secretAccessKey: k3Jq9ZxW2vR7tDUMMYKEYp5Lm8Nc1Bh4Gf6Ds0Aa\n",
         "aws_secret_access_key = Zx3Wq8Rt5Yu2Io7Pa4Sd6Fg9Hj1Kl0ZxCvTESTKEY\n",
         "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYQ3zT9vLm2X\n",
         "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7QZTW3KP\nAWS_SECRET_ACCESS_KEY=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\n",
