@@ -447,85 +447,100 @@ fn min_cells(delimiter: u8) -> usize {
 }
 
 /// Whether the name around the word `data[word]` (`secret`, `token`) is an
-/// AWS one: the identifier holding it mentions AWS
-/// (`aws_secret_key`, `AWSSecretKey`), is a bare AWS name (`SecretKey`,
-/// `SessionToken`), or it is part of `secret access key`, `session token`
-/// or `security token`. Only such names are worth
-/// looking for a value on the lines below (source code says `secret` and
-/// `token` everywhere).
+/// AWS one, judged by the words right next to it (at most one separator
+/// between): `aws`/`amz`/`amazon` glued before it (`aws_secret_key`,
+/// `AWSSecretKey`, `X-Amz-Security-Token`), `access key` after `secret`,
+/// `session` or `security` before `token`, or a bare AWS name
+/// (`SecretKey`, `AccessSecret`). Only such names are worth looking for a
+/// value on the lines below (source code says `secret` and `token`
+/// everywhere), and this runs for each of them: a few byte compares.
 pub fn names_aws(data: &[u8], word: Range<usize>) -> bool {
-    // This runs for every `secret` and `token` in a file: no allocation,
-    // no searcher built, only the bytes of the name and a few around it.
-    let ident = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
-    let low = word.start.saturating_sub(MAX_NAME);
-    let start = data[low..word.start]
-        .iter()
-        .rposition(|b| !ident(b))
-        .map_or(low, |i| low + i + 1);
-    let high = data.len().min(word.end + MAX_NAME);
-    let end = data[word.end..high]
-        .iter()
-        .position(|b| !ident(b))
-        .map_or(high, |i| word.end + i);
-    let name = &data[start..end];
-    // `aws`, `amz`, `ama(zon)`, in any case.
-    let aws = name.windows(3).any(|w| {
-        w[0] | 0x20 == b'a'
-            && matches!(
-                [w[1] | 0x20, w[2] | 0x20],
-                [b'w', b's'] | [b'm', b'z'] | [b'm', b'a']
-            )
-    });
-    if aws {
-        return true;
-    }
-    let mut buf = [0u8; 48];
-    if name.len() >= 9 {
-        let bare = normalize_into(name, &mut buf);
-        let has = |w: &[u8]| bare.windows(w.len()).any(|c| c == w);
-        if [&b"secretkey"[..], b"accesssecret", b"secretaccess"].contains(&bare)
-            || has(b"secretaccesskey")
-            || has(b"sessiontoken")
-            || has(b"securitytoken")
-        {
-            return true;
+    let (start, end) = (word.start, word.end);
+    // Every name below ends in s, z, n or y before the word, or starts
+    // with a or k after it: most words are done after two bytes.
+    let sep = |b: u8| matches!(b, b' ' | b'_' | b'-' | b'.');
+    let near = |i: Option<usize>, step: fn(usize) -> Option<usize>| {
+        let b = *i.and_then(|i| data.get(i))?;
+        if sep(b) {
+            i.and_then(step).and_then(|j| data.get(j)).map(|b| b | 0x20)
+        } else {
+            Some(b | 0x20)
         }
-    }
-    // `Secret Access Key`, `session token`: one separator, then the word
-    // (checked by its first letter before anything is normalized).
-    let sep = |b: Option<&u8>| b.is_some_and(|b| matches!(b, b' ' | b'_' | b'-' | b'.'));
-    let letter = |b: Option<&u8>| b.map_or(0, |b| b | 0x20);
-    if sep(data.get(word.end))
-        && letter(data.get(word.end + 1)) == b'a'
-        && normalize_into(&data[word.end..data.len().min(word.end + 12)], &mut buf)
-            .starts_with(b"accesskey")
-    {
-        return true;
-    }
-    let Some(gap) = word.start.checked_sub(1) else {
-        return false;
     };
-    sep(data.get(gap))
-        && matches!(
-            letter(gap.checked_sub(1).and_then(|i| data.get(i))),
-            b'n' | b'y'
-        )
-        && {
-            let before = normalize_into(&data[word.start.saturating_sub(10)..word.start], &mut buf);
-            before.ends_with(b"session") || before.ends_with(b"security")
-        }
+    let before = near(start.checked_sub(1), |i| i.checked_sub(1));
+    let after = near(Some(end), |i| i.checked_add(1));
+    if !matches!(before, Some(b's' | b'z' | b'n' | b'y')) && !matches!(after, Some(b'a' | b'k')) {
+        return false;
+    }
+    // `aws` glued to the word in an identifier (`aws_secret`, not the prose
+    // `AWS secret`); `session token` and `secret access key` either way.
+    let glued = start > 0 && data[start - 1] != b' ';
+    let aws_before = glued
+        && [&b"aws"[..], b"amz", b"amazon"]
+            .iter()
+            .any(|w| words_before(data, start, w).is_some());
+    let token_before = [&b"session"[..], b"security"]
+        .iter()
+        .any(|w| words_before(data, start, w).is_some());
+    if aws_before || token_before || words_at(data, end, &[b"access", b"key"]).is_some() {
+        return true;
+    }
+    // `SecretKey`, `SecretAccess`, `AccessSecret` as the whole name.
+    let ident = |i: Option<usize>| {
+        i.and_then(|i| data.get(i))
+            .is_some_and(|&b| IDENT[usize::from(b)])
+    };
+    // One identifier: no space inside (`secret key` is prose).
+    let whole = |from: usize, to: usize| {
+        !ident(from.checked_sub(1)) && !ident(Some(to)) && !data[from..to].contains(&b' ')
+    };
+    [&b"key"[..], b"access"]
+        .iter()
+        .filter_map(|w| words_at(data, end, &[w]))
+        .any(|to| whole(start, to))
+        || words_before(data, start, b"access").is_some_and(|from| whole(from, end))
 }
 
-/// [`normalize`] into `buf`, cut at its length.
-fn normalize_into<'b>(s: &[u8], buf: &'b mut [u8]) -> &'b [u8] {
-    let mut n = 0;
-    for &b in s.iter().filter(|b| b.is_ascii_alphanumeric()) {
-        let Some(slot) = buf.get_mut(n) else { break };
-        *slot = b.to_ascii_lowercase();
-        n += 1;
+/// Where `words` end when they follow `at` in any case, each after at
+/// most one separator (`_`, `-`, `.`, space).
+fn words_at(data: &[u8], mut at: usize, words: &[&[u8]]) -> Option<usize> {
+    for w in words {
+        if data
+            .get(at)
+            .is_some_and(|b| matches!(b, b' ' | b'_' | b'-' | b'.'))
+        {
+            at += 1;
+        }
+        let c = data.get(at..at + w.len())?;
+        if !c.eq_ignore_ascii_case(w) {
+            return None;
+        }
+        at += w.len();
     }
-    &buf[..n]
+    Some(at)
 }
+
+/// Where `word` starts when it ends at `end` in any case, or one
+/// separator before it.
+fn words_before(data: &[u8], mut end: usize, word: &[u8]) -> Option<usize> {
+    if end > 0 && matches!(data[end - 1], b' ' | b'_' | b'-' | b'.') {
+        end -= 1;
+    }
+    let start = end.checked_sub(word.len())?;
+    data[start..end].eq_ignore_ascii_case(word).then_some(start)
+}
+
+/// Bytes of an identifier: letters, digits, `_`, `-`, `.`.
+const IDENT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c == b'.';
+        b += 1;
+    }
+    t
+};
 
 /// Lines below a name where its value may stand: alone on the next line,
 /// or a few lines down in its block (`default = …`).
