@@ -87,8 +87,10 @@ impl Position {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Encoding {
-    /// JSON/JS string escapes such as `\/` or `\u002F`.
+    /// String escapes such as `\/`, `\u002F`, `\u{2F}` or `\x2F`.
     Escaped,
+    /// HTML/XML character references such as `&#x2F;`, `&#47;` or `&sol;`.
+    Html,
     /// URL percent-encoding such as `%2F`.
     Percent,
     /// Base64-encoded content.

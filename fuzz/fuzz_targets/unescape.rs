@@ -1,5 +1,5 @@
-//! `%XX`, `\/` and `\uXXXX` un-escaping: never panics, and what it calls
-//! decoded is always shorter than the input (every escape shrinks).
+//! `%XX`, `\/`, `\uXXXX`, `\u{X}`, `\xXX` and `&#…;` un-escaping: never panics,
+//! and what it calls decoded is always shorter than the input (every escape shrinks).
 
 #![no_main]
 

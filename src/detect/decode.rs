@@ -7,58 +7,175 @@ use base64::engine::DecodePaddingMode;
 use base64::{alphabet, Engine};
 
 /// Characters of a value run as written: base64 characters plus the
-/// starts of `%2F` and `\/` escapes.
+/// starts of `%2F`, `\/` and `&#47;` escapes.
 pub fn is_run_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'/' | b'+' | b'=' | b'%' | b'\\')
+    b.is_ascii_alphanumeric() || matches!(b, b'/' | b'+' | b'=') || is_escape_start(b)
 }
 
-/// Un-escapes `%XX`, `\/`, `\uXXXX` (ASCII only) and `\\` inside a run.
-/// Returns `None` when the run holds no escape (nothing to decode) or an
-/// escape that cannot be part of a credential.
-pub fn unescape(run: &[u8]) -> Option<(Vec<u8>, crate::finding::Encoding)> {
+/// One escape sequence inside a value, decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Escape {
+    /// The ASCII byte it stands for.
+    pub byte: u8,
+    /// Bytes the escape takes in the text.
+    pub len: usize,
+    pub kind: crate::finding::Encoding,
+}
+
+/// The escape sequence at `data[i..]`, if it is one that can stand for an
+/// ASCII character: `%2F` (percent), `\/`, `\+`, `\\`, `\u002F`, `\u{2F}`,
+/// `\x2F` (JSON, JavaScript, Rust, Swift, Java, Python, C string escapes),
+/// `&#x2F;`, `&#47;` and the named `&sol;`, `&plus;`, `&equals;` (HTML and XML
+/// character references). Escapes for other characters are not part of any
+/// credential, so they are `None` too.
+pub fn escape_at(data: &[u8], i: usize) -> Option<Escape> {
     use crate::finding::Encoding;
-    if !run.iter().any(|&b| b == b'%' || b == b'\\') {
+    let ascii = |v: u32, len: usize, kind| {
+        u8::try_from(v)
+            .ok()
+            .filter(u8::is_ascii)
+            .map(|byte| Escape { byte, len, kind })
+    };
+    match *data.get(i)? {
+        b'%' => {
+            let v = data.get(i + 1..i + 3).and_then(hex_byte)?;
+            ascii(u32::from(v), 3, Encoding::Percent)
+        }
+        b'\\' => match *data.get(i + 1)? {
+            b @ (b'/' | b'+' | b'\\') => Some(Escape {
+                byte: b,
+                len: 2,
+                kind: Encoding::Escaped,
+            }),
+            b'u' if data.get(i + 2) == Some(&b'{') => {
+                let (v, digits) = number(data, i + 3, 16, 6)?;
+                (data.get(i + 3 + digits) == Some(&b'}'))
+                    .then_some(())
+                    .and_then(|()| ascii(v, digits + 4, Encoding::Escaped))
+            }
+            b'u' => {
+                let (v, 4) = number(data, i + 2, 16, 4)? else {
+                    return None;
+                };
+                ascii(v, 6, Encoding::Escaped)
+            }
+            b'x' => {
+                let v = data.get(i + 2..i + 4).and_then(hex_byte)?;
+                ascii(u32::from(v), 4, Encoding::Escaped)
+            }
+            _ => None,
+        },
+        b'&' => {
+            let rest = data.get(i + 1..)?;
+            if let Some(after) = rest.strip_prefix(b"#") {
+                let (radix, skip) = match after.first() {
+                    Some(b'x' | b'X') => (16, 1),
+                    _ => (10, 0),
+                };
+                let start = i + 2 + skip;
+                let (v, digits) = number(data, start, radix, 7)?;
+                (data.get(start + digits) == Some(&b';'))
+                    .then_some(())
+                    .and_then(|()| ascii(v, 2 + skip + digits + 1, Encoding::Html))
+            } else {
+                [(&b"sol;"[..], b'/'), (b"plus;", b'+'), (b"equals;", b'=')]
+                    .into_iter()
+                    .find(|(name, _)| rest.starts_with(name))
+                    .map(|(name, byte)| Escape {
+                        byte,
+                        len: 1 + name.len(),
+                        kind: Encoding::Html,
+                    })
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Up to `max` digits of `radix` at `data[at..]`: their value and count
+/// (`None` for no digit). The value saturates, and is then no ASCII byte.
+fn number(data: &[u8], at: usize, radix: u32, max: usize) -> Option<(u32, usize)> {
+    let digits = data
+        .get(at..)?
+        .iter()
+        .take(max)
+        .take_while(|b| (**b as char).is_digit(radix))
+        .count();
+    let v = data[at..at + digits].iter().fold(0u32, |v, &b| {
+        v.saturating_mul(radix)
+            .saturating_add((b as char).to_digit(radix).unwrap_or(0))
+    });
+    (digits > 0).then_some((v, digits))
+}
+
+/// Starts an escape: `%`, `\\` or `&`.
+pub fn is_escape_start(b: u8) -> bool {
+    matches!(b, b'%' | b'\\' | b'&')
+}
+
+/// Un-escapes every escape [`escape_at`] knows inside a run. Returns `None`
+/// when the run holds no escape (nothing to decode) or an escape that
+/// cannot be part of a credential. The encoding reported is the first one
+/// met.
+pub fn unescape(run: &[u8]) -> Option<(Vec<u8>, crate::finding::Encoding)> {
+    if !run.iter().any(|&b| is_escape_start(b)) {
         return None;
     }
     let mut out = Vec::with_capacity(run.len());
     let mut kind = None;
     let mut i = 0;
     while i < run.len() {
-        match run[i] {
-            b'%' => {
-                let v = run.get(i + 1..i + 3).and_then(hex_byte)?;
-                out.push(v);
-                kind.get_or_insert(Encoding::Percent);
-                i += 3;
-            }
-            b'\\' => match run.get(i + 1)? {
-                b'/' | b'\\' | b'+' => {
-                    out.push(run[i + 1]);
-                    kind.get_or_insert(Encoding::Escaped);
-                    i += 2;
-                }
-                b'u' => {
-                    let hi = run.get(i + 2..i + 4).and_then(hex_byte)?;
-                    let lo = run.get(i + 4..i + 6).and_then(hex_byte)?;
-                    if hi != 0 || !lo.is_ascii() {
-                        return None;
-                    }
-                    out.push(lo);
-                    kind.get_or_insert(Encoding::Escaped);
-                    i += 6;
-                }
-                _ => return None,
-            },
-            b => {
-                out.push(b);
-                i += 1;
-            }
+        if is_escape_start(run[i]) {
+            let e = escape_at(run, i)?;
+            out.push(e.byte);
+            kind.get_or_insert(e.kind);
+            i += e.len;
+        } else {
+            out.push(run[i]);
+            i += 1;
         }
     }
     Some((out, kind?))
 }
 
+/// Decodes the escaped text that starts at `data[at..]`: escapes of any
+/// ASCII character and the letters, digits, `/`, `+` and `=` between them,
+/// up to the first other byte or `max` bytes of input. Returns the text,
+/// where it ends in `data`, and the kind of its first escape. Plain bytes
+/// beyond the escaped run are left to the caller's own scan, so nothing is
+/// found twice.
+pub fn unescape_from(
+    data: &[u8],
+    at: usize,
+    max: usize,
+) -> (Vec<u8>, usize, crate::finding::Encoding) {
+    let limit = data.len().min(at.saturating_add(max));
+    let mut out = Vec::new();
+    let mut kind = None;
+    let mut i = at;
+    while i < limit {
+        let b = data[i];
+        if let Some(e) = is_escape_start(b).then(|| escape_at(data, i)).flatten() {
+            if i + e.len > limit {
+                break;
+            }
+            out.push(e.byte);
+            kind.get_or_insert(e.kind);
+            i += e.len;
+        } else if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'+' | b'=') {
+            out.push(b);
+            i += 1;
+        } else {
+            break;
+        }
+    }
+    (out, i, kind.unwrap_or(crate::finding::Encoding::Escaped))
+}
+
 fn hex_byte(two: &[u8]) -> Option<u8> {
+    if !two.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
     let s = std::str::from_utf8(two).ok()?;
     u8::from_str_radix(s, 16).ok()
 }
@@ -205,6 +322,48 @@ mod tests {
         assert!(unescape(b"plain").is_none());
         assert!(unescape(b"bad%zz").is_none());
         assert!(unescape(br"\n").is_none());
+    }
+
+    #[test]
+    fn unescapes_unicode_escapes_and_character_references() {
+        for (text, want, kind) in [
+            (&br"ab\u{2f}cd\u{2B}"[..], &b"ab/cd+"[..], Encoding::Escaped),
+            (br"ab\x2Fcd\x2b", b"ab/cd+", Encoding::Escaped),
+            (b"ab&#x2F;cd&#X2b;&#61;", b"ab/cd+=", Encoding::Html),
+            (b"ab&#47;cd&#0043;", b"ab/cd+", Encoding::Html),
+            (b"ab&sol;cd&plus;&equals;", b"ab/cd+=", Encoding::Html),
+        ] {
+            let (v, e) = unescape(text).unwrap();
+            assert_eq!((v.as_slice(), e), (want, kind), "{text:?}");
+        }
+        // Not ASCII, not closed, not a reference these values use.
+        for text in [
+            &br"\u{e9}"[..],
+            br"\u00e9",
+            br"\u{2f",
+            br"\u{}",
+            b"&#x2F",
+            b"&#;",
+            b"&#x110000;",
+            b"&#99999999999;",
+            b"&amp;",
+            b"%C3%A9",
+            br"\xZZ",
+        ] {
+            assert!(unescape(text).is_none(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn decodes_an_escaped_run_and_says_where_it_ends() {
+        let text = b"id: \\u0041\\u{4B}&#73;&#x41;QZ \\u0042";
+        let (plain, end, kind) = unescape_from(text, 4, 1 << 10);
+        assert_eq!(plain, b"AKIAQZ");
+        assert_eq!(&text[end..], b" \\u0042");
+        assert_eq!(kind, Encoding::Escaped);
+        // Bounded by `max`, never cutting an escape in half.
+        let (plain, end, _) = unescape_from(text, 4, 8);
+        assert_eq!((plain.as_slice(), end), (&b"A"[..], 10));
     }
 
     #[test]

@@ -26,6 +26,24 @@ pub fn is_word(b: u8) -> bool {
 /// found): 16 base32 characters, word boundaries on both sides, and not a
 /// documentation example or placeholder.
 pub fn key_id_at(data: &[u8], at: usize) -> Option<&str> {
+    judge_at(data, at)?.ok()
+}
+
+/// Why a key-ID-shaped string is not a key ID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rejected {
+    /// A documentation example, placeholder or typed pattern.
+    Placeholder,
+    /// Upper-case letters and digits, but with a 0, 1, 8 or 9 that AWS never
+    /// issues: someone made it up.
+    Impossible,
+}
+
+/// Judges the 20 characters at `at` (where a prefix was found): `None` when
+/// they are not even shaped like a key ID (wrong length, lower case, glued
+/// to a word), else the key ID or why it was rejected. A secret whose only
+/// neighbour is a rejected key ID is suspicious too.
+pub fn judge_at(data: &[u8], at: usize) -> Option<Result<&str, Rejected>> {
     let end = at.checked_add(LEN)?;
     let id = data.get(at..end)?;
     if !PREFIXES.iter().any(|p| &id[..4] == *p) {
@@ -37,14 +55,21 @@ pub fn key_id_at(data: &[u8], at: usize) -> Option<&str> {
     if data.get(end).is_some_and(|&b| is_word(b)) {
         return None;
     }
-    if !id[4..].iter().all(|&b| is_base32(b)) {
+    let tail = &id[4..];
+    if !tail
+        .iter()
+        .all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    {
         return None;
     }
     let id = std::str::from_utf8(id).ok()?;
-    if super::allow::is_placeholder_key_id(id) {
-        return None;
-    }
-    Some(id)
+    Some(if !tail.iter().all(|&b| is_base32(b)) {
+        Err(Rejected::Impossible)
+    } else if super::allow::is_placeholder_key_id(id) {
+        Err(Rejected::Placeholder)
+    } else {
+        Ok(id)
+    })
 }
 
 /// The AWS account ID a key ID encodes, decoded offline; `None` for old
@@ -72,7 +97,18 @@ pub fn account_id(key_id: &str) -> Option<String> {
     let account = (z & 0x7FFF_FFFF_FF80) >> 7;
     // 40 bits reach 1_099_511_627_775: 13 digits, which the JSON contract
     // (and AWS) never has.
-    (account <= 999_999_999_999).then(|| format!("{account:012}"))
+    if account > 999_999_999_999 {
+        return None;
+    }
+    // Twelve digits by hand: `format!` cost more than the rest of the key
+    // ID checks together (every key ID found goes through here).
+    let mut digits = [b'0'; 12];
+    let mut rest = account;
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    std::str::from_utf8(&digits).ok().map(str::to_owned)
 }
 
 #[cfg(test)]

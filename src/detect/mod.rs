@@ -3,10 +3,11 @@
 //!
 //! It never runs a regex over every byte. One Aho-Corasick pass (SIMD
 //! prefilter) finds anchors: the key-ID prefixes, the words `secret` and
-//! `token`, session-token markers, base64 and UTF-16 forms of the prefixes.
-//! Exact checks run only around anchors: key IDs are validated in place,
-//! value runs near them are read once (escapes decoded) and classified as
-//! secrets or session tokens, and the parts are then paired by distance.
+//! `token`, session-token markers, base64, UTF-16 and escaped (`\u0041`,
+//! `&#65;`) forms of the prefixes. Exact checks run only around anchors: key
+//! IDs are validated in place, value runs near them are read once (escapes
+//! decoded) and classified as secrets or session tokens, and the parts are
+//! then paired by distance in lines (bytes on giant lines).
 
 pub mod allow;
 pub mod archive;
@@ -17,7 +18,7 @@ pub mod label;
 
 use crate::finding::{Confidence, Credential, Encoding, MemberPath, Part, Position, Secret};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use label::{Label, Strength};
+use label::{Label, Labeler, Strength};
 use std::borrow::Cow;
 use std::ops::Range;
 
@@ -25,10 +26,15 @@ use std::ops::Range;
 /// found, where it is reported, how parts pair), so that results remembered
 /// from earlier runs (the `keysweep org` blob state, keyed by crate version
 /// and this number) are thrown away and blobs are scanned again.
-pub const RULES_VERSION: u32 = 1;
+pub const RULES_VERSION: u32 = 2;
 
-/// How far (bytes) around a key ID to look for its secret and token.
+/// How far (bytes) around a key ID to look for its secret and token on its
+/// own line, and the unit of the pairing distances below.
 const PAIR_WINDOW: usize = 1024;
+/// How many lines around a key ID its secret may be (with an AWS name);
+/// these lines are read up to `4 * PAIR_WINDOW` bytes each way, so wide
+/// table rows pair by rows while minified giant lines pair by bytes.
+const PAIR_LINES: usize = 12;
 /// How far after a `secret`/`token` word its value may start.
 const LABEL_WINDOW: usize = 160;
 /// Longest value run read (session tokens are 300–2000 characters).
@@ -46,7 +52,16 @@ enum Anchor {
     TokenMarker,
     Base64KeyPrefix,
     Utf16KeyPrefix,
+    /// `A` written as an escape (`\u0041`, `\u{41}`, `&#x41;`, `&#65;`):
+    /// the start of a key ID spelled out in escapes.
+    EscapedKeyPrefix,
 }
+
+/// The escapes of `A`, the first letter of every key-ID prefix, as JSON,
+/// Java, JavaScript, Rust, Swift and HTML write it. Four, so that the
+/// anchors stay at 32 patterns: beyond that the SIMD prefilter switches to
+/// its slower wide variant (Teddy "fat"), which cost every scan ~10%.
+const ESCAPED_A: [&str; 4] = ["\\u0041", "\\u{41}", "&#x41;", "&#65;"];
 
 /// The AWS credential detector. Build once, share by reference across threads.
 #[derive(Debug)]
@@ -101,6 +116,9 @@ impl Detector {
         // `IQoJb3JpZ2luX2Vj…` and `FwoGZXIvYXdz…`: the start of real STS session tokens.
         patterns.push((b"Jb3JpZ2luX2Vj".to_vec(), Anchor::TokenMarker));
         patterns.push((b"FwoGZXIvYXdz".to_vec(), Anchor::TokenMarker));
+        for escaped in ESCAPED_A {
+            patterns.push((escaped.as_bytes().to_vec(), Anchor::EscapedKeyPrefix));
+        }
         let anchors = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostFirst)
             .build(patterns.iter().map(|(p, _)| p))
@@ -239,18 +257,24 @@ impl Detector {
     fn collect(&self, data: &[u8], view: View, depth: u8, atoms: &mut Atoms) {
         let mut windows: Vec<Range<usize>> = Vec::new();
         // Starts of the encoded runs already decoded, and where the last
-        // base64 and UTF-16 runs end: an anchor inside a run that was just
-        // decoded adds nothing, and expanding every one of them (a prefix
-        // fragment every few bytes of a long run, or millions of short
-        // runs checked against a list) was quadratic.
+        // base64, UTF-16 and escaped runs end: an anchor inside a run that
+        // was just decoded adds nothing, and expanding every one of them (a
+        // prefix fragment every few bytes of a long run, or millions of
+        // short runs checked against a list) was quadratic.
         let mut decoded_runs: std::collections::HashSet<usize> = Default::default();
-        let (mut base64_until, mut utf16_until) = (0usize, 0usize);
+        let (mut base64_until, mut utf16_until, mut escaped_until) = (0usize, 0usize, 0usize);
+        // End of the last table whose column a name heads: a table is
+        // measured once, however many names its rows hold.
+        let mut table_until = 0usize;
+        // End of the lines below the last AWS name that were added.
+        let mut below_until = 0usize;
+        let mut near_lines = NearLines::default();
         for m in self.anchors.find_iter(data) {
             let anchor = self.anchors_kind[m.pattern().as_usize()];
             let at = m.start();
             match anchor {
-                Anchor::KeyPrefix => {
-                    if let Some(id) = keyid::key_id_at(data, at) {
+                Anchor::KeyPrefix => match keyid::judge_at(data, at) {
+                    Some(Ok(id)) => {
                         atoms.keys.push(Atom::new(
                             id.to_string(),
                             view,
@@ -258,14 +282,32 @@ impl Detector {
                             None,
                             Label::default(),
                         ));
-                        windows.push(
-                            at.saturating_sub(PAIR_WINDOW)
-                                ..(at + keyid::LEN + PAIR_WINDOW).min(data.len()),
-                        );
+                        windows.push(near_lines.window(data, at, at + keyid::LEN));
                     }
-                }
+                    Some(Err(_)) => atoms.rejected.push(Atom::new(
+                        String::new(),
+                        view,
+                        at,
+                        None,
+                        Label::default(),
+                    )),
+                    None => {}
+                },
                 Anchor::SecretWord | Anchor::TokenWord => {
-                    let end = line_end(data, m.end(), LABEL_WINDOW);
+                    // The value after the name on its line, or on the
+                    // lines below (alone, or in the name's block), or in
+                    // the column the name heads.
+                    let mut end = line_end(data, m.end(), LABEL_WINDOW);
+                    if end > below_until && label::names_aws(data, at..m.end()) {
+                        end = lines_below(data, end, label::LINES_BELOW, PAIR_WINDOW);
+                        below_until = end;
+                        if at >= table_until {
+                            if let Some(table) = label::table_end(data, at) {
+                                table_until = table;
+                                end = end.max(table);
+                            }
+                        }
+                    }
                     windows.push(m.end()..end);
                 }
                 Anchor::TokenMarker => windows.push(at..m.end()),
@@ -299,16 +341,38 @@ impl Detector {
                     let inner = atoms.new_view(view.outer.unwrap_or(run.start), Encoding::Utf16);
                     self.collect(&narrow, inner, depth + 1, atoms);
                 }
+                Anchor::EscapedKeyPrefix if depth < MAX_DECODE_DEPTH => {
+                    if at < escaped_until {
+                        continue;
+                    }
+                    // The escaped text from here on, decoded: a key ID
+                    // spelled out in escapes, and whatever follows it
+                    // written the same way (a whole entity-encoded page).
+                    let (plain, end, kind) = decode::unescape_from(data, at, MAX_RUN);
+                    escaped_until = end;
+                    if plain.len() < keyid::LEN {
+                        continue;
+                    }
+                    let inner = atoms.new_view(view.outer.unwrap_or(at), kind);
+                    self.collect(&plain, inner, depth + 1, atoms);
+                    // Plain values near the escaped key ID pair with it.
+                    windows.push(near_lines.window(data, at, end));
+                }
                 _ => {}
             }
         }
+        let mut labeler = Labeler::default();
+        let mut scanned = 0;
         for window in merge(windows) {
-            self.values_in(data, window, view, depth, atoms);
+            self.values_in(data, window, view, depth, atoms, &mut labeler, &mut scanned);
         }
     }
 
     /// Reads each value run that touches `window` once and keeps those that
-    /// can be a secret or a session token.
+    /// can be a secret or a session token. `scanned` is how far the windows
+    /// before this one were read: every byte is read once, however many
+    /// anchors fall into one long run.
+    #[allow(clippy::too_many_arguments)]
     fn values_in(
         &self,
         data: &[u8],
@@ -316,12 +380,16 @@ impl Detector {
         view: View,
         depth: u8,
         atoms: &mut Atoms,
+        labeler: &mut Labeler,
+        scanned: &mut usize,
     ) {
-        let mut i = window.start;
+        let mut i = window.start.max(*scanned);
         // Start at the beginning of a run that the window cuts.
-        while i > 0 && window.start - i < MAX_RUN && is_core(data[i - 1]) {
+        while i > *scanned && window.start - i < MAX_RUN && is_core(data[i - 1]) {
             i -= 1;
         }
+        atoms.count_read(window.start.saturating_sub(i));
+        let from = i;
         while i < window.end {
             if !starts_value(data, i) {
                 i += 1;
@@ -335,35 +403,43 @@ impl Detector {
             if !(MIN_VALUE_RUN..=MAX_RUN).contains(&len) || atoms.seen(view, run.start) {
                 continue;
             }
-            self.classify_run(data, &run, view, depth, atoms);
+            self.classify_run(data, &run, view, depth, atoms, labeler);
         }
+        atoms.count_read(i - from);
+        *scanned = (*scanned).max(i);
     }
 
-    fn classify_run(&self, data: &[u8], run: &Run, view: View, depth: u8, atoms: &mut Atoms) {
+    fn classify_run(
+        &self,
+        data: &[u8],
+        run: &Run,
+        view: View,
+        depth: u8,
+        atoms: &mut Atoms,
+        labeler: &mut Labeler,
+    ) {
         let raw = &data[run.start..run.core_end];
         let (core, encoding): (Cow<[u8]>, Option<Encoding>) = match decode::unescape(raw) {
             Some((plain, enc)) => (Cow::Owned(plain), Some(enc)),
-            None if raw.iter().any(|&b| b == b'%' || b == b'\\') => return,
+            None if raw.iter().any(|&b| decode::is_escape_start(b)) => return,
             None => (Cow::Borrowed(raw), None),
         };
         let padded = run.end > run.core_end;
-        let label = || label::label_before(data, run.start);
         if core.len() == 40 && !padded && is_secret_shaped(&core) {
             let value = String::from_utf8_lossy(&core).into_owned();
+            let label = labeler.label(data, run.start);
             atoms
                 .secrets
-                .push(Atom::new(value, view, run.start, encoding, label()));
+                .push(Atom::new(value, view, run.start, encoding, label));
         } else if core.len() >= 100 && is_token_shaped(&core) {
             let mut value = String::from_utf8_lossy(&core).into_owned();
             // Keep the padding: it is part of the token.
-            let pad = data[run.core_end..run.end]
-                .iter()
-                .filter(|&&b| b == b'=')
-                .count()
-                + count_percent_padding(&data[run.core_end..run.end]);
-            value.extend(std::iter::repeat_n('=', pad));
+            value.extend(std::iter::repeat_n(
+                '=',
+                padding_len(&data[run.core_end..run.end]),
+            ));
             let marker = value.contains("Jb3JpZ2luX2Vj") || value.contains("YXdz");
-            let mut l = label();
+            let mut l = labeler.label(data, run.start);
             if marker && l.token == Strength::None {
                 l.token = Strength::Generic;
             }
@@ -382,12 +458,13 @@ impl Detector {
             };
             if plain.len() == 40 && is_secret_shaped(&plain) {
                 let value = String::from_utf8_lossy(&plain).into_owned();
+                let label = labeler.label(data, run.start);
                 atoms.secrets.push(Atom::new(
                     value,
                     view,
                     run.start,
                     Some(Encoding::Base64),
-                    label(),
+                    label,
                 ));
             }
         }
@@ -450,9 +527,16 @@ struct Atoms {
     keys: Vec<Atom>,
     secrets: Vec<Atom>,
     tokens: Vec<Atom>,
+    /// Key-ID-shaped strings rejected as placeholders or impossible: a
+    /// secret whose only neighbour is one of them is no leak either.
+    rejected: Vec<Atom>,
     views: u32,
     /// Runs already classified, by (view, start).
     runs: std::collections::HashSet<(u32, usize)>,
+    /// Bytes the value reader went over, for the tests that prove it reads
+    /// each byte a bounded number of times.
+    #[cfg(test)]
+    bytes_read: usize,
 }
 
 impl Atoms {
@@ -469,20 +553,42 @@ impl Atoms {
         !self.runs.insert((view.id, start))
     }
 
+    #[cfg_attr(not(test), allow(unused_variables))]
+    fn count_read(&mut self, bytes: usize) {
+        #[cfg(test)]
+        {
+            self.bytes_read += bytes;
+        }
+    }
+
+    /// Whether a key ID that was rejected (a placeholder, or one AWS never
+    /// issues) is near `part` and no real key ID is: then the part was made
+    /// up with it (`AKIAIOSFODNN7EXAMPLE` beside a made-up secret).
+    fn beside_rejected_key(&self, part: &Atom, data: &[u8]) -> bool {
+        let (max_bytes, max_lines, _) = secret_reach(Strength::Aws);
+        let near_any = |keys: &[Atom]| {
+            let from = keys.partition_point(|k| k.offset() + 4 * PAIR_WINDOW < part.offset());
+            keys[from..]
+                .iter()
+                .take_while(|k| k.offset() <= part.offset() + 4 * PAIR_WINDOW)
+                .any(|k| {
+                    let (bytes, lines) = distance(k, part, data);
+                    near(bytes, lines, max_bytes, max_lines)
+                })
+        };
+        near_any(&self.rejected) && !near_any(&self.keys)
+    }
+
     /// Pairs key IDs with the nearest unclaimed secret and token, cheapest
     /// first, so multi-profile files and CSV exports pair correctly.
     fn pair(mut self, data: &[u8]) -> Vec<Credential> {
         dedup(&mut self.keys);
         dedup(&mut self.secrets);
         dedup(&mut self.tokens);
-        let secret_of = assign(&self.keys, &self.secrets, data, |k, s, bytes, lines| {
-            let (max_bytes, max_lines, penalty) = match s.label.secret {
-                Strength::Aws => (2 * PAIR_WINDOW, 12, 0),
-                Strength::Generic => (PAIR_WINDOW, 6, 256),
-                Strength::None => (400, 2, 512),
-            };
-            let _ = k;
-            (bytes <= max_bytes && lines <= max_lines).then_some(bytes + penalty)
+        dedup(&mut self.rejected);
+        let secret_of = assign(&self.keys, &self.secrets, data, |_, s, bytes, lines| {
+            let (max_bytes, max_lines, penalty) = secret_reach(s.label.secret);
+            near(bytes, lines, max_bytes, max_lines).then_some(bytes + penalty)
         });
         let token_of = assign(&self.keys, &self.tokens, data, |k, t, bytes, lines| {
             let temporary = k.value.starts_with("ASIA");
@@ -515,15 +621,21 @@ impl Atoms {
                 member: None,
             });
         }
-        // A secret without a key ID counts only when its name says AWS.
+        // A secret without a key ID counts only when its name says AWS, and
+        // not when the only key ID near it is a placeholder or made up.
         let lone_secrets: Vec<usize> = (0..self.secrets.len())
-            .filter(|&i| !claimed_secrets[i] && self.secrets[i].label.secret == Strength::Aws)
+            .filter(|&i| {
+                !claimed_secrets[i]
+                    && self.secrets[i].label.secret == Strength::Aws
+                    && !self.beside_rejected_key(&self.secrets[i], data)
+            })
             .collect();
         // Lone secrets and tokens next to each other are one credential.
         let lone_tokens: Vec<usize> = (0..self.tokens.len())
             .filter(|&i| {
                 !claimed_tokens[i]
                     && (self.tokens[i].label.token == Strength::Aws || is_marked(&self.tokens[i]))
+                    && !self.beside_rejected_key(&self.tokens[i], data)
             })
             .collect();
         let secrets_only: Vec<Atom> = lone_secrets
@@ -566,6 +678,73 @@ impl Atoms {
         }
         out.sort_by_key(|c| c.first_position().offset);
         out
+    }
+}
+
+/// How far a secret may be from its key ID, by what names it: bytes on one
+/// line, lines otherwise; and what choosing it costs over a better-named one.
+fn secret_reach(label: Strength) -> (usize, usize, usize) {
+    match label {
+        Strength::Aws => (2 * PAIR_WINDOW, PAIR_LINES, 0),
+        Strength::Generic => (PAIR_WINDOW, PAIR_LINES / 2, 256),
+        Strength::None => (400, 2, 512),
+    }
+}
+
+/// Near enough: within `max_lines` lines, and within `max_bytes` when on
+/// one line (else within the `4 * PAIR_WINDOW` bytes the window around a
+/// key ID reads). Distance counts lines because table rows and
+/// pretty-printed files are wide, and bytes on one line because a minified
+/// file is one giant line.
+fn near(bytes: usize, lines: usize, max_bytes: usize, max_lines: usize) -> bool {
+    lines <= max_lines && (bytes <= max_bytes || lines > 0 && bytes <= 4 * PAIR_WINDOW)
+}
+
+/// Newlines near the key IDs of one buffer, each found once. The window
+/// around a key ID reaches `PAIR_LINES` lines each way; with a key ID on
+/// every line (a CSV export, a log) counting them again for each key ID
+/// read every line two dozen times.
+#[derive(Debug, Default)]
+struct NearLines {
+    /// Every newline at positions `low..high` of the buffer, in order.
+    newlines: std::collections::VecDeque<usize>,
+    low: usize,
+    high: usize,
+}
+
+impl NearLines {
+    /// The bytes around a key ID (at `start..end`) read for its secret and
+    /// token: `PAIR_WINDOW` bytes each way, widened to `PAIR_LINES` lines
+    /// each way but never beyond `4 * PAIR_WINDOW` bytes. Key IDs come in
+    /// order of `start`.
+    fn window(&mut self, data: &[u8], start: usize, end: usize) -> Range<usize> {
+        let low = start.saturating_sub(4 * PAIR_WINDOW);
+        let high = data.len().min(end + 4 * PAIR_WINDOW);
+        if low > self.high || low < self.low {
+            self.newlines.clear();
+            (self.low, self.high) = (low, low);
+        }
+        while self.newlines.front().is_some_and(|&n| n < low) {
+            self.newlines.pop_front();
+        }
+        self.low = low;
+        if high > self.high {
+            let from = self.high;
+            self.newlines
+                .extend(memchr::memchr_iter(b'\n', &data[from..high]).map(|i| from + i));
+            self.high = high;
+        }
+        let before = self.newlines.partition_point(|&n| n < start);
+        let from = match before.checked_sub(PAIR_LINES + 1) {
+            Some(i) => self.newlines[i],
+            None => low,
+        };
+        let after = self.newlines.partition_point(|&n| n < end);
+        let to = self
+            .newlines
+            .get(after + PAIR_LINES)
+            .map_or(high, |&n| n + 1);
+        from.min(start.saturating_sub(PAIR_WINDOW))..to.max((end + PAIR_WINDOW).min(data.len()))
     }
 }
 
@@ -665,43 +844,34 @@ struct Run {
 /// preceded by one.
 fn starts_value(data: &[u8], i: usize) -> bool {
     let b = data[i];
-    let begins =
-        is_core(b) || b == b'%' && escape_len(data, i) > 0 || b == b'\\' && escape_len(data, i) > 0;
+    let begins = is_core(b) || decode::is_escape_start(b) && escape_len(data, i) > 0;
     begins && (i == 0 || !(is_core(data[i - 1]) || data[i - 1] == b'\\'))
 }
 
-/// Length of the escape sequence at `i` (`%2F`, `\/`, `\u002F`), or 0.
+/// Length of the escape at `i` when it stands for a character of a value
+/// (`%2F`, `\/`, `\u002F`, `\u{2F}`, `&#x2F;`, `&sol;` …), or 0.
 fn escape_len(data: &[u8], i: usize) -> usize {
-    match data[i] {
-        b'%' if data
-            .get(i + 1..i + 3)
-            .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
-        {
-            3
-        }
-        b'\\' => match data.get(i + 1) {
-            Some(b'/') | Some(b'+') => 2,
-            Some(b'u')
-                if data
-                    .get(i + 2..i + 6)
-                    .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) =>
-            {
-                6
-            }
-            _ => 0,
-        },
-        _ => 0,
+    escape_of(data, i, is_core)
+}
+
+/// Length of the escape at `i` when it stands for `=` (padding), or 0.
+fn padding_escape_len(data: &[u8], i: usize) -> usize {
+    escape_of(data, i, |b| b == b'=')
+}
+
+fn escape_of(data: &[u8], i: usize, wanted: impl Fn(u8) -> bool) -> usize {
+    if !decode::is_escape_start(data[i]) {
+        return 0;
     }
+    decode::escape_at(data, i)
+        .filter(|e| wanted(e.byte))
+        .map_or(0, |e| e.len)
 }
 
 fn read_run(data: &[u8], start: usize) -> Run {
     let limit = data.len().min(start + MAX_RUN + 1);
     let mut i = start;
     while i < limit {
-        if data[i] == b'%' && data[i..].len() >= 3 && data[i + 1..i + 3].eq_ignore_ascii_case(b"3D")
-        {
-            break;
-        }
         if is_core(data[i]) {
             i += 1;
         } else {
@@ -712,16 +882,14 @@ fn read_run(data: &[u8], start: usize) -> Run {
         }
     }
     let core_end = i;
-    loop {
-        if data.get(i) == Some(&b'=') {
+    while i < data.len() {
+        if data[i] == b'=' {
             i += 1;
-        } else if data
-            .get(i..i + 3)
-            .is_some_and(|p| p.eq_ignore_ascii_case(b"%3D"))
-        {
-            i += 3;
         } else {
-            break;
+            match padding_escape_len(data, i) {
+                0 => break,
+                n => i += n,
+            }
         }
     }
     Run {
@@ -731,10 +899,17 @@ fn read_run(data: &[u8], start: usize) -> Run {
     }
 }
 
-fn count_percent_padding(s: &[u8]) -> usize {
-    s.windows(3)
-        .filter(|w| w.eq_ignore_ascii_case(b"%3D"))
-        .count()
+/// How many `=` the padding `s` (as written, maybe escaped) stands for.
+fn padding_len(s: &[u8]) -> usize {
+    let (mut n, mut i) = (0, 0);
+    while i < s.len() {
+        i += match s[i] {
+            b'=' => 1,
+            _ => padding_escape_len(s, i).max(1),
+        };
+        n += 1;
+    }
+    n
 }
 
 /// 40 characters of a secret access key: random base64, so high entropy and
@@ -759,6 +934,16 @@ fn is_token_shaped(v: &[u8]) -> bool {
 fn line_end(data: &[u8], at: usize, max: usize) -> usize {
     let limit = data.len().min(at + max);
     memchr::memchr(b'\n', &data[at..limit]).map_or(limit, |i| at + i)
+}
+
+/// The end of `lines` more lines after `at` (a line end), at most `max`
+/// bytes further.
+fn lines_below(data: &[u8], at: usize, lines: usize, max: usize) -> usize {
+    let limit = data.len().min(at + max);
+    let below = data.get(at + 1..limit).unwrap_or_default();
+    memchr::memchr_iter(b'\n', below)
+        .nth(lines - 1)
+        .map_or(limit, |i| at + 1 + i)
 }
 
 /// The run of bytes satisfying `keep` around `at`, bounded by `MAX_RUN`.

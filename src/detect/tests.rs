@@ -372,3 +372,395 @@ fn utf16_text_after_a_long_ascii_stretch_is_decoded() {
         );
     }
 }
+
+/// What the detector reports for a file holding only a labelled secret.
+fn lone(secret: &str) -> Vec<(Option<String>, Option<String>, Option<String>)> {
+    vec![(None, Some(secret.into()), None)]
+}
+
+#[test]
+fn secret_names_in_more_syntaxes() {
+    // Issue 16.2: no key ID near, so only the name can say "AWS secret".
+    let examples = [
+        // XML, the value alone on its line between the tags.
+        "<Credentials>\n  <SecretAccessKey>\n    {S}\n  </SecretAccessKey>\n</Credentials>\n",
+        "<aws_secret_access_key>\r\n{S}\r\n</aws_secret_access_key>\r\n",
+        "<entry key=\"aws.secretKey\">\n\t{S}\n</entry>\n",
+        // Makefile assignment operators.
+        "AWS_SECRET_ACCESS_KEY ?= {S}\n",
+        "export AWS_SECRET_ACCESS_KEY += {S}\n",
+        "AWS_SECRET_ACCESS_KEY::={S}\n",
+        "AWS_SECRET_ACCESS_KEY!={S}\n",
+        // JSON written as an escaped string inside a string literal.
+        "const body = \"{\\\"awsSecretKey\\\":\\\"{S}\\\"}\";\n",
+        "String json = \"{\\\"aws_secret_access_key\\\": \\\"{S}\\\", \\\"region\\\": \\\"eu-west-1\\\"}\";\n",
+        "payload := \"{\\\\\\\"SecretAccessKey\\\\\\\":\\\\\\\"{S}\\\\\\\"}\"\n",
+        // Punctuation and string prefixes between the name and the value.
+        "aws_secret_access_key = r'{S}'\n",
+        "awsSecretKey = @\"{S}\";\n",
+        "$awsSecretKey = $\"{S}\";\n",
+        "ENV[\"AWS_SECRET_ACCESS_KEY\"] = \"{S}\"\n",
+        "aws_secret_access_key: ['{S}']\n",
+        "let aws_secret_access_key = r#\"{S}\"#;\n",
+        "const char* aws_secret_key = R\"({S})\";\n",
+        "aws_secret_access_key = [[{S}]]\n",
+        "my %c = (aws_secret_access_key => '{S}');\n",
+        "{:aws-secret-key \"{S}\"}\n",
+        "ENV AWS_SECRET_ACCESS_KEY {S}\n",
+        "AWSSecretKey=\"{S}\";Region=eu-west-1\n",
+        "**AWS_SECRET_ACCESS_KEY**: `{S}`\n",
+        "AWS_SECRET_ACCESS_KEY = &quot;{S}&quot;\n",
+        "\"aws_secret_access_key\": \"\" + \"{S}\",\n",
+        // The value on the line after an assignment.
+        "aws_secret_access_key = (\n    \"{S}\"\n)\n",
+        "aws_secret_access_key: |\n  {S}\n",
+        "aws_secret_access_key: >-\n\n  {S}\n",
+        "export AWS_SECRET_ACCESS_KEY=\\\n  {S}\n",
+    ];
+    for ex in examples {
+        let text = fill(ex);
+        assert_eq!(triples(text.as_bytes()), lone(SECRET), "{text}");
+    }
+}
+
+#[test]
+fn names_that_do_not_name_an_aws_secret() {
+    let examples = [
+        // A closing tag above is the end of another element.
+        "<AccessKeyId>x</AccessKeyId>\n{S}\n",
+        "<br/>\n{S}\n",
+        // Block scalars and prefixes of other names.
+        "description: |\n  {S}\n",
+        "\"nonce\": r'{S}'\n",
+        "GITHUB_TOKEN ?= {S}\n",
+        "const body = \"{\\\"nonce\\\":\\\"{S}\\\"}\";\n",
+        // Prose above, with no assignment at its end.
+        "Here is the AWS secret access key we talked about\n{S}\n",
+    ];
+    for ex in examples {
+        let text = fill(ex);
+        assert_eq!(triples(text.as_bytes()), vec![], "{text}");
+    }
+}
+
+/// `text` with every character of `what` written as `escape(char)`.
+fn escaped(text: &str, what: &str, escape: impl Fn(char) -> String) -> String {
+    text.replace(what, &what.chars().map(escape).collect::<String>())
+}
+
+#[test]
+fn sees_through_unicode_escapes_and_html_references() {
+    // Issue 16.3: a key ID spelled out in escapes, and secrets with escaped
+    // characters, are found and reported at the start of the escaped run.
+    let plain = fill("{\"accessKeyId\": \"{ID}\", \"secretAccessKey\": \"{S2}\"}");
+    let cases: Vec<(String, Encoding)> = vec![
+        (
+            escaped(&plain, ID, |c| format!("\\u{:04X}", c as u32)),
+            Encoding::Escaped,
+        ),
+        (
+            escaped(&plain, ID, |c| format!("\\u{:04x}", c as u32)),
+            Encoding::Escaped,
+        ),
+        (
+            escaped(&plain, ID, |c| format!("\\u{{{:x}}}", c as u32)),
+            Encoding::Escaped,
+        ),
+        (
+            escaped(&plain, ID, |c| format!("&#x{:X};", c as u32)),
+            Encoding::Html,
+        ),
+        (
+            escaped(&plain, ID, |c| format!("&#{};", c as u32)),
+            Encoding::Html,
+        ),
+    ];
+    for (text, encoding) in cases {
+        let found = Detector::new().detect(text.as_bytes());
+        assert_eq!(found.len(), 1, "{text}");
+        let id = found[0].access_key_id.as_ref().unwrap();
+        assert_eq!(id.value, ID, "{text}");
+        assert_eq!(id.encoding, Some(encoding), "{text}");
+        // Reported where the escaped run starts.
+        assert_eq!(id.position.offset, text.find("accessKeyId").unwrap() + 15);
+        assert_eq!(id.position.column as usize, id.position.offset + 1);
+        let secret = found[0].secret_access_key.as_ref().unwrap();
+        assert_eq!(secret.value.expose(), SECRET2);
+    }
+    // A whole snippet as HTML character references (a page that escapes
+    // everything it shows).
+    let snippet = fill("aws_access_key_id = {ID}\naws_secret_access_key = {S}\n");
+    let page = format!(
+        "<pre>{}</pre>",
+        snippet
+            .chars()
+            .map(|c| format!("&#{};", c as u32))
+            .collect::<String>()
+    );
+    assert_eq!(triples(page.as_bytes()), vec![pair(ID, SECRET)], "{page}");
+    // Secrets with escaped `/`, `+` and `=` in each notation.
+    for (slash, plus) in [
+        ("\\u{2f}", "\\u{2b}"),
+        ("\\x2F", "\\x2B"),
+        ("&#x2F;", "&#x2B;"),
+        ("&#47;", "&#43;"),
+        ("&sol;", "&plus;"),
+    ] {
+        let text = format!(
+            "aws_secret_access_key = \"{}\"",
+            SECRET2.replace('/', slash).replace('+', plus)
+        );
+        let found = Detector::new().detect(text.as_bytes());
+        assert_eq!(found.len(), 1, "{text}");
+        let s = found[0].secret_access_key.as_ref().unwrap();
+        assert_eq!(s.value.expose(), SECRET2, "{text}");
+        assert_eq!(s.position.offset, 25, "{text}");
+    }
+}
+
+#[test]
+fn escapes_that_spell_no_key_are_nothing() {
+    for text in [
+        // Escaped `A`s in ordinary text.
+        "{\"title\": \"\\u0041BC news\", \"x\": \"&#65;&#66;&#67;\"}".to_string(),
+        // A documentation key ID, escaped, is still a documentation key ID.
+        escaped("id: AKIAIOSFODNN7EXAMPLE", "AKIAIOSFODNN7EXAMPLE", |c| {
+            format!("\\u{:04x}", c as u32)
+        }),
+        // Escapes of non-ASCII characters are never part of a key.
+        "\\u0041\\u004B\\u0049\\u0041\\u00C9\\u00C9\\u00C9\\u00C9".to_string(),
+        "&#65;".repeat(10_000),
+    ] {
+        assert_eq!(triples(text.as_bytes()), vec![], "{text}");
+    }
+}
+
+#[test]
+fn pairs_by_lines_across_wide_rows() {
+    // Issue 16.4: a Markdown table whose rows are ~450 bytes wide; the key
+    // ID two rows above its secret is ~900 bytes away.
+    let pad = |s: &str| format!("{s:<400}");
+    let table = fill(&format!(
+        "| Variable | Description | Example |\n| --- | --- | --- |\n| AWS_ACCESS_KEY_ID | {} | {{ID}} |\n| AWS_DEFAULT_REGION | {} | us-east-1 |\n| AWS_SECRET_ACCESS_KEY | {} | {{S}} |\n",
+        pad("Access key of the lab account."),
+        pad("Region."),
+        pad("Secret access key of the lab account.")
+    ));
+    assert_eq!(triples(table.as_bytes()), vec![pair(ID, SECRET)]);
+    // Unnamed values on wide lines pair within two lines, not three.
+    let wide = "x".repeat(600);
+    let two = fill(&format!("{{ID}} {wide}\n{wide}\n{{S}}\n"));
+    assert_eq!(triples(two.as_bytes()), vec![pair(ID, SECRET)]);
+    let three = fill(&format!("{{ID}} {wide}\n{wide}\n{wide}\n{{S}}\n"));
+    assert_eq!(
+        triples(three.as_bytes()),
+        vec![(Some(ID.into()), None, None)]
+    );
+    // Lines bound it on short lines too.
+    let short = fill("{ID}\n-\n-\n-\n{S}\n");
+    assert_eq!(
+        triples(short.as_bytes()),
+        vec![(Some(ID.into()), None, None)]
+    );
+    // On one giant (minified) line, bytes still decide.
+    let minified = fill(&format!("var a=\"{{ID}}\";{wide};var b=\"{{S}}\";"));
+    assert_eq!(
+        triples(minified.as_bytes()),
+        vec![(Some(ID.into()), None, None)]
+    );
+}
+
+#[test]
+fn delimited_rows_read_as_name_and_value() {
+    let examples = [
+        // An earlier cell of the row names the value.
+        "| AWS_SECRET_ACCESS_KEY | Secret of the CI user (rotated yearly). | {S} |\n",
+        "AWS_SECRET_ACCESS_KEY\tproduction\t{S}\n",
+        "aws_secret_access_key,prod,{S},2021-03-01\n",
+        // The header of its column does.
+        "| Name | Created | Secret access key |\n|------|---------|-------------------|\n| ci | 2021 | {S} |\n",
+        "user,created,secret access key,note\nbob,2020-01-01,{S},rotated\nann,2020-02-01,none,-\n",
+        "User\tAccessKey\tSecretKey\n\"bob\"\t-\t{S}\n",
+    ];
+    for ex in examples {
+        let text = fill(ex);
+        assert_eq!(triples(text.as_bytes()), lone(SECRET), "{text}");
+    }
+    // The same tables naming something else.
+    for ex in [
+        "| GITHUB_TOKEN | Token of the bot. | {S} |\n",
+        "user,created,api token,note\nbob,2020-01-01,{S},rotated\n",
+        "| Name | Created | Checksum |\n|---|---|---|\n| ci | 2021 | {S} |\n",
+        // Code with commas is no table.
+        "call(secret, other,\n  x, y, \"{S}\")\n",
+    ] {
+        let text = fill(ex);
+        assert_eq!(triples(text.as_bytes()), vec![], "{text}");
+    }
+}
+
+#[test]
+fn long_tables_are_walked_up_once() {
+    // A CSV export with thousands of rows finds its header once per table,
+    // not once per row: every row is one credential.
+    let letters = b"abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ";
+    let secrets: Vec<String> = (0..3000)
+        .map(|i: usize| {
+            let tail: String = [i % 49, i / 49 % 49, i / 2401]
+                .iter()
+                .map(|&d| letters[d] as char)
+                .collect();
+            format!("{}{tail}", &SECRET[..37])
+        })
+        .collect();
+    let mut csv = String::from("user,created,secret access key,note\n");
+    for (i, s) in secrets.iter().enumerate() {
+        csv.push_str(&format!("user{i},2020-01-01,{s},-\n"));
+    }
+    let found = triples(csv.as_bytes());
+    let want: Vec<_> = secrets.iter().map(|s| lone(s).remove(0)).collect();
+    assert_eq!(found, want);
+    let mut labeler = label::Labeler::default();
+    let rows: Vec<usize> = csv
+        .match_indices(",2020-01-01,")
+        .map(|(i, _)| i + 12)
+        .collect();
+    for &at in &rows {
+        assert_eq!(labeler.label(csv.as_bytes(), at).secret, Strength::Aws);
+    }
+    assert!(
+        labeler.lines_walked <= rows.len(),
+        "{}",
+        labeler.lines_walked
+    );
+}
+
+#[test]
+fn generic_names_take_the_enclosing_block() {
+    let examples = [
+        // Terraform variables.
+        "variable \"aws_secret_key\" {\n  default = \"{S}\"\n}\n",
+        "variable \"aws_secret_access_key\" {\n  type        = string\n  description = \"The key\"\n  default     = \"{S}\"\n}\n",
+        // Kubernetes and ECS environment lists.
+        "env:\n  - name: AWS_SECRET_ACCESS_KEY\n    value: \"{S}\"\n",
+        "\"environment\": [\n  {\"name\": \"AWS_REGION\", \"value\": \"eu-west-1\"},\n  {\"name\": \"AWS_SECRET_ACCESS_KEY\", \"value\": \"{S}\"}\n]\n",
+        "{\n  \"Name\": \"aws_secret_access_key\",\n  \"Value\": \"{S}\"\n}\n",
+        // XML parent elements and attributes, .NET and property lists.
+        "<SecretAccessKey>\n  <value>{S}</value>\n</SecretAccessKey>\n",
+        "<appSettings>\n  <add key=\"AWSSecretKey\" value=\"{S}\" />\n</appSettings>\n",
+        "<dict>\n  <key>AWSSecretKey</key>\n  <string>{S}</string>\n</dict>\n",
+        // A YAML and a JSON parent key.
+        "aws_secret_access_key:\n  default: {S}\n",
+        "\"AWS_SECRET_ACCESS_KEY\": {\n  \"value\": \"{S}\"\n}\n",
+    ];
+    for ex in examples {
+        let text = fill(ex);
+        assert_eq!(triples(text.as_bytes()), lone(SECRET), "{text}");
+    }
+    for ex in [
+        "variable \"db_password\" {\n  default = \"{S}\"\n}\n",
+        "env:\n  - name: AWS_SECRET_ACCESS_KEY\n    valueFrom: {secretKeyRef: {name: aws}}\n  - name: SENTRY_DSN\n    value: \"{S}\"\n",
+        "\"environment\": [\n  {\"name\": \"AWS_SECRET_ACCESS_KEY\", \"value\": \"${SECRET}\"},\n  {\"name\": \"API_KEY\", \"value\": \"{S}\"}\n]\n",
+        "<appSettings>\n  <add key=\"AWSSecretKey\" value=\"\" />\n  <add key=\"Salt\" value=\"{S}\" />\n</appSettings>\n",
+    ] {
+        let text = fill(ex);
+        assert_eq!(triples(text.as_bytes()), vec![], "{text}");
+    }
+}
+
+#[test]
+fn made_up_values_are_not_leaks() {
+    // Issues 16.6–16.8: placeholder words, copies of AWS's documentation
+    // examples and typed values, with a key ID or a name beside them.
+    for ex in [
+        "aws_secret_access_key = FakeValuesForLocalDevelopmentOnly2q9Zr7L\n",
+        "AWS_SECRET_ACCESS_KEY=AbCdEfGhSAMPLE2xZ9wQ7vR3tY6uI0oP4aS8dF1g\n",
+        "secretAccessKey: k3Jq9ZxW2vR7tDUMMYKEYp5Lm8Nc1Bh4Gf6Ds0Aa\n",
+        "aws_secret_access_key = Zx3Wq8Rt5Yu2Io7Pa4Sd6Fg9Hj1Kl0ZxCvTESTKEY\n",
+        "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYQ3zT9vLm2X\n",
+        "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7QZTW3KP\nAWS_SECRET_ACCESS_KEY=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\n",
+        "AWS_ACCESS_KEY_ID=AKIA7QWERTY8ZXCVBNM2\nAWS_SECRET_ACCESS_KEY=7xQwErTyUiOpAsDfGhJkLzXcVbNm1234567890ab\n",
+        "aws_secret_access_key = qwertyuiopASDFGHJKL1234567890zxcvbnmQ2w9\n",
+        // The documented AssumeRoleWithSAML token with `EXAMPLE` edited out.
+        "aws_session_token = IQoJb3JpZ2luX2VjEOz//////////wEaCXVzLWVhc3QtMSJHMEUCIDoKK3JH9uGQE1z0sINr5M4jk+Na8KHDcCYRVjJCZEvOAiEA3OvJGtw1EcViOleS2vhs8VdCKFJQWPQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYw\n",
+    ] {
+        assert_eq!(triples(ex.as_bytes()), vec![], "{ex}");
+    }
+    // A typed secret beside a real key ID: the key ID alone is reported.
+    let text = fill(
+        "AWS_ACCESS_KEY_ID={ID}\nAWS_SECRET_ACCESS_KEY=7xQwErTyUiOpAsDfGhJkLzXcVbNm1234567890ab\n",
+    );
+    assert_eq!(
+        triples(text.as_bytes()),
+        vec![(Some(ID.into()), None, None)]
+    );
+    // Real keys that hold a short word are kept.
+    for s in [
+        "Test2q9Zr7Lk1Xp0Mv3Bn6Ct8W2Ds4Fg5Hj+Qa3e",
+        "q2Ds4FakeZr7Lk1Xp0Mv3Bn6Ct8W/Fg5Hj+Qa3eR",
+    ] {
+        let text = format!("aws_secret_access_key = {s}\n");
+        assert_eq!(triples(text.as_bytes()), lone(s), "{text}");
+    }
+}
+
+#[test]
+fn a_secret_beside_only_a_rejected_key_id_is_made_up_too() {
+    // Issue 16.8: the key ID next to it is a placeholder or impossible.
+    for ex in [
+        "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nAWS_SECRET_ACCESS_KEY={S}\n",
+        "aws_access_key_id = AKIAXXXXXXXXXXXXXXXX\naws_secret_access_key = {S}\n",
+        "{\"accessKeyId\": \"AKIA3MBNRQ8EUXTV4WDS\", \"secretAccessKey\": \"{S}\"}",
+        "aws_access_key_id = ASIAIOSFODNN7EXAMPLE\naws_secret_access_key = {S}\naws_session_token = {T}\n",
+    ] {
+        let text = fill(ex);
+        assert_eq!(triples(text.as_bytes()), vec![], "{text}");
+    }
+    // A truncated key ID is a copy error, not a made-up one: the secret
+    // stays; and a real key ID near wins over a placeholder.
+    let text = fill("aws_access_key_id = AKIAW3T63HVT24D5MC3\naws_secret_access_key = {S}\n");
+    assert_eq!(triples(text.as_bytes()), lone(SECRET));
+    let text = fill(
+        "# e.g. AKIAIOSFODNN7EXAMPLE\naws_access_key_id = {ID}\naws_secret_access_key = {S}\n",
+    );
+    assert_eq!(triples(text.as_bytes()), vec![pair(ID, SECRET)]);
+}
+
+/// Bytes the value reader goes over in `text`.
+fn bytes_read(text: &[u8]) -> usize {
+    let mut atoms = Atoms::default();
+    let view = View {
+        id: 0,
+        outer: None,
+        encoding: None,
+    };
+    Detector::new().collect(text, view, 0, &mut atoms);
+    atoms.bytes_read
+}
+
+#[test]
+fn anchors_inside_one_long_run_read_it_once() {
+    // Issue 20.2: every session-token marker (or `secret`, or key ID) in a
+    // long base64 run re-read up to 16 KiB around it. Now the bytes read
+    // grow with the input, not with anchors times 16 KiB. (Anchors right
+    // next to each other always merged into one window: these have gaps.)
+    let secret_word = format!("secret{}", "Q".repeat(170));
+    for unit in [
+        "Jb3JpZ2luX2VjQUJD",
+        "FwoGZXIvYXdzx",
+        secret_word.as_str(),
+        "Jb3JpZ2luX2VjAKIA2IJB4LAJLJ6HDU6Gx",
+    ] {
+        let small = unit.repeat(400_000 / unit.len());
+        let large = unit.repeat(800_000 / unit.len());
+        let (a, b) = (bytes_read(small.as_bytes()), bytes_read(large.as_bytes()));
+        let name = &unit[..13];
+        assert!(
+            a <= 3 * small.len(),
+            "{name}: {a} bytes read of {}",
+            small.len()
+        );
+        assert!(b <= 2 * a + (64 << 10), "{name}: {a} then {b}");
+        assert!(triples(large.as_bytes()).is_empty());
+    }
+}

@@ -157,7 +157,8 @@ fn key_id_in(prefix: &str, account: u64) -> String {
     id
 }
 
-const SOME_SECRET: &str = "k3yswe3pTestSecretNotRealAbCdEfGh1234567";
+/// Random-looking, and in no account: only the key ID decides the verdict.
+const SOME_SECRET: &str = "u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8dKLzd";
 
 #[test]
 fn live_long_term_key_is_live_with_user_arn() {

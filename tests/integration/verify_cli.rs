@@ -7,7 +7,8 @@ use crate::support::{env_file, keysweep, run, write, Run};
 use serde_json::Value;
 use std::path::Path;
 
-const SOME_SECRET: &str = "k3yswe3pTestSecretNotRealAbCdEfGh1234567";
+/// Random-looking, and in no account: only the key ID decides the verdict.
+const SOME_SECRET: &str = "u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8dKLzd";
 /// TruffleHog's README demo key: a Thinkst canary (account 595918472158).
 const CANARY_KEY: &str = "AKIAYVP4CIPPERUVIFXG";
 
