@@ -11,7 +11,7 @@ use crate::integrations::github::actions::{self, GitCheckout};
 use crate::integrations::github::event::CiPlan;
 use crate::integrations::{hook, prepush, CommitSet};
 use crate::report::{self, summary, Format, Report};
-use crate::settings::{Env, FailOn, OrgSettings, ProcessEnv, Settings, Task};
+use crate::settings::{Config, Env, FailOn, OrgSettings, ProcessEnv, Settings, Task};
 use crate::source::git::{self, HistoryOptions};
 use crate::source::org::{self, OrgOptions};
 use crate::source::{fs, SourceScan};
@@ -47,13 +47,27 @@ pub fn run(command: Command) -> anyhow::Result<Exit> {
 }
 
 /// Runs one scanning command, fully configured.
-fn drive(s: Settings, env: &dyn Env) -> anyhow::Result<Exit> {
+fn drive(mut s: Settings, env: &dyn Env) -> anyhow::Result<Exit> {
     let started = Instant::now();
     let diag = Diagnostics::new(s.output.progress, s.output.quiet, s.output.style.medium);
-    let Some(mut scan) = source(&s, &diag, env)? else {
+    let Some(Sourced { mut scan, trusted }) = source(&s, &diag, env)? else {
         return Ok(Exit::Clean);
     };
     diag.finish();
+
+    if s.config_from_trusted_commit {
+        match &trusted {
+            Some(t) => {
+                let mut committed = Config::load_at_commit(&t.repo, &t.rev)?;
+                // An explicit --baseline still counts.
+                committed.absorb(std::mem::take(&mut s.config));
+                s.config = committed;
+            }
+            None => diag.say(
+                "no commit outside the ones being judged to take .keysweep.toml from: no allowlist applies",
+            ),
+        }
+    }
 
     let before = scan.findings.len();
     scan.findings.retain(|f| !s.config.allow.allows(f));
@@ -78,16 +92,36 @@ fn drive(s: Settings, env: &dyn Env) -> anyhow::Result<Exit> {
     Ok(exit)
 }
 
+/// A commit whose configuration may be trusted.
+struct Trusted {
+    repo: std::path::PathBuf,
+    rev: String,
+}
+
+/// What the source stage produced.
+struct Sourced {
+    scan: SourceScan,
+    /// For `ci` and `pre-push`: the commit not under judgement.
+    trusted: Option<Trusted>,
+}
+
 /// The source stage: what the task reads. `None` when there is nothing to
 /// scan at all (a push that only deletes).
-fn source(s: &Settings, diag: &Diagnostics, env: &dyn Env) -> anyhow::Result<Option<SourceScan>> {
+fn source(s: &Settings, diag: &Diagnostics, env: &dyn Env) -> anyhow::Result<Option<Sourced>> {
     let detector = Detector::new();
     let history = |reachable_only| HistoryOptions {
         reachable_only,
         threads: s.threads,
         limits: s.limits,
     };
-    Ok(Some(match &s.task {
+    let trust = |repo: &Path, rev: Option<String>| {
+        rev.map(|rev| Trusted {
+            repo: repo.to_path_buf(),
+            rev,
+        })
+    };
+    let mut trusted = None;
+    let scan = match &s.task {
         Task::Files {
             paths,
             respect_ignore,
@@ -118,7 +152,10 @@ fn source(s: &Settings, diag: &Diagnostics, env: &dyn Env) -> anyhow::Result<Opt
                 .context("cannot read the refs git is pushing from stdin")?;
             let var = |k: &str| env.var(k);
             match prepush::commits_to_push(repo, remote.as_deref(), &stdin, &var)? {
-                Some(set) => commits(repo, &set, &detector, &history(false), diag)?,
+                Some(push) => {
+                    trusted = trust(repo, push.trusted);
+                    commits(repo, &push.commits, &detector, &history(false), diag)?
+                }
                 None => return Ok(None),
             }
         }
@@ -130,22 +167,30 @@ fn source(s: &Settings, diag: &Diagnostics, env: &dyn Env) -> anyhow::Result<Opt
                     diag.say(reason);
                     SourceScan::default()
                 }
-                CiPlan::Commits { set, what, note } => {
+                CiPlan::Commits {
+                    set,
+                    what,
+                    note,
+                    trusted: t,
+                } => {
                     if let Some(n) = note {
                         diag.warn(n);
                     }
                     diag.say(format_args!("scanning {what}"));
+                    trusted = trust(repo, t);
                     commits(repo, &set, &detector, &history(false), diag)?
                 }
-                CiPlan::FullHistory { reason } => {
+                CiPlan::FullHistory { reason, trusted: t } => {
                     diag.say(reason);
+                    trusted = trust(repo, t);
                     git::scan_history(repo, &detector, &history(false), diag)?
                 }
             }
         }
         Task::Org(o) => organization(o, &detector, &history(o.reachable_only), diag)?,
         Task::Merge { reports } => merge(reports)?,
-    }))
+    };
+    Ok(Some(Sourced { scan, trusted }))
 }
 
 fn commits(

@@ -31,8 +31,10 @@ impl Checkout for Fake {
         sha.bytes().fold(0u8, |a, b| a.wrapping_add(b)) % 2 == self.parity % 2
     }
 
-    fn other_refs(&self, pushed_ref: &str) -> Vec<String> {
-        vec![format!("refs/remotes/origin/not-{pushed_ref}")]
+    fn branch_ref(&self, name: &str) -> Option<String> {
+        // Only names the planner checked may reach git.
+        assert!(github_event::is_branch_name(name), "{name:?}");
+        (self.parity % 3 != 0).then(|| format!("refs/remotes/origin/{name}"))
     }
 }
 
@@ -46,6 +48,7 @@ fn structured(mode: u8, fields: &[u8]) -> Value {
         "before": before,
         "after": after,
         "pull_request": {"base": {"sha": base}, "head": {"sha": head}},
+        "repository": {"default_branch": next()},
     });
     if mode & 2 != 0 {
         event["deleted"] = json!(true);
@@ -71,12 +74,21 @@ fuzz_target!(|data: &[u8]| {
     let name = EVENTS[*event as usize % EVENTS.len()];
     let clone = Fake { parity: *parity };
     match github_event::plan(name, &payload, &clone) {
-        Ok(CiPlan::Commits { set, what, note }) => {
+        Ok(CiPlan::Commits {
+            set,
+            what,
+            note,
+            trusted,
+        }) => {
             assert_eq!(set.tips.len(), 1);
             assert!(!what.is_empty());
-            let _ = note;
+            // Nothing excluded means nothing compared with: it is said.
+            assert!(!set.exclude.is_empty() || note.is_some());
+            // The trusted commit is never one under judgement (a push whose
+            // tip did not move judges nothing).
+            assert!(trusted.as_deref() != Some(set.tips[0].as_str()) || set.exclude.contains(&set.tips[0]));
         }
-        Ok(CiPlan::Nothing { reason } | CiPlan::FullHistory { reason }) => {
+        Ok(CiPlan::Nothing { reason } | CiPlan::FullHistory { reason, .. }) => {
             assert!(!reason.is_empty())
         }
         Err(e) => {

@@ -138,6 +138,16 @@ pub fn plan(
     set
 }
 
+/// What a push sends, and what it may be judged by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Push {
+    pub commits: CommitSet,
+    /// A commit the remote already has, whose `.keysweep.toml` applies: the
+    /// remote's default branch (`refs/remotes/<remote>/HEAD`), else a tip
+    /// the remote reported; `None` when the remote has nothing we know.
+    pub trusted: Option<String>,
+}
+
 /// The commits a push sends, as git (stdin lines) or the pre-commit
 /// framework (`PRE_COMMIT_*` variables, `var`) describes it; `None` when it
 /// sends none (only deletions).
@@ -146,7 +156,7 @@ pub fn commits_to_push(
     remote: Option<&str>,
     stdin: &str,
     var: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<CommitSet>, PushError> {
+) -> Result<Option<Push>, PushError> {
     let mut updates = parse(stdin)?;
     let mut remote = remote.unwrap_or_default().to_string();
     if updates.is_empty() {
@@ -165,12 +175,38 @@ pub fn commits_to_push(
         }
     }
     let remote_refs = remote_tracking_refs(repo, &remote)?;
-    let set = plan(
-        &updates,
-        &|oid| crate::integrations::github::actions::has_commit(repo, oid),
-        &remote_refs,
-    );
-    Ok((!set.tips.is_empty()).then_some(set))
+    let known = |oid: &str| crate::integrations::github::actions::has_commit(repo, oid);
+    let set = plan(&updates, &known, &remote_refs);
+    if set.tips.is_empty() {
+        return Ok(None);
+    }
+    let default = format!("refs/remotes/{remote}/HEAD");
+    let trusted = if !remote.is_empty()
+        && remote_refs
+            .iter()
+            .any(|r| r.starts_with(&format!("refs/remotes/{remote}/")))
+        && Git::new(Some(repo), "rev-parse")
+            .args([
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                "--end-of-options",
+                &default,
+            ])
+            .output()
+            .is_ok()
+    {
+        Some(default)
+    } else {
+        updates
+            .iter()
+            .map(|u| u.remote_oid.clone())
+            .find(|oid| !is_zero_oid(oid) && known(oid))
+    };
+    Ok(Some(Push {
+        commits: set,
+        trusted,
+    }))
 }
 
 /// What the remote already has, as remote-tracking refs: those of `remote`

@@ -46,6 +46,12 @@ pub enum ConfigError {
     Invalid { path: PathBuf, message: String },
     #[error("cannot use baseline {}: {message}\nhint: a baseline is a report written by `keysweep ... --format json` (or jsonl)", path.display())]
     Baseline { path: PathBuf, message: String },
+    #[error("cannot read {what} from commit {rev}: {reason}")]
+    AtCommit {
+        what: String,
+        rev: String,
+        reason: String,
+    },
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -156,6 +162,62 @@ impl Config {
         Ok(config)
     }
 
+    /// The `.keysweep.toml` of commit `rev` (and the baseline it names, from
+    /// the same commit), for `ci` and `pre-push`: configuration comes from a
+    /// commit that is not under judgement, never from the commits being
+    /// judged. No file there: an empty configuration.
+    pub fn load_at_commit(repo: &Path, rev: &str) -> Result<Config, ConfigError> {
+        let at = |what: &str, e: &dyn std::error::Error| ConfigError::AtCommit {
+            what: what.to_string(),
+            rev: rev.to_string(),
+            reason: crate::diag::chain(e),
+        };
+        let Some(bytes) = crate::source::git::file_at(repo, rev, DEFAULT_FILE, MAX_CONFIG_BYTES)
+            .map_err(|e| at(DEFAULT_FILE, &e))?
+        else {
+            return Ok(Config::default());
+        };
+        let shown = PathBuf::from(format!("{rev}:{DEFAULT_FILE}"));
+        let text = String::from_utf8(bytes).map_err(|e| ConfigError::Invalid {
+            path: shown.clone(),
+            message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+        })?;
+        let (mut config, baseline) = Self::parse_with_baseline(&text, &shown)?;
+        if let Some(baseline) = baseline {
+            // Inside the repository, from its root: no absolute paths, no `..`.
+            let name = baseline.to_string_lossy().replace('\\', "/");
+            let inside = !name.starts_with('/')
+                && !name.is_empty()
+                && name.split('/').all(|part| part != ".." && !part.is_empty());
+            if !inside {
+                return Err(ConfigError::Invalid {
+                    path: shown,
+                    message: "baseline must be a path inside the repository (no `/` at the start, no `..`)".into(),
+                });
+            }
+            let bytes = crate::source::git::file_at(repo, rev, &name, MAX_BASELINE_BYTES)
+                .map_err(|e| at("the baseline", &e))?
+                .ok_or_else(|| ConfigError::AtCommit {
+                    what: "the baseline".into(),
+                    rev: rev.to_string(),
+                    reason: "the file the config names is not in that commit".into(),
+                })?;
+            config.add_baseline_text(&bytes, &PathBuf::from(format!("{rev}:{name}")))?;
+        }
+        Ok(config)
+    }
+
+    /// Adds what `other` holds to this configuration: its fingerprints and
+    /// accounts (an explicit `--baseline` beside a committed config).
+    pub fn absorb(&mut self, other: Config) {
+        self.allow.fingerprints.extend(other.allow.fingerprints);
+        self.allow.key_ids.extend(other.allow.key_ids);
+        self.skip_accounts.extend(other.skip_accounts);
+        if self.allow.paths.is_none() {
+            self.allow.paths = other.allow.paths;
+        }
+    }
+
     /// Parses config text; `path` names it in errors. The `baseline` key is
     /// not followed here (see [`Config::load`]).
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
@@ -243,7 +305,16 @@ impl Config {
             message,
         };
         let bytes = read_own_file(path, MAX_BASELINE_BYTES).map_err(|e| err(e.to_string()))?;
-        let text = std::str::from_utf8(&bytes)
+        self.add_baseline_text(&bytes, path)
+    }
+
+    /// Adds the fingerprints of a report already read; `path` names it.
+    fn add_baseline_text(&mut self, bytes: &[u8], path: &Path) -> Result<(), ConfigError> {
+        let err = |message: String| ConfigError::Baseline {
+            path: path.to_path_buf(),
+            message,
+        };
+        let text = std::str::from_utf8(bytes)
             .map_err(|e| err(format!("not UTF-8 text (byte {})", e.valid_up_to())))?;
         let (findings, _) =
             crate::report::json::read_report(text).map_err(|e| err(scrub(&e.to_string())))?;

@@ -34,8 +34,15 @@ pub struct Settings {
     /// Worker threads for reading and scanning.
     pub threads: usize,
     pub limits: ReadLimits,
-    /// What to leave out of reports and never verify.
+    /// What to leave out of reports and never verify: the explicit
+    /// `--config` and `--baseline`, or `.keysweep.toml` of the scanned
+    /// directory.
     pub config: Config,
+    /// `ci` and `pre-push` without `--config`: `.keysweep.toml` is read from
+    /// the commit the plan trusts (the push's base, the default branch, the
+    /// pull request's base), never from the commits under judgement nor
+    /// from the work tree they are checked out in.
+    pub config_from_trusted_commit: bool,
     /// `Some` with `--verify`.
     pub verify: Option<VerifyOptions>,
     pub output: Output,
@@ -338,7 +345,13 @@ fn common(
         Some(v) if v.verify => Some(verify_options(v, env)?),
         _ => None,
     };
-    let mut config = Config::load(c.config.as_deref(), config_root)?;
+    let judging_commits = matches!(task, Task::Ci { .. } | Task::PrePush { .. });
+    let config_from_trusted_commit = judging_commits && c.config.is_none();
+    let mut config = if config_from_trusted_commit {
+        Config::default()
+    } else {
+        Config::load(c.config.as_deref(), config_root)?
+    };
     if let Some(baseline) = &c.baseline {
         config.add_baseline(baseline)?;
     }
@@ -387,6 +400,7 @@ fn common(
             ..ReadLimits::default()
         },
         config,
+        config_from_trusted_commit,
         verify: verify_options,
         output,
         fail_on,

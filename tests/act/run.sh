@@ -207,7 +207,8 @@ check_scan() {
     || fail "cache key is not keysweep-<os>-<arch>-src-<action/source-hash.sh>"
   grep -qE "::error file=deploy/prod.env,line=2,col=[0-9]+,title=keysweep%3A Leaked AWS access key and secret::AWS access key AKIA2IJB4LAJLJ6HDU6G" "$log" \
     || fail "no annotation for deploy/prod.env"
-  grep -q "Summary - ## keysweep" "$log" && grep -qF '| found | `AKIA2IJB4LAJLJ6HDU6G` | `deploy/prod.env:2` |' "$log" \
+  # The summary writes scanned text as character references (term::markdown_code); rendered: deploy/prod.env:2.
+  grep -q "Summary - ## keysweep" "$log" && grep -qF '| found | <code>AKIA2IJB4LAJLJ6HDU6G</code> | <code>deploy&#47;prod&#46;env&#58;2</code> |' "$log" \
     || fail "no job summary row for the key"
   [ -f "$out/outputs" ] || fail "the Report step did not run"
   for line in findings=1 live-findings=0 sarif-file=keysweep.sarif outcome=failure; do

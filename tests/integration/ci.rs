@@ -198,3 +198,208 @@ fn a_shallow_clone_fails_loudly_with_the_fix() {
     assert_eq!(r.out.status.code(), Some(2));
     assert!(stderr(&r).contains("fetch-depth: 0"), "{}", stderr(&r));
 }
+
+/// A bare origin, a developer's clone that pushes to it, and a function
+/// that makes the Actions checkout (a full clone of origin, as
+/// actions/checkout with `fetch-depth: 0` leaves it) after each push.
+struct Pushed<'s> {
+    s: &'s Scratch,
+    dev: Repo<'s>,
+}
+
+impl<'s> Pushed<'s> {
+    fn new(s: &'s Scratch) -> Self {
+        s.init("origin.git", &["--bare"]);
+        let url = format!("file://{}", s.path("origin.git").display());
+        s.git(&s.path(""), &["clone", "-q", &url, "dev"]);
+        let dev = s.repo("dev");
+        dev.git(&["checkout", "-q", "-b", "main"]);
+        dev.write("README.md", "hello\n");
+        dev.commit("start");
+        dev.git(&["push", "-q", "origin", "main"]);
+        Pushed { s, dev }
+    }
+
+    /// A fresh checkout of origin, as the job for one push event sees it.
+    fn checkout(&self, name: &str) -> std::path::PathBuf {
+        let url = format!("file://{}", self.s.path("origin.git").display());
+        self.s.git(&self.s.path(""), &["clone", "-q", &url, name]);
+        self.s.path(name)
+    }
+}
+
+fn created(r: &str, after: &str) -> Value {
+    json!({"ref": r, "before": ZERO, "after": after, "created": true,
+           "repository": {"default_branch": "main"}})
+}
+
+#[test]
+fn refs_created_by_one_push_never_hide_each_others_commits() {
+    let s = Scratch::new();
+    let p = Pushed::new(&s);
+    p.dev.git(&["checkout", "-q", "-b", "work"]);
+    p.dev.write("deploy/prod.env", &env_file(31));
+    let leak = p.dev.commit("leak");
+    // The same commit under two new branch names and a tag, in one push.
+    p.dev.git(&["tag", "v1"]);
+    p.dev.git(&[
+        "push",
+        "-q",
+        "origin",
+        "HEAD:refs/heads/a",
+        "HEAD:refs/heads/b",
+        "v1",
+    ]);
+    let checkout = p.checkout("checkout");
+    for r in ["refs/heads/a", "refs/heads/b", "refs/tags/v1"] {
+        let run = run_ci(&checkout, "push", created(r, &leak), &[]);
+        assert_eq!(run.out.status.code(), Some(1), "{r}: {}", stderr(&run));
+        assert!(run.outputs.contains("findings=1\n"), "{r}: {}", run.outputs);
+    }
+    // `git push --all` of two new branches, one built on the other.
+    p.dev.git(&["checkout", "-q", "-b", "c"]);
+    p.dev.write("c.env", &env_file(32));
+    let c = p.dev.commit("c leak");
+    p.dev.git(&["checkout", "-q", "-b", "d"]);
+    p.dev.write("d.txt", "clean\n");
+    let d = p.dev.commit("d clean");
+    p.dev.git(&["push", "-q", "--all", "origin"]);
+    let checkout = p.checkout("checkout-all");
+    let run = run_ci(&checkout, "push", created("refs/heads/c", &c), &[]);
+    assert_eq!(run.out.status.code(), Some(1), "c: {}", stderr(&run));
+    // d holds c's leak too: d is new, and only main can hide commits.
+    let run = run_ci(&checkout, "push", created("refs/heads/d", &d), &[]);
+    assert_eq!(run.out.status.code(), Some(1), "d: {}", stderr(&run));
+    assert!(stdout(&run).contains("file=c.env"), "{}", stdout(&run));
+}
+
+#[test]
+fn a_branch_pushed_before_the_first_job_runs_hides_nothing() {
+    let s = Scratch::new();
+    let p = Pushed::new(&s);
+    p.dev.git(&["checkout", "-q", "-b", "first"]);
+    p.dev.write("k.env", &env_file(33));
+    let first = p.dev.commit("leak");
+    p.dev.git(&["push", "-q", "origin", "first"]);
+    p.dev.git(&["checkout", "-q", "-b", "second"]);
+    p.dev.write("more.txt", "x\n");
+    p.dev.commit("more");
+    p.dev.git(&["push", "-q", "origin", "second"]);
+    // The job for `first` runs only now: `second` is in its checkout.
+    let checkout = p.checkout("checkout");
+    let run = run_ci(&checkout, "push", created("refs/heads/first", &first), &[]);
+    assert_eq!(run.out.status.code(), Some(1), "{}", stderr(&run));
+}
+
+#[test]
+fn the_default_branch_missing_or_unnamed_means_every_commit_and_says_so() {
+    let s = Scratch::new();
+    let p = Pushed::new(&s);
+    p.dev.git(&["checkout", "-q", "-b", "x"]);
+    p.dev.write("x.env", &env_file(34));
+    let x = p.dev.commit("leak");
+    p.dev.git(&["push", "-q", "origin", "x"]);
+    let checkout = p.checkout("checkout");
+    for repository in [
+        json!({}),
+        json!({"default_branch": "trunk"}),
+        json!({"default_branch": "-x"}),
+    ] {
+        let ev =
+            json!({"ref": "refs/heads/x", "before": ZERO, "after": x, "repository": repository});
+        let run = run_ci(&checkout, "push", ev, &[]);
+        assert_eq!(run.out.status.code(), Some(1), "{}", stderr(&run));
+        assert!(stderr(&run).contains("every commit"), "{}", stderr(&run));
+    }
+}
+
+/// A pull request from a branch of `p`, with `change` applied on top of a
+/// leak; returns the checkout and the PR event.
+fn pull_request(
+    p: &Pushed<'_>,
+    name: &str,
+    change: &dyn Fn(&Repo<'_>),
+) -> (std::path::PathBuf, Value) {
+    let base = p.dev.rev("main");
+    p.dev.git(&["checkout", "-q", "-B", name, "main"]);
+    p.dev.write("svc/prod.env", &env_file(35));
+    change(&p.dev);
+    p.dev.git(&["add", "-A"]);
+    let head = p.dev.commit("a leak and a change to what judges it");
+    p.dev.git(&["push", "-q", "-f", "origin", name]);
+    let checkout = p.checkout(&format!("checkout-{name}"));
+    let ev = json!({"pull_request": {"base": {"sha": base}, "head": {"sha": head}}});
+    (checkout, ev)
+}
+
+#[test]
+fn a_pull_request_cannot_allowlist_its_own_leak() {
+    let s = Scratch::new();
+    let p = Pushed::new(&s);
+    let key = credential(35).0;
+    let configs: Vec<(&str, String)> = vec![
+        ("paths", "[allow]\npaths = [\"**\"]\n".to_string()),
+        (
+            "key_ids",
+            format!("[allow]\nkey_ids = [\"{key}\"]  # keysweep:allow\n"),
+        ),
+        ("baseline", "baseline = \"b.json\"\n".to_string()),
+    ];
+    for (name, config) in configs {
+        let (checkout, ev) = pull_request(&p, name, &|dev| {
+            dev.write(".keysweep.toml", &config);
+            dev.write("b.json", "{\"version\":2,\"findings\":[]}");
+        });
+        let run = run_ci(&checkout, "pull_request", ev, &[]);
+        assert_eq!(run.out.status.code(), Some(1), "{name}: {}", stderr(&run));
+        assert!(
+            run.outputs.contains("findings=1\n"),
+            "{name}: {}",
+            run.outputs
+        );
+    }
+    // The same allowlist on the base branch does apply.
+    p.dev.git(&["checkout", "-q", "main"]);
+    p.dev.write(
+        ".keysweep.toml",
+        &format!("[allow]\nkey_ids = [\"{key}\"]  # keysweep:allow\n"),
+    );
+    p.dev.commit("allowlist a test key");
+    p.dev.git(&["push", "-q", "origin", "main"]);
+    let (checkout, ev) = pull_request(&p, "after-base", &|_| {});
+    let run = run_ci(&checkout, "pull_request", ev, &[]);
+    assert_eq!(run.out.status.code(), Some(0), "{}", stderr(&run));
+}
+
+#[test]
+fn a_config_that_is_a_link_fifo_or_device_reveals_nothing() {
+    let s = Scratch::new();
+    let p = Pushed::new(&s);
+    // In the pull request: a link to the job's environment. Not read (the
+    // base has no config), so the leak is reported and nothing else.
+    for (name, target) in [
+        ("environ", "/proc/self/environ"),
+        ("zero", "/dev/zero"),
+        ("aws", "../../.aws/credentials"),
+    ] {
+        let (checkout, ev) = pull_request(&p, name, &|dev| {
+            std::os::unix::fs::symlink(target, dev.path.join(".keysweep.toml")).unwrap();
+        });
+        let r = run_ci(&checkout, "pull_request", ev, &[]);
+        assert_eq!(r.out.status.code(), Some(1), "{name}: {}", stderr(&r));
+        assert!(!stderr(&r).contains("GITHUB_EVENT_PATH="), "{}", stderr(&r));
+    }
+    // On the base branch: a committed link is refused with a clear error,
+    // and the file it points at is never read or quoted.
+    p.dev.git(&["checkout", "-q", "main"]);
+    std::os::unix::fs::symlink("/proc/self/environ", p.dev.path.join(".keysweep.toml")).unwrap();
+    p.dev.git(&["add", "-A"]);
+    p.dev.commit("a config that is a link");
+    p.dev.git(&["push", "-q", "origin", "main"]);
+    let (checkout, ev) = pull_request(&p, "after-link", &|_| {});
+    let r = run_ci(&checkout, "pull_request", ev, &[]);
+    assert_eq!(r.out.status.code(), Some(2), "{}", stderr(&r));
+    assert!(stderr(&r).contains("symbolic link"), "{}", stderr(&r));
+    assert!(!stderr(&r).contains("GITHUB_EVENT_PATH="), "{}", stderr(&r));
+    assert!(!stderr(&r).contains("PATH="), "{}", stderr(&r));
+}

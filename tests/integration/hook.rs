@@ -149,19 +149,37 @@ fn history_the_remote_already_has_and_allowlisted_keys_pass() {
         stderr(&out)
     );
 
-    // A new key, allowlisted in the config, passes.
+    // A config that allowlists a key, in the same push as the key: the
+    // push is judged by what the remote already has, so it is blocked.
     work.write("svc.env", &env_file(4));
     work.write(
         ".keysweep.toml",
         &format!("[allow]\nkey_ids = [\"{}\"]\n", credential(4).0),
     );
+    work.commit("known test key, and the allowlist that would wave it through");
+    let out = push(&work, &["origin", "main"]);
+    assert!(!out.status.success(), "a push allowlisted its own key");
+    assert!(stderr(&out).contains(&credential(4).0), "{}", stderr(&out));
+    // Once the remote has the allowlist (pushed on its own), the key passes.
+    // (The key ID in the allowlist is itself marked, or it would be a finding.)
+    work.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    work.write(
+        ".keysweep.toml",
+        &format!(
+            "[allow]\nkey_ids = [\"{}\"]  # keysweep:allow\n",
+            credential(4).0
+        ),
+    );
+    work.commit("allowlist a known test key");
+    assert!(push(&work, &["origin", "main"]).status.success());
+    work.write("svc.env", &env_file(4));
     work.commit("known test key");
     let out = push(&work, &["origin", "main"]);
     assert!(out.status.success(), "{}", stderr(&out));
 
-    // A baselined key passes too: the baseline is a report of these commits.
+    // An explicit --baseline (the operator's own file) still applies.
     work.write("svc2.env", &env_file(5));
-    work.commit("another known key");
+    let key = work.commit("another known key");
     let report = s.path("baseline.json");
     let out = std::process::Command::new(KEYSWEEP)
         .args([
@@ -177,15 +195,30 @@ fn history_the_remote_already_has_and_allowlisted_keys_pass() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    work.write(
-        ".keysweep.toml",
-        &format!(
-            "baseline = \"{}\"\n[allow]\nkey_ids = [\"{}\"]\n",
-            report.display(),
-            credential(4).0
-        ),
+    let line = format!(
+        "refs/heads/main {key} refs/heads/main {}\n",
+        work.rev("origin/main")
     );
-    work.commit("use the baseline");
-    let out = push(&work, &["origin", "main"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let hook = |extra: &[&std::ffi::OsStr]| {
+        let mut child = std::process::Command::new(KEYSWEEP)
+            .args(["pre-push", "origin", "url"])
+            .args(extra)
+            .current_dir(&work.path)
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(line.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    assert_eq!(hook(&[]).status.code(), Some(1), "not baselined: blocked");
+    let out = hook(&["--baseline".as_ref(), report.as_os_str()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }

@@ -62,30 +62,22 @@ impl event::Checkout for GitCheckout {
         has_commit(&self.repo, sha)
     }
 
-    fn other_refs(&self, pushed_ref: &str) -> Vec<String> {
-        let short = pushed_ref.strip_prefix("refs/heads/");
-        Git::new(Some(&self.repo), "for-each-ref")
-            .args([
-                "for-each-ref",
-                "--format=%(refname)",
-                "refs/remotes/",
-                "refs/tags/",
-                "refs/heads/",
-            ])
-            .text()
-            .unwrap_or_default()
-            .lines()
-            .filter(|r| {
-                let same_branch = short.is_some_and(|b| {
-                    *r == pushed_ref
-                        || r.strip_prefix("refs/remotes/")
-                            .and_then(|x| x.split_once('/'))
-                            .is_some_and(|(_, name)| name == b)
-                });
-                !same_branch && *r != pushed_ref && !r.ends_with("/HEAD")
-            })
-            .map(str::to_string)
-            .collect()
+    fn branch_ref(&self, name: &str) -> Option<String> {
+        if !event::is_branch_name(name) {
+            return None;
+        }
+        [
+            format!("refs/remotes/origin/{name}"),
+            format!("refs/heads/{name}"),
+        ]
+        .into_iter()
+        .find(|r| {
+            Git::new(Some(&self.repo), "rev-parse")
+                .args(["rev-parse", "--verify", "--quiet", "--end-of-options"])
+                .arg(format!("{r}^{{commit}}"))
+                .output()
+                .is_ok()
+        })
     }
 }
 

@@ -2,11 +2,19 @@
 //! (`GITHUB_EVENT_NAME`, `GITHUB_EVENT_PATH`) and the clone itself, never
 //! from the payload's `commits[]` (capped, and empty for new branches).
 //!
-//! - push: `before..after`; a new branch or tag (`before` all zeros): the
-//!   commits no other remote branch has; a force push whose `before` is not
-//!   in the clone: the same, and we say so; a deletion: nothing.
+//! - push: `before..after`; a new branch or tag (`before` all zeros), or a
+//!   force push whose `before` is not in the clone: the commits the
+//!   repository's default branch (named by the payload) does not have, and
+//!   nothing else hides commits: not tags, not other new branches (a push of
+//!   several refs at once brings them all into the checkout). A push that
+//!   creates the default branch itself, or a clone without it: every commit
+//!   of the pushed ref, and we say so. A deletion: nothing.
 //! - pull_request / pull_request_target: `base.sha..head.sha`.
 //! - schedule, workflow_dispatch and anything else: the full history.
+//!
+//! Each plan also names the commit whose `.keysweep.toml` may be trusted:
+//! one that is not under judgement (the push's previous tip, the default
+//! branch, the pull request's base), or none.
 //!
 //! A clone too shallow for the range is an error with the fix, never a
 //! silent pass.
@@ -24,9 +32,14 @@ pub enum CiPlan {
         set: CommitSet,
         what: String,
         note: Option<String>,
+        /// The commit whose configuration applies, if any is trusted.
+        trusted: Option<String>,
     },
     /// Every blob in the repository.
-    FullHistory { reason: String },
+    FullHistory {
+        reason: String,
+        trusted: Option<String>,
+    },
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -41,9 +54,25 @@ pub enum CiError {
 pub trait Checkout {
     /// Whether `sha` names a commit present in the clone.
     fn has_commit(&self, sha: &str) -> bool;
-    /// Remote-tracking refs (and tags) other than `pushed_ref`'s own: what
-    /// the repository already had before this push.
-    fn other_refs(&self, pushed_ref: &str) -> Vec<String>;
+    /// The ref of branch `name` in the clone (its remote-tracking ref, or a
+    /// local branch), when the clone has it.
+    fn branch_ref(&self, name: &str) -> Option<String>;
+}
+
+/// Whether `name` can be a branch name (git's check-ref-format rules, most
+/// of them): the payload is untrusted and the name is handed to git.
+pub fn is_branch_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && !name.starts_with(['-', '/', '.'])
+        && !name.ends_with(['/', '.'])
+        && !name.ends_with(".lock")
+        && !name.contains("..")
+        && !name.contains("//")
+        && !name.contains("@{")
+        && name
+            .chars()
+            .all(|c| !c.is_control() && !" ~^:?*[\\".contains(c))
 }
 
 fn field<'a>(
@@ -97,10 +126,14 @@ pub fn plan(event_name: &str, event: &Value, clone: &dyn Checkout) -> Result<CiP
                 },
                 what: format!("pull request commits {}..{}", short(base), short(head)),
                 note: None,
+                trusted: Some(base.to_string()),
             })
         }
+        // Scheduled and manual runs check out a branch of the repository
+        // itself, not code under review.
         other => Ok(CiPlan::FullHistory {
             reason: format!("{other} event: scanning the full history"),
+            trusted: Some("HEAD".to_string()),
         }),
     }
 }
@@ -120,31 +153,63 @@ fn plan_push(event: &Value, clone: &dyn Checkout) -> Result<CiPlan, CiError> {
             what: "the pushed commit",
         });
     }
-    let new_commits = |note: Option<String>| CiPlan::Commits {
-        set: CommitSet {
-            tips: vec![after.to_string()],
-            exclude: clone.other_refs(pushed_ref),
-        },
-        what: format!("commits of {pushed_ref} not on any other branch"),
-        note,
-    };
-    if before.is_empty() || is_zero_oid(before) {
-        return Ok(new_commits(None));
+    if !(before.is_empty() || is_zero_oid(before)) && clone.has_commit(before) {
+        return Ok(CiPlan::Commits {
+            set: CommitSet {
+                tips: vec![after.to_string()],
+                exclude: vec![before.to_string()],
+            },
+            what: format!("pushed commits {}..{}", short(before), short(after)),
+            note: None,
+            trusted: Some(before.to_string()),
+        });
     }
-    if !clone.has_commit(before) {
-        return Ok(new_commits(Some(format!(
-            "the previous tip {} is not in this clone (a force push?); scanning the commits of {pushed_ref} that no other branch has",
+    // A new ref, or a force push whose previous tip is gone.
+    let forced = (!(before.is_empty() || is_zero_oid(before))).then(|| {
+        format!(
+            "the previous tip {} is not in this clone (a force push?)",
             short(before)
-        ))));
-    }
-    Ok(CiPlan::Commits {
+        )
+    });
+    let every_commit = |why: String| CiPlan::Commits {
         set: CommitSet {
             tips: vec![after.to_string()],
-            exclude: vec![before.to_string()],
+            exclude: Vec::new(),
         },
-        what: format!("pushed commits {}..{}", short(before), short(after)),
-        note: None,
-    })
+        what: format!("every commit of {pushed_ref}"),
+        note: Some(match &forced {
+            Some(f) => format!("{f}; {why}"),
+            None => why,
+        }),
+        trusted: None,
+    };
+    let default = event["repository"]["default_branch"]
+        .as_str()
+        .filter(|d| is_branch_name(d));
+    let Some(default) = default else {
+        return Ok(every_commit(
+            "the event names no default branch to compare with: every commit of the pushed ref is scanned".into(),
+        ));
+    };
+    if pushed_ref == format!("refs/heads/{default}") {
+        return Ok(every_commit(format!(
+            "{pushed_ref} is the default branch, with no earlier tip to compare with: every commit of it is scanned"
+        )));
+    }
+    match clone.branch_ref(default) {
+        Some(base) => Ok(CiPlan::Commits {
+            set: CommitSet {
+                tips: vec![after.to_string()],
+                exclude: vec![base.clone()],
+            },
+            what: format!("commits of {pushed_ref} not on the default branch {default}"),
+            note: forced,
+            trusted: Some(base),
+        }),
+        None => Ok(every_commit(format!(
+            "the default branch {default} is not in this clone: every commit of the pushed ref is scanned"
+        ))),
+    }
 }
 
 /// The first 12 characters, for messages. The payload is untrusted JSON: a
@@ -166,8 +231,8 @@ mod tests {
         fn has_commit(&self, sha: &str) -> bool {
             self.0.contains(&sha)
         }
-        fn other_refs(&self, _: &str) -> Vec<String> {
-            vec!["refs/remotes/origin/main".into()]
+        fn branch_ref(&self, name: &str) -> Option<String> {
+            (name == "main").then(|| "refs/remotes/origin/main".into())
         }
     }
 
@@ -187,15 +252,44 @@ mod tests {
         assert!(
             matches!(p, CiPlan::Commits { ref set, note: None, .. } if set.exclude == vec![B.to_string()])
         );
-        let p = plan(
-            "push",
-            &json!({"ref": "refs/heads/feat", "before": Z, "after": A, "created": true}),
-            &clone,
-        )
-        .unwrap();
-        assert!(
-            matches!(p, CiPlan::Commits { ref set, .. } if set.exclude == vec!["refs/remotes/origin/main".to_string()])
-        );
+        let repo = json!({"default_branch": "main"});
+        for pushed in ["refs/heads/feat", "refs/tags/v1", "refs/heads/other"] {
+            let p = plan(
+                "push",
+                &json!({"ref": pushed, "before": Z, "after": A, "created": true, "repository": repo}),
+                &clone,
+            )
+            .unwrap();
+            assert!(
+                matches!(p, CiPlan::Commits { ref set, ref trusted, .. }
+                    if set.exclude == vec!["refs/remotes/origin/main".to_string()]
+                    && trusted.as_deref() == Some("refs/remotes/origin/main")),
+                "{pushed}: {p:?}"
+            );
+        }
+        // The default branch created, no default named, or one the clone
+        // lacks: every commit of the ref, said so, no config trusted.
+        for (pushed, repo) in [
+            ("refs/heads/main", json!({"default_branch": "main"})),
+            ("refs/heads/feat", json!({})),
+            ("refs/heads/feat", json!({"default_branch": "trunk"})),
+            (
+                "refs/heads/feat",
+                json!({"default_branch": "--upload-pack=x"}),
+            ),
+            ("refs/heads/feat", json!({"default_branch": "a..b"})),
+        ] {
+            let p = plan(
+                "push",
+                &json!({"ref": pushed, "before": Z, "after": A, "repository": repo}),
+                &clone,
+            )
+            .unwrap();
+            assert!(
+                matches!(p, CiPlan::Commits { ref set, note: Some(_), trusted: None, .. } if set.exclude.is_empty()),
+                "{pushed} {repo}: {p:?}"
+            );
+        }
         let p = plan(
             "push",
             &json!({"ref": "refs/heads/feat", "before": A, "after": Z, "deleted": true}),
@@ -204,13 +298,18 @@ mod tests {
         .unwrap();
         assert!(matches!(p, CiPlan::Nothing { .. }));
         let forced = Fake(vec![A]);
-        let p = plan(
-            "push",
-            &json!({"ref": "refs/heads/main", "before": B, "after": A, "forced": true}),
-            &forced,
-        )
-        .unwrap();
-        assert!(matches!(p, CiPlan::Commits { note: Some(ref n), .. } if n.contains("force push")));
+        for pushed in ["refs/heads/main", "refs/heads/feat"] {
+            let p = plan(
+                "push",
+                &json!({"ref": pushed, "before": B, "after": A, "forced": true, "repository": repo}),
+                &forced,
+            )
+            .unwrap();
+            assert!(
+                matches!(p, CiPlan::Commits { note: Some(ref n), .. } if n.contains("force push")),
+                "{p:?}"
+            );
+        }
         let shallow = Fake(vec![]);
         assert!(matches!(
             plan("push", &json!({"before": B, "after": A}), &shallow),
@@ -249,6 +348,18 @@ mod tests {
         );
         assert_eq!(short("ééééééééééééééé"), "éééééééééééé");
         assert_eq!(short("abc"), "abc");
+    }
+
+    #[test]
+    fn branch_names_from_the_payload_are_checked() {
+        for good in ["main", "release/1.x", "feat-1_2"] {
+            assert!(is_branch_name(good), "{good}");
+        }
+        for bad in [
+            "", "-x", "a..b", "a b", "a\nb", "x.lock", "a:b", "a^", "@{u}", "/x", "x/",
+        ] {
+            assert!(!is_branch_name(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -143,6 +143,99 @@ pub(crate) fn ref_tips(r: &Repo, diag: &Diagnostics) -> Result<Vec<Tip>, GitErro
     Ok(tips)
 }
 
+/// Why a file could not be taken from a commit.
+#[derive(Debug, thiserror::Error)]
+pub enum FileAtError {
+    #[error("cannot resolve `{rev}` to a commit")]
+    Revision {
+        rev: String,
+        #[source]
+        source: super::Cause,
+    },
+    #[error("{path} in commit {commit} is {what}, not a regular file")]
+    NotAFile {
+        path: String,
+        commit: ObjectId,
+        what: &'static str,
+    },
+    #[error("{path} in commit {commit} is {size} bytes, over the {max}-byte limit")]
+    TooLarge {
+        path: String,
+        commit: ObjectId,
+        size: u64,
+        max: u64,
+    },
+    #[error(transparent)]
+    Git(#[from] GitError),
+}
+
+/// The bytes of `path` (`/`-separated, from the repository root) in the
+/// tree of commit `rev`, or `None` when the commit has no such entry. Used
+/// for files keysweep takes as instructions (`.keysweep.toml`, a baseline)
+/// from a commit that is not under judgement: a symbolic link, a submodule
+/// or a directory there is refused, and so is anything over `max` bytes.
+pub fn file_at(
+    repo: &Path,
+    rev: &str,
+    path: &str,
+    max: u64,
+) -> Result<Option<Vec<u8>>, FileAtError> {
+    let r = open(repo)?;
+    let bad_rev = |source: super::Cause| FileAtError::Revision {
+        rev: rev.to_string(),
+        source,
+    };
+    let commit = r
+        .repo
+        .rev_parse_single(rev)
+        .map_err(|e| bad_rev(e.into()))?
+        .object()
+        .map_err(|e| bad_rev(e.into()))?
+        .peel_to_commit()
+        .map_err(|e| bad_rev(e.into()))?;
+    let tree = commit.tree().map_err(|e| bad_rev(e.into()))?;
+    let Some(entry) = tree
+        .lookup_entry_by_path(path)
+        .map_err(|e| bad_rev(e.into()))?
+    else {
+        return Ok(None);
+    };
+    let mode = entry.mode();
+    let what = if mode.is_link() {
+        Some("a symbolic link")
+    } else if mode.is_tree() {
+        Some("a directory")
+    } else if mode.is_commit() {
+        Some("a submodule")
+    } else {
+        None
+    };
+    if let Some(what) = what {
+        return Err(FileAtError::NotAFile {
+            path: path.to_string(),
+            commit: commit.id,
+            what,
+        });
+    }
+    let header = r
+        .repo
+        .find_header(entry.oid())
+        .map_err(|e| bad_rev(e.into()))?;
+    if header.size() > max {
+        return Err(FileAtError::TooLarge {
+            path: path.to_string(),
+            commit: commit.id,
+            size: header.size(),
+            max,
+        });
+    }
+    let blob = r
+        .repo
+        .find_blob(entry.oid())
+        .map_err(|e| bad_rev(e.into()))?;
+    Ok(Some(blob.data.clone()))
+}
+
 /// HEAD's commit, if HEAD points at one (not in an empty repository).
 pub(crate) fn head_commit(repo: &gix::Repository) -> Option<ObjectId> {
     let id = repo.head_id().ok()?.detach();
