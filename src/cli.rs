@@ -247,7 +247,8 @@ pub struct ScanArgs {
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
 
-    /// Also scan files that .gitignore/.ignore rules exclude.
+    /// Also scan untracked files that git ignores (.gitignore, info/exclude).
+    /// Tracked files are always scanned; .ignore files are never honoured.
     #[arg(long)]
     pub no_ignore: bool,
 

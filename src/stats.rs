@@ -29,6 +29,13 @@ pub struct Stats {
     pub skipped_special: u64,
     /// Other walk errors (symlink loops, permission denied on a directory).
     pub walk_errors: u64,
+    /// Untracked paths (files or whole directories) skipped because git
+    /// ignores them (`.gitignore`, `info/exclude`); tracked files are
+    /// always scanned.
+    pub skipped_ignored: u64,
+    /// Symbolic links found in a scanned tree that point outside every
+    /// scanned root: not followed (each is named on stderr).
+    pub skipped_links_outside: u64,
     /// Git objects that could not be read.
     pub corrupt_objects: u64,
     /// Archive members scanned inside zip/gzip/tar files.
@@ -70,6 +77,8 @@ impl Stats {
         self.unreadable += o.unreadable;
         self.skipped_special += o.skipped_special;
         self.walk_errors += o.walk_errors;
+        self.skipped_ignored += o.skipped_ignored;
+        self.skipped_links_outside += o.skipped_links_outside;
         self.corrupt_objects += o.corrupt_objects;
         self.archive_members += o.archive_members;
         self.blobs_already_scanned += o.blobs_already_scanned;
@@ -93,6 +102,8 @@ pub struct AtomicStats {
     pub unreadable: AtomicU64,
     pub skipped_special: AtomicU64,
     pub walk_errors: AtomicU64,
+    pub skipped_ignored: AtomicU64,
+    pub skipped_links_outside: AtomicU64,
     pub corrupt_objects: AtomicU64,
     pub archive_members: AtomicU64,
     pub blobs_already_scanned: AtomicU64,
@@ -115,6 +126,8 @@ impl AtomicStats {
             unreadable: self.unreadable.load(Relaxed),
             skipped_special: self.skipped_special.load(Relaxed),
             walk_errors: self.walk_errors.load(Relaxed),
+            skipped_ignored: self.skipped_ignored.load(Relaxed),
+            skipped_links_outside: self.skipped_links_outside.load(Relaxed),
             corrupt_objects: self.corrupt_objects.load(Relaxed),
             archive_members: self.archive_members.load(Relaxed),
             blobs_already_scanned: self.blobs_already_scanned.load(Relaxed),

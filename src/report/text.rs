@@ -218,6 +218,19 @@ pub fn summary(report: &Report<'_>) -> String {
             line.push_str(&format!(", {} failed", s.repos_failed));
         }
     }
+    if s.skipped_ignored > 0 {
+        line.push_str(&format!(
+            "; {} ignored by git (--no-ignore to scan)",
+            s.skipped_ignored
+        ));
+    }
+    if s.skipped_links_outside > 0 {
+        line.push_str(&format!(
+            "; {} link{} out of the scanned tree not followed",
+            s.skipped_links_outside,
+            plural(s.skipped_links_outside as usize)
+        ));
+    }
     if s.problems() > 0 {
         line.push_str(&format!(
             "; {} could not be scanned (see warnings)",

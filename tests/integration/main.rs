@@ -3,6 +3,7 @@
 
 mod archives;
 mod ci;
+mod ci_log;
 mod git;
 mod git_cli;
 mod github;
@@ -16,8 +17,11 @@ mod redaction;
 mod report;
 mod scan;
 mod support;
+mod tree_trust;
 mod untrusted;
 #[cfg(feature = "verify")]
 mod verify;
 #[cfg(feature = "verify")]
 mod verify_cli;
+#[cfg(feature = "verify")]
+mod verify_hostile;
