@@ -11,6 +11,7 @@ mod gitutil;
 mod hook;
 mod hostile;
 mod org;
+mod own_tree;
 #[cfg(feature = "verify")]
 mod owner;
 mod redaction;
