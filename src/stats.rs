@@ -38,6 +38,10 @@ pub struct Stats {
     pub blobs_already_scanned: u64,
     /// Findings suppressed by `keysweep:allow`, a baseline or the config.
     pub suppressed: u64,
+    /// Credentials (and unpaired parts) found in a blob past the first
+    /// 1,000 of that blob: counted, not reported (each such blob is named
+    /// on stderr).
+    pub findings_over_limit: u64,
     /// Distinct credentials verified (`--verify`).
     pub credentials_verified: u64,
     /// Requests sent to STS, retries included.
@@ -74,6 +78,7 @@ impl Stats {
         self.archive_members += o.archive_members;
         self.blobs_already_scanned += o.blobs_already_scanned;
         self.suppressed += o.suppressed;
+        self.findings_over_limit += o.findings_over_limit;
         self.credentials_verified += o.credentials_verified;
         self.verify_requests += o.verify_requests;
         self.verify_cached += o.verify_cached;
@@ -97,6 +102,7 @@ pub struct AtomicStats {
     pub archive_members: AtomicU64,
     pub blobs_already_scanned: AtomicU64,
     pub suppressed: AtomicU64,
+    pub findings_over_limit: AtomicU64,
 }
 
 impl AtomicStats {
@@ -119,6 +125,7 @@ impl AtomicStats {
             archive_members: self.archive_members.load(Relaxed),
             blobs_already_scanned: self.blobs_already_scanned.load(Relaxed),
             suppressed: self.suppressed.load(Relaxed),
+            findings_over_limit: self.findings_over_limit.load(Relaxed),
             ..Stats::default()
         }
     }

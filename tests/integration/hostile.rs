@@ -444,6 +444,44 @@ fn millions_of_key_id_prefixes() {
 }
 
 #[test]
+fn a_blob_of_key_ids_reports_the_first_thousand_and_counts_the_rest() {
+    // Issue 20.3: an 81 KB .gz of key-ID lines took 1.78 GB (a finding
+    // each). One blob now contributes at most 1,000 findings; the rest are
+    // counted, and the file is named. Two sizes: the same 1,000, a count
+    // that grows with the input, memory that does not.
+    let mut peaks = Vec::new();
+    for lines in [100_000usize, 400_000] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let body = format!("{KEY_ID_2}\n").repeat(lines);
+        write(d, "keys.gz", gzip(body.as_bytes()));
+        plant_sibling(d);
+        let m = scan_measured(&[d.as_os_str()]);
+        m.report(&format!("{lines} key IDs in a .gz"));
+        assert_sibling_found(&m.run, "key IDs");
+        let found = m.run.findings();
+        let in_gz = found.iter().filter(|f| f["path"] == "keys.gz").count();
+        assert_eq!(in_gz, 1000, "{lines}");
+        assert_eq!(
+            m.run.json()["stats"]["findings_over_limit"].as_u64(),
+            Some(lines as u64 - 1000)
+        );
+        assert!(
+            m.run
+                .stderr
+                .contains("keys.gz: more than 1000 credentials; the first 1000 are reported"),
+            "{}",
+            m.run.stderr
+        );
+        m.assert_memory_under(160, "key IDs");
+        peaks.push(m.peak_kib);
+    }
+    if let [Some(small), Some(large)] = peaks[..] {
+        assert!(large < small * 2, "memory grew from {small} to {large} KiB");
+    }
+}
+
+#[test]
 fn a_directory_of_100k_files() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

@@ -393,6 +393,7 @@ fn add_counts(into: &AtomicStats, from: &AtomicStats) {
         (&into.commits, &from.commits),
         (&into.suppressed, &from.suppressed),
         (&into.blobs_already_scanned, &from.blobs_already_scanned),
+        (&into.findings_over_limit, &from.findings_over_limit),
     ] {
         a.fetch_add(b.load(Relaxed), Relaxed);
     }

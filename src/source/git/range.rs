@@ -25,7 +25,7 @@ use super::{blob_finding, GitError, HistoryOptions};
 use crate::blob::{BlobScanner, Scanned};
 use crate::detect::Detector;
 use crate::diag::Diagnostics;
-use crate::finding::{sort_canonical, BlobOrigin, Credential, CredentialKey, RefList};
+use crate::finding::{sort_canonical, BlobOrigin, Credential, CredentialKey, RefList, ReportPath};
 use crate::source::SourceScan;
 use crate::stats::AtomicStats;
 use gix::ObjectId;
@@ -373,8 +373,10 @@ pub fn scan_commits(
         Some(index.placement(&ref_tips(&r, diag)?, head_commit(&r.repo)))
     };
 
-    // One origin per (blob, commit), shared by its findings.
+    // One origin per (blob, commit) and one path per change, shared by
+    // their findings.
     let mut origins: HashMap<(ObjectId, usize), Arc<BlobOrigin>> = HashMap::new();
+    let mut paths: HashMap<usize, ReportPath> = HashMap::new();
     let mut commits = HashMap::new();
     let mut findings = Vec::new();
     for (i, cred) in picked {
@@ -400,7 +402,10 @@ pub fn scan_commits(
                 })
             })
             .clone();
-        findings.push(blob_finding(cred, &ch.path, origin));
+        let path = paths
+            .entry(i)
+            .or_insert_with(|| ReportPath::from_bytes(&ch.path));
+        findings.push(blob_finding(cred, path, origin));
     }
     sort_canonical(&mut findings);
 
