@@ -211,6 +211,14 @@ fn plan(
             counters,
         );
     }
+    if differ.too_deep > 0 {
+        diag.warn(format_args!(
+            "{}: trees are nested deeper than {} levels; changes below that depth are not scanned ({} subtrees)",
+            r.path.display(),
+            super::attribution::MAX_TREE_DEPTH,
+            differ.too_deep
+        ));
+    }
     let gitlinks: Vec<Vec<u8>> = std::mem::take(&mut differ.gitlinks).into_iter().collect();
     // Oldest commit first, then by path: "first" below means that, on
     // every run (paths within a commit come out of a hash map).
