@@ -246,9 +246,12 @@ fn commit_changes(
     diag: &Diagnostics,
     counters: &AtomicStats,
 ) {
-    // Per parent: changed path -> (new blob, old blob at that path).
-    type Changed = HashMap<Vec<u8>, (ObjectId, Option<ObjectId>)>;
-    let mut per_parent: Vec<Changed> = Vec::new();
+    // Changed against every parent so far: path -> (new blob, the old
+    // blobs at that path). Each parent's diff only narrows the first one's,
+    // so memory is one diff at a time (not one per parent), and once
+    // nothing is left the remaining parents are not diffed at all: an
+    // octopus merge of 80,000 branches costs one diff per parent at most.
+    let mut candidates: Option<HashMap<Vec<u8>, (ObjectId, HashSet<ObjectId>)>> = None;
     for pt in parent_trees {
         let mut out = Vec::new();
         if let Err(why) = differ.diff(*pt, tree, &mut out) {
@@ -258,28 +261,38 @@ fn commit_changes(
                 r.path.display()
             ));
         }
-        per_parent.push(out.into_iter().map(|(p, n, o)| (p, (n, o))).collect());
-    }
-    let Some((first, rest)) = per_parent.split_first() else {
-        return;
-    };
-    for (path, (new, old)) in first {
-        // Changed against every parent, or it is not this commit's doing.
-        if !rest.iter().all(|m| m.contains_key(path)) {
-            continue;
-        }
-        let mut olds: HashSet<ObjectId> = old.iter().copied().collect();
-        for m in rest {
-            if let Some((_, Some(o))) = m.get(path) {
-                olds.insert(*o);
+        match candidates.as_mut() {
+            None => {
+                candidates = Some(
+                    out.into_iter()
+                        .map(|(p, n, o)| (p, (n, o.into_iter().collect())))
+                        .collect(),
+                )
+            }
+            Some(c) => {
+                // Changed against every parent, or it is not this commit's doing.
+                let changed: HashMap<Vec<u8>, Option<ObjectId>> =
+                    out.into_iter().map(|(p, _, o)| (p, o)).collect();
+                c.retain(|path, (_, olds)| match changed.get(path) {
+                    Some(old) => {
+                        olds.extend(*old);
+                        true
+                    }
+                    None => false,
+                });
             }
         }
+        if candidates.as_ref().is_some_and(HashMap::is_empty) {
+            break;
+        }
+    }
+    for (path, (new, olds)) in candidates.unwrap_or_default() {
         let mut olds: Vec<ObjectId> = olds.into_iter().collect();
         olds.sort();
         changes.push(Change {
             commit: position,
-            path: path.clone(),
-            new: *new,
+            path,
+            new,
             olds,
         });
     }
