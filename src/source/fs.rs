@@ -5,6 +5,16 @@
 //! Hidden files are scanned (`.env` and `.aws/credentials` are where keys
 //! hide); `.git/` is not (history is `keysweep git`'s job). Bad input never
 //! stops the walk: every problem is one warning and one count.
+//!
+//! The walker matches each file against the ignore files of every directory
+//! above it, so 2,000 nested directories that each hold a `.gitignore` cost
+//! 2,000 matches per file. A walk therefore stops [`IGNORE_LEVELS`] levels
+//! down and goes on from there as a new walk: a file is matched against the
+//! ignore files of at most that many directories above it (and the root's
+//! parents, as git does), never more. Below the first restart, `.gitignore`
+//! and `.ignore` files apply; the global ignore file and
+//! `.git/info/exclude` do not (finding them means checking every directory
+//! up to `/` again).
 
 use super::SourceScan;
 use crate::blob::{BlobScanner, ReadLimits, Scanned};
@@ -15,6 +25,10 @@ use crate::stats::AtomicStats;
 use ignore::{WalkBuilder, WalkState};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+/// Levels of directories whose ignore files apply to a file (see the
+/// module docs). Real trees are rarely a tenth as deep.
+pub const IGNORE_LEVELS: usize = 64;
 
 /// How to walk.
 #[derive(Debug, Clone)]
@@ -67,9 +81,68 @@ fn scan_root(
         AtomicStats::bump(&stats.unreadable, 1);
         return;
     }
-    let walker = WalkBuilder::new(root)
+    // Directories where a walk stopped, to walk next (see the module docs).
+    let deeper = Mutex::new(Vec::new());
+    walk(
+        root,
+        root,
+        true,
+        prefix_root,
+        scanner,
+        opts,
+        findings,
+        &deeper,
+    );
+    let mut restarted = false;
+    loop {
+        let next = std::mem::take(&mut *deeper.lock().unwrap_or_else(|p| p.into_inner()));
+        if next.is_empty() {
+            break;
+        }
+        restarted = true;
+        for dir in next {
+            walk(
+                &dir,
+                root,
+                false,
+                prefix_root,
+                scanner,
+                opts,
+                findings,
+                &deeper,
+            );
+        }
+    }
+    if restarted {
+        diag.warn(format_args!(
+            "{}: directories are nested more than {IGNORE_LEVELS} levels deep; ignore files more than {IGNORE_LEVELS} levels above a file are not applied to it (it is scanned)",
+            root.display()
+        ));
+    }
+}
+
+/// Walks `start` (the scan root, or a directory a walk stopped at), naming
+/// files relative to `root`. With `parents`, the ignore files above
+/// `start` apply too (only for the scan root).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one caller, the walk's whole context"
+)]
+fn walk(
+    start: &Path,
+    root: &Path,
+    parents: bool,
+    prefix_root: bool,
+    scanner: &BlobScanner<'_>,
+    opts: &WalkOptions,
+    findings: &Mutex<Vec<Finding>>,
+    deeper: &Mutex<Vec<PathBuf>>,
+) {
+    let (diag, stats) = (scanner.diag, scanner.counters);
+    let mut builder = WalkBuilder::new(start);
+    builder
         .hidden(false)
-        .parents(true)
+        .parents(parents)
         .ignore(opts.respect_ignore)
         .git_ignore(opts.respect_ignore)
         .git_global(opts.respect_ignore)
@@ -77,8 +150,19 @@ fn scan_root(
         .require_git(false)
         .follow_links(false)
         .threads(opts.threads)
-        .filter_entry(|e| e.file_name() != ".git")
-        .build_parallel();
+        .filter_entry(|e| e.file_name() != ".git");
+    if !parents && opts.respect_ignore {
+        // A walk that goes on deep down: git's rules look for the
+        // repository above it, checking every directory up to `/` (each
+        // check resolving a path that deep). `.gitignore` files are read
+        // as plain ignore files instead, with the same syntax.
+        builder
+            .git_ignore(false)
+            .git_global(false)
+            .git_exclude(false)
+            .add_custom_ignore_filename(".gitignore");
+    }
+    let walker = builder.build_parallel();
     walker.run(|| {
         let mut flush = FlushOnDrop {
             into: findings,
@@ -98,6 +182,13 @@ fn scan_root(
                 return WalkState::Continue; // stdin, never here
             };
             if file_type.is_dir() {
+                if opts.respect_ignore && entry.depth() >= IGNORE_LEVELS {
+                    deeper
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .push(path.to_path_buf());
+                    return WalkState::Skip;
+                }
                 return WalkState::Continue;
             }
             if file_type.is_symlink() {

@@ -116,6 +116,45 @@ fn hidden_files_ignore_rules_and_git_dirs() {
 }
 
 #[test]
+fn ignore_files_apply_from_at_most_64_levels_up() {
+    // Issue 20.9: every file was matched against the ignore files of every
+    // directory above it (2,000 nested `.gitignore`s: 2,000 matches per
+    // file). A walk now restarts every 64 levels, so a file is matched
+    // against at most 64 levels of ignore files.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, ".gitignore", "*.log\n");
+    let deep = |levels: usize| "d/".repeat(levels);
+    // Near the root, the root's rule applies.
+    write(
+        d,
+        &format!("{}near.log", deep(10)),
+        env_file(KEY_ID, SECRET),
+    );
+    // A rule 20 levels up still applies at level 100.
+    write(d, &format!("{}.gitignore", deep(80)), "skip.env\n");
+    write(
+        d,
+        &format!("{}skip.env", deep(100)),
+        env_file(KEY_ID, SECRET),
+    );
+    // The root's rule is 100 levels up: no longer applied, the file is scanned.
+    let far = format!("{}far.log", deep(100));
+    write(d, &far, env_file(KEY_ID_2, SECRET_2));
+    let r = scan_json(d, &[]);
+    assert_eq!(paths(&r.findings()), vec![far.clone()], "{}", r.stderr);
+    assert!(
+        r.stderr.contains("nested more than 64 levels deep"),
+        "{}",
+        r.stderr
+    );
+    // Without ignore files, everything, and no restart to mention.
+    let r = scan_json(d, &["--no-ignore"]);
+    assert_eq!(r.findings().len(), 3);
+    assert!(!r.stderr.contains("nested more than"), "{}", r.stderr);
+}
+
+#[test]
 fn bad_input_is_reported_and_the_scan_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
