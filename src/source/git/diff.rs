@@ -58,6 +58,9 @@ pub(crate) struct Differ<'r> {
     pub(crate) gitlinks: BTreeSet<Vec<u8>>,
     /// Subtrees not compared because they were past [`MAX_TREE_DEPTH`].
     pub(crate) too_deep: usize,
+    /// Diffs run, for the tests that count them.
+    #[cfg(test)]
+    pub(crate) diffs: usize,
 }
 
 /// Parsed trees kept at most. Large root trees take ~50 bytes per entry: on
@@ -73,6 +76,8 @@ impl<'r> Differ<'r> {
             buf: Vec::new(),
             gitlinks: BTreeSet::new(),
             too_deep: 0,
+            #[cfg(test)]
+            diffs: 0,
         }
     }
 
@@ -90,6 +95,10 @@ impl<'r> Differ<'r> {
         new: ObjectId,
         out: &mut Vec<Change>,
     ) -> Result<(), String> {
+        #[cfg(test)]
+        {
+            self.diffs += 1;
+        }
         let mut first_error = None;
         let mut path: Vec<u8> = Vec::new();
         let mut stack: Vec<Frame> = Vec::new();

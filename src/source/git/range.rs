@@ -105,6 +105,9 @@ struct Plan {
     commits: Vec<ObjectId>,
     changes: Vec<Change>,
     gitlinks: Vec<Vec<u8>>,
+    /// Tree diffs run, for the tests that count them.
+    #[cfg(test)]
+    diffs: usize,
 }
 
 /// Walks `tips --not exclude` and diffs each commit against its parents.
@@ -227,6 +230,8 @@ fn plan(
         commits: ordered,
         changes,
         gitlinks,
+        #[cfg(test)]
+        diffs: differ.diffs,
     })
 }
 
@@ -512,7 +517,100 @@ fn scan_blobs(
 
 #[cfg(test)]
 mod tests {
-    use super::parse_range;
+    use super::*;
+
+    /// A repository built by `git fast-import` from `script`.
+    fn imported(dir: &Path, script: &str) {
+        use std::io::Write;
+        let git = |args: &[&str]| {
+            std::process::Command::new("git")
+                .args(args)
+                .current_dir(dir)
+                .env("HOME", dir)
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .stdin(std::process::Stdio::piped())
+                .spawn()
+                .expect("run git")
+        };
+        assert!(git(&["init", "-q", "-b", "main"])
+            .wait()
+            .expect("git init")
+            .success());
+        let mut child = git(&["fast-import", "--quiet"]);
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(script.as_bytes())
+            .expect("write script");
+        assert!(child.wait().expect("wait").success());
+    }
+
+    #[test]
+    fn an_octopus_merge_is_diffed_against_each_parent_at_most_once() {
+        // Issue 20.8: every parent's diff was kept at once. Each parent's
+        // diff now narrows the first one's, and once nothing is left the
+        // other parents are not diffed at all.
+        for parents in [12usize, 48] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let mut script = String::new();
+            let commit = |mark: usize, from: &[usize], changes: &str| {
+                let mut c = format!(
+                    "commit refs/heads/main\nmark :{mark}\ncommitter T <t@example.com> {} +0000\ndata 1\nc\n",
+                    1_700_000_000 + mark
+                );
+                for (i, f) in from.iter().enumerate() {
+                    c.push_str(&format!("{} :{f}\n", if i == 0 { "from" } else { "merge" }));
+                }
+                c.push_str(changes);
+                c.push('\n');
+                c
+            };
+            script.push_str(&commit(1, &[], "M 100644 inline README\ndata 3\nhi\n"));
+            // Each branch changes `f` its own way.
+            let branches: Vec<usize> = (0..parents).map(|i| 2 + i).collect();
+            for (i, &mark) in branches.iter().enumerate() {
+                let change = format!("M 100644 inline f\ndata 4\n{i:03}\n");
+                script.push_str(&commit(mark, &[1], &change));
+            }
+            let leak =
+                "M 100644 inline keys.txt\ndata 41\naws_access_key_id = AKIASP2TPHJSQH3FJRUX\n";
+            // Merge 1 changes `f` against every parent and adds a key.
+            let m1 = 2 + parents;
+            let changes = format!("M 100644 inline f\ndata 7\nmerged\n\n{leak}");
+            script.push_str(&commit(m1, &branches, &changes));
+            // Merge 2 takes the first parent's tree: nothing is its own.
+            let m2 = m1 + 1;
+            let mut second: Vec<usize> = vec![m1];
+            second.extend(&branches);
+            script.push_str(&commit(m2, &second, ""));
+            imported(dir.path(), &script);
+            let r = super::super::repo::open(dir.path()).expect("open");
+            let counters = AtomicStats::default();
+            let plan = plan(
+                &r,
+                &["main".to_string()],
+                &["main~1^1~1".to_string()],
+                &[],
+                &Diagnostics::silent(),
+                &counters,
+            )
+            .expect("plan");
+            assert_eq!(plan.commits.len(), parents + 2);
+            let merge1 = plan.commits.len() - 2;
+            let of_merge1: Vec<(&[u8], usize)> = plan
+                .changes
+                .iter()
+                .filter(|c| c.commit == merge1)
+                .map(|c| (c.path.as_slice(), c.olds.len()))
+                .collect();
+            assert_eq!(of_merge1, [(&b"f"[..], parents), (&b"keys.txt"[..], 0)]);
+            assert!(plan.changes.iter().all(|c| c.commit != merge1 + 1));
+            // One diff per branch, one per parent of merge 1, and one for
+            // merge 2 (its first parent's diff leaves nothing).
+            assert_eq!(plan.diffs, parents + parents + 1);
+        }
+    }
 
     #[test]
     fn ranges_parse_like_git() {
