@@ -411,7 +411,8 @@ fn submodule_paths(repo: &gix::Repository) -> Vec<Vec<u8>> {
     let mut budget = 20_000usize;
     // Per level: its subtrees (name, id), the next one, and the length of
     // the path buffer before this level's names.
-    let mut stack: Vec<(Vec<(Vec<u8>, ObjectId)>, usize, usize)> = Vec::new();
+    type Level = (Vec<(Vec<u8>, ObjectId)>, usize, usize);
+    let mut stack: Vec<Level> = Vec::new();
     let mut path: Vec<u8> = Vec::new();
     let mut buf = Vec::new();
     let mut visit = Some(root);

@@ -665,7 +665,7 @@ mod tests {
         let blobs = listed.lines().filter(|l| *l == "blob").count() as u64;
         let r = super::super::repo::open(d).expect("open");
         assert!(
-            pack_indexes(&r, &r.repo.objects.store_ref().path().to_path_buf())
+            pack_indexes(&r, r.repo.objects.store_ref().path())
                 .expect("packs")
                 .len()
                 >= 9

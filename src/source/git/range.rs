@@ -256,7 +256,8 @@ fn commit_changes(
     // so memory is one diff at a time (not one per parent), and once
     // nothing is left the remaining parents are not diffed at all: an
     // octopus merge of 80,000 branches costs one diff per parent at most.
-    let mut candidates: Option<HashMap<Vec<u8>, (ObjectId, HashSet<ObjectId>)>> = None;
+    type Candidates = HashMap<Vec<u8>, (ObjectId, HashSet<ObjectId>)>;
+    let mut candidates: Option<Candidates> = None;
     for pt in parent_trees {
         let mut out = Vec::new();
         if let Err(why) = differ.diff(*pt, tree, &mut out) {
