@@ -42,6 +42,10 @@ pub struct Stats {
     /// 1,000 of that blob: counted, not reported (each such blob is named
     /// on stderr).
     pub findings_over_limit: u64,
+    /// Subtrees a range scan did not compare because they were nested
+    /// deeper than 4,096 levels: what changed below them was not scanned
+    /// (named on stderr).
+    pub trees_too_deep: u64,
     /// Distinct credentials verified (`--verify`).
     pub credentials_verified: u64,
     /// Requests sent to STS, retries included.
@@ -59,6 +63,7 @@ impl Stats {
     /// Problems that make the exit code 2 when nothing was found.
     pub fn problems(&self) -> u64 {
         self.skipped_too_large
+            + self.trees_too_deep
             + self.unreadable
             + self.walk_errors
             + self.corrupt_objects
@@ -79,6 +84,7 @@ impl Stats {
         self.blobs_already_scanned += o.blobs_already_scanned;
         self.suppressed += o.suppressed;
         self.findings_over_limit += o.findings_over_limit;
+        self.trees_too_deep += o.trees_too_deep;
         self.credentials_verified += o.credentials_verified;
         self.verify_requests += o.verify_requests;
         self.verify_cached += o.verify_cached;
@@ -103,6 +109,7 @@ pub struct AtomicStats {
     pub blobs_already_scanned: AtomicU64,
     pub suppressed: AtomicU64,
     pub findings_over_limit: AtomicU64,
+    pub trees_too_deep: AtomicU64,
 }
 
 impl AtomicStats {
@@ -126,6 +133,7 @@ impl AtomicStats {
             blobs_already_scanned: self.blobs_already_scanned.load(Relaxed),
             suppressed: self.suppressed.load(Relaxed),
             findings_over_limit: self.findings_over_limit.load(Relaxed),
+            trees_too_deep: self.trees_too_deep.load(Relaxed),
             ..Stats::default()
         }
     }

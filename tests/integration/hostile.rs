@@ -552,3 +552,76 @@ fn a_repository_with_a_500_mb_blob() {
     );
     m.assert_memory_under(100, "500 MB blob");
 }
+
+#[test]
+fn a_tree_deeper_than_the_cap_is_named_and_fails_a_range_scan() {
+    // Issue 20.5: 20,000 levels overflowed the stack (no report at all).
+    // Trees deeper than 4,096 levels are not walked: a full scan still
+    // scans every blob (it reads the object database) and reports the key
+    // by blob id; a range scan cannot see it and says so with exit code 2.
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(d)
+            .env("HOME", d)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .expect("run git")
+    };
+    assert!(git(&["init", "-q", "-b", "main"]).wait().unwrap().success());
+    let body = format!("aws_access_key_id = {KEY_ID}\n");
+    let script = format!(
+        "commit refs/heads/main\nmark :1\ncommitter T <t@example.com> 1700000000 +0000\ndata 1\nc\nM 100644 inline README\ndata 3\nhi\n\n\
+         commit refs/heads/main\nmark :2\ncommitter T <t@example.com> 1700000060 +0000\ndata 1\nd\nfrom :1\nM 100644 inline {}k.env\ndata {}\n{body}\n",
+        "d/".repeat(4_200),
+        body.len()
+    );
+    let mut import = git(&["fast-import", "--quiet"]);
+    import
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    assert!(import.wait().unwrap().success());
+
+    let range = measured(
+        "git",
+        &[
+            d.as_os_str(),
+            OsStr::new("--range"),
+            OsStr::new("main~1..main"),
+        ],
+    );
+    assert_eq!(range.run.code, 2, "{}", range.run.stderr);
+    assert!(range.run.findings().is_empty());
+    assert_eq!(
+        range.run.json()["stats"]["trees_too_deep"].as_u64(),
+        Some(1)
+    );
+    assert!(
+        range.run.stderr.contains(
+            "trees are nested deeper than 4096 levels; changes below that depth are not scanned"
+        ),
+        "{}",
+        range.run.stderr
+    );
+
+    let full = measured("git", &[d.as_os_str()]);
+    assert_eq!(full.run.code, 1, "{}", full.run.stderr);
+    let found = full.run.findings();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["access_key_id"]["value"], KEY_ID);
+    assert!(
+        full.run
+            .stderr
+            .contains("blobs below that depth are not attributed"),
+        "{}",
+        full.run.stderr
+    );
+    full.assert_memory_under(100, "deep tree");
+}

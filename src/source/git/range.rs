@@ -215,6 +215,9 @@ fn plan(
         );
     }
     if differ.too_deep > 0 {
+        // Unlike attribution (which only loses a path), a range scan did
+        // not scan what is below: a problem, like a blob over the size limit.
+        AtomicStats::bump(&counters.trees_too_deep, differ.too_deep as u64);
         diag.warn(format_args!(
             "{}: trees are nested deeper than {} levels; changes below that depth are not scanned ({} subtrees)",
             r.path.display(),
