@@ -176,6 +176,7 @@ if [ "$section" = all ] || [ "$section" = linear ]; then
     hostile "blob at 20k paths (commits)" shared-paths 500 2000
     hostile "pack files (packs)" packs 1000 4000
     hostile "octopus merge (parents)" octopus 10000 40000
+    hostile "octopus, own files (parents)" octopus-own-files 2500 10000
     hostile "nested .gitignore (directories)" ignores 500 2000
 fi
 [ "$section" = all ] || [ "$section" = archives ] || exit 0

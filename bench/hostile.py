@@ -246,6 +246,22 @@ def main():
         r.ref("refs/heads/main", merge)
         r.ref("refs/tags/base", base)
         print("range", out, "base..main")
+    elif kind == "octopus-own-files":
+        # issue 20.8, the costly shape: each of SIZE branches adds its own
+        # file, so the merge differs from every parent in all the others'.
+        r = Repo(out)
+        readme = (b"100644", b"README", r.blob(b"hi\n"))
+        base = r.commit(r.tree([readme]))
+        parents, files = [], [readme]
+        for i in range(size):
+            f = (b"100644", b"f%06d" % i, r.blob(b"%d\n" % i))
+            parents.append(r.commit(r.tree([readme, f]), [base], when=1700000001))
+            files.append(f)
+        files.append((b"100644", b"keys.txt", r.blob(ONE_KEY)))
+        merge = r.commit(r.tree(files), parents, when=1700000002)
+        r.ref("refs/heads/main", merge)
+        r.ref("refs/tags/base", base)
+        print("range", out, "base..main")
     elif kind == "ignores":
         # issue 20.9: SIZE nested directories each with a .gitignore, 4
         # files in each.

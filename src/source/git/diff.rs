@@ -35,6 +35,15 @@ impl Tree {
     }
 }
 
+/// What [`Differ::narrow`] found a parent to share with the merge.
+pub(crate) enum Shared<'a> {
+    /// The same blob at this path, or the same subtree (a path ending in
+    /// `/`): nothing under it is the merge's own change.
+    Same(&'a [u8]),
+    /// Other content at this path; the parent's blob when it was a file.
+    Differs(&'a [u8], Option<ObjectId>),
+}
+
 /// Two trees being compared, and how far.
 struct Frame {
     new: Rc<Tree>,
@@ -61,6 +70,9 @@ pub(crate) struct Differ<'r> {
     /// Diffs run, for the tests that count them.
     #[cfg(test)]
     pub(crate) diffs: usize,
+    /// Narrowing walks run, for the tests that count them.
+    #[cfg(test)]
+    pub(crate) narrows: usize,
 }
 
 /// Parsed trees kept at most. Large root trees take ~50 bytes per entry: on
@@ -78,6 +90,8 @@ impl<'r> Differ<'r> {
             too_deep: 0,
             #[cfg(test)]
             diffs: 0,
+            #[cfg(test)]
+            narrows: 0,
         }
     }
 
@@ -167,6 +181,78 @@ impl<'r> Differ<'r> {
                     .filter(|(m, _)| m.is_blob_or_symlink())
                     .map(|(_, id)| id);
                 out.push((path.clone(), n.id, old_blob));
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// What `parent` shares with `merge`, walking `parent`'s side only:
+    /// each entry of a parent tree is looked up by name (binary search) in
+    /// the merge's tree at the same path, and subtrees are entered only
+    /// where their ids differ. A merge of many small branches then costs
+    /// the size of each branch's tree, not the merge's tree once per
+    /// parent. `each` gets [`Shared::Same`] for an identical blob (a path)
+    /// or subtree (a path ending in `/`), and [`Shared::Differs`] for a
+    /// file of both at one path with other content.
+    pub(crate) fn narrow(
+        &mut self,
+        parent: ObjectId,
+        merge: ObjectId,
+        each: &mut dyn FnMut(Shared<'_>),
+    ) -> Result<(), String> {
+        #[cfg(test)]
+        {
+            self.narrows += 1;
+        }
+        let mut first_error = None;
+        let mut path: Vec<u8> = Vec::new();
+        // (parent's tree, merge's tree, next entry of the parent's, prefix)
+        let mut stack: Vec<(Rc<Tree>, Rc<Tree>, usize, usize)> = Vec::new();
+        let mut visit = Some((parent, merge));
+        loop {
+            if let Some((p, m)) = visit.take() {
+                if stack.len() >= MAX_TREE_DEPTH {
+                    self.too_deep += 1;
+                } else {
+                    match (self.tree(p), self.tree(m)) {
+                        (Ok(p), Ok(m)) => stack.push((p, m, 0, path.len())),
+                        (Err(e), _) | (_, Err(e)) => {
+                            first_error.get_or_insert(e);
+                        }
+                    }
+                }
+            }
+            let Some((p, m, next, prefix)) = stack.last_mut() else {
+                break;
+            };
+            let Some(e) = p.entries.get(*next) else {
+                stack.pop();
+                continue;
+            };
+            *next += 1;
+            path.truncate(*prefix);
+            let name = p.name(e);
+            let is_tree = e.mode.is_tree();
+            let found = m
+                .entries
+                .binary_search_by(|x| git_order(m.name(x), x.mode.is_tree(), name, is_tree));
+            let Ok(at) = found else {
+                continue;
+            };
+            let other = &m.entries[at];
+            path.extend_from_slice(name);
+            if is_tree {
+                path.push(b'/');
+                if other.id == e.id {
+                    each(Shared::Same(&path));
+                } else {
+                    visit = Some((e.id, other.id));
+                }
+            } else if other.id == e.id {
+                each(Shared::Same(&path));
+            } else {
+                let old = e.mode.is_blob_or_symlink().then_some(e.id);
+                each(Shared::Differs(&path, old));
             }
         }
         first_error.map_or(Ok(()), Err)

@@ -17,7 +17,7 @@
 
 use super::attribution::TreeIndex;
 use super::commits::{commit_info, CommitHeader, Graph};
-use super::diff::Differ;
+use super::diff::{Differ, Shared};
 use super::repo::{
     head_commit, pool, reason, ref_tips, warn_about_submodules, warn_if_shallow, Repo,
 };
@@ -30,7 +30,7 @@ use crate::source::SourceScan;
 use crate::stats::AtomicStats;
 use gix::ObjectId;
 use rayon::prelude::*;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -105,9 +105,11 @@ struct Plan {
     commits: Vec<ObjectId>,
     changes: Vec<Change>,
     gitlinks: Vec<Vec<u8>>,
-    /// Tree diffs run, for the tests that count them.
+    /// Tree diffs and narrowing walks run, for the tests that count them.
     #[cfg(test)]
     diffs: usize,
+    #[cfg(test)]
+    narrows: usize,
 }
 
 /// Walks `tips --not exclude` and diffs each commit against its parents.
@@ -235,6 +237,8 @@ fn plan(
         gitlinks,
         #[cfg(test)]
         diffs: differ.diffs,
+        #[cfg(test)]
+        narrows: differ.narrows,
     })
 }
 
@@ -255,43 +259,62 @@ fn commit_changes(
     counters: &AtomicStats,
 ) {
     // Changed against every parent so far: path -> (new blob, the old
-    // blobs at that path). Each parent's diff only narrows the first one's,
-    // so memory is one diff at a time (not one per parent), and once
-    // nothing is left the remaining parents are not diffed at all: an
-    // octopus merge of 80,000 branches costs one diff per parent at most.
-    type Candidates = HashMap<Vec<u8>, (ObjectId, HashSet<ObjectId>)>;
+    // blobs at that path). The first parent gives the candidates with a
+    // diff; each other parent only narrows them, walking its own tree
+    // (see `Differ::narrow`), and once nothing is left the remaining
+    // parents are not looked at: an octopus merge of 10,000 branches that
+    // each added a file cost a diff of the whole merge per parent (29 s).
+    type Candidates = BTreeMap<Vec<u8>, (ObjectId, HashSet<ObjectId>)>;
     let mut candidates: Option<Candidates> = None;
+    let warn = |why: String| {
+        AtomicStats::bump(&counters.corrupt_objects, 1);
+        diag.warn(format_args!(
+            "{}: commit {id}: a tree cannot be read, its changes may be incomplete: {why}",
+            r.path.display()
+        ));
+    };
     for pt in parent_trees {
-        let mut out = Vec::new();
-        if let Err(why) = differ.diff(*pt, tree, &mut out) {
-            AtomicStats::bump(&counters.corrupt_objects, 1);
-            diag.warn(format_args!(
-                "{}: commit {id}: a tree cannot be read, its changes may be incomplete: {why}",
-                r.path.display()
-            ));
-        }
-        match candidates.as_mut() {
-            None => {
+        match (candidates.as_mut(), pt) {
+            (None, _) => {
+                let mut out = Vec::new();
+                if let Err(why) = differ.diff(*pt, tree, &mut out) {
+                    warn(why);
+                }
                 candidates = Some(
                     out.into_iter()
                         .map(|(p, n, o)| (p, (n, o.into_iter().collect())))
                         .collect(),
-                )
+                );
             }
-            Some(c) => {
-                // Changed against every parent, or it is not this commit's doing.
-                let changed: HashMap<Vec<u8>, Option<ObjectId>> =
-                    out.into_iter().map(|(p, _, o)| (p, o)).collect();
-                c.retain(|path, (_, olds)| match changed.get(path) {
-                    Some(old) => {
-                        olds.extend(*old);
-                        true
+            // A missing parent is the empty tree: everything differs from it.
+            (Some(_), None) => {}
+            (Some(c), Some(pt)) => {
+                let result = differ.narrow(*pt, tree, &mut |shared| match shared {
+                    Shared::Same(path) if path.ends_with(b"/") => {
+                        let under: Vec<Vec<u8>> = c
+                            .range(path.to_vec()..)
+                            .take_while(|(k, _)| k.starts_with(path))
+                            .map(|(k, _)| k.clone())
+                            .collect();
+                        for k in under {
+                            c.remove(&k);
+                        }
                     }
-                    None => false,
+                    Shared::Same(path) => {
+                        c.remove(path);
+                    }
+                    Shared::Differs(path, old) => {
+                        if let Some((_, olds)) = c.get_mut(path) {
+                            olds.extend(old);
+                        }
+                    }
                 });
+                if let Err(why) = result {
+                    warn(why);
+                }
             }
         }
-        if candidates.as_ref().is_some_and(HashMap::is_empty) {
+        if candidates.as_ref().is_some_and(BTreeMap::is_empty) {
             break;
         }
     }
@@ -610,9 +633,11 @@ mod tests {
                 .collect();
             assert_eq!(of_merge1, [(&b"f"[..], parents), (&b"keys.txt"[..], 0)]);
             assert!(plan.changes.iter().all(|c| c.commit != merge1 + 1));
-            // One diff per branch, one per parent of merge 1, and one for
-            // merge 2 (its first parent's diff leaves nothing).
-            assert_eq!(plan.diffs, parents + parents + 1);
+            // One diff per branch, one for merge 1 and one for merge 2 (its
+            // first parent's diff leaves nothing: no other parent is read),
+            // and a narrowing walk of each other parent of merge 1.
+            assert_eq!(plan.diffs, parents + 2);
+            assert_eq!(plan.narrows, parents - 1);
         }
     }
 
