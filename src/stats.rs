@@ -45,6 +45,14 @@ pub struct Stats {
     pub blobs_already_scanned: u64,
     /// Findings suppressed by `keysweep:allow`, a baseline or the config.
     pub suppressed: u64,
+    /// Credentials (and unpaired parts) found in a blob past the first
+    /// 1,000 of that blob: counted, not reported (each such blob is named
+    /// on stderr).
+    pub findings_over_limit: u64,
+    /// Subtrees a range scan did not compare because they were nested
+    /// deeper than 4,096 levels: what changed below them was not scanned
+    /// (named on stderr).
+    pub trees_too_deep: u64,
     /// Distinct credentials verified (`--verify`).
     pub credentials_verified: u64,
     /// Requests sent to STS, retries included.
@@ -62,6 +70,7 @@ impl Stats {
     /// Problems that make the exit code 2 when nothing was found.
     pub fn problems(&self) -> u64 {
         self.skipped_too_large
+            + self.trees_too_deep
             + self.unreadable
             + self.walk_errors
             + self.corrupt_objects
@@ -83,6 +92,8 @@ impl Stats {
         self.archive_members += o.archive_members;
         self.blobs_already_scanned += o.blobs_already_scanned;
         self.suppressed += o.suppressed;
+        self.findings_over_limit += o.findings_over_limit;
+        self.trees_too_deep += o.trees_too_deep;
         self.credentials_verified += o.credentials_verified;
         self.verify_requests += o.verify_requests;
         self.verify_cached += o.verify_cached;
@@ -108,6 +119,8 @@ pub struct AtomicStats {
     pub archive_members: AtomicU64,
     pub blobs_already_scanned: AtomicU64,
     pub suppressed: AtomicU64,
+    pub findings_over_limit: AtomicU64,
+    pub trees_too_deep: AtomicU64,
 }
 
 impl AtomicStats {
@@ -132,6 +145,8 @@ impl AtomicStats {
             archive_members: self.archive_members.load(Relaxed),
             blobs_already_scanned: self.blobs_already_scanned.load(Relaxed),
             suppressed: self.suppressed.load(Relaxed),
+            findings_over_limit: self.findings_over_limit.load(Relaxed),
+            trees_too_deep: self.trees_too_deep.load(Relaxed),
             ..Stats::default()
         }
     }

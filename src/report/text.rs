@@ -206,6 +206,13 @@ pub fn summary(report: &Report<'_>) -> String {
         s.bytes as f64 / 1e6,
         s.elapsed_ms as f64 / 1e3,
     );
+    if s.findings_over_limit > 0 {
+        line.push_str(&format!(
+            " (and {} more past the limit of {} per file, not listed)",
+            s.findings_over_limit,
+            crate::finding::MAX_FINDINGS_PER_BLOB
+        ));
+    }
     if s.repos + s.repos_failed > 0 {
         line.push_str(&format!("; {} repositories", s.repos));
         if s.blobs_already_scanned > 0 {

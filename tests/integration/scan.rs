@@ -123,6 +123,54 @@ fn hidden_files_ignore_rules_and_git_dirs() {
 }
 
 #[test]
+fn ignore_rules_at_any_depth_are_git_s_and_cost_one_lookup_per_entry() {
+    // Issue 20.9: the walker matched every file against the ignore files of
+    // every directory above it. Ignore rules now come from git, asked once;
+    // the walk looks each entry up in that answer. Git's rules hold at every
+    // depth, and a tracked file is scanned at any depth.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(std::process::Command::new("git")
+        .args(["init", "-q"])
+        .arg(d)
+        .status()
+        .unwrap()
+        .success());
+    write(d, ".gitignore", "*.log\n");
+    let deep = |levels: usize| "d/".repeat(levels);
+    write(
+        d,
+        &format!("{}near.log", deep(10)),
+        env_file(KEY_ID, SECRET),
+    );
+    write(d, &format!("{}.gitignore", deep(80)), "skip.env\n");
+    write(
+        d,
+        &format!("{}skip.env", deep(100)),
+        env_file(KEY_ID, SECRET),
+    );
+    write(
+        d,
+        &format!("{}far.log", deep(100)),
+        env_file(KEY_ID_2, SECRET_2),
+    );
+    let tracked = format!("{}tracked.log", deep(100));
+    write(d, &tracked, env_file(KEY_ID_2, SECRET_2));
+    assert!(std::process::Command::new("git")
+        .arg("-C")
+        .arg(d)
+        .args(["add", "-f", &tracked])
+        .status()
+        .unwrap()
+        .success());
+    let r = scan_json(d, &[]);
+    assert_eq!(paths(&r.findings()), vec![tracked.clone()], "{}", r.stderr);
+    assert_eq!(r.json()["stats"]["skipped_ignored"], 3);
+    let r = scan_json(d, &["--no-ignore"]);
+    assert_eq!(r.findings().len(), 4);
+}
+
+#[test]
 fn bad_input_is_reported_and_the_scan_goes_on() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
