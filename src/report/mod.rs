@@ -6,6 +6,7 @@
 //! the user asked with `--show-secrets`.
 
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod remediation;
 pub mod sarif;
@@ -62,6 +63,8 @@ pub enum Format {
     Jsonl,
     Sarif,
     Github,
+    /// One self-contained HTML page.
+    Html,
 }
 
 impl Format {
@@ -72,6 +75,7 @@ impl Format {
             Format::Jsonl => Box::new(json::JsonLines),
             Format::Sarif => Box::new(sarif::Sarif),
             Format::Github => Box::new(github::Github),
+            Format::Html => Box::new(html::Html),
         }
     }
 }

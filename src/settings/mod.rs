@@ -361,6 +361,7 @@ fn common(
         FormatArg::Jsonl => Format::Jsonl,
         FormatArg::Sarif => Format::Sarif,
         FormatArg::Github => Format::Github,
+        FormatArg::Html => Format::Html,
     };
     let medium = if format == Format::Github {
         Medium::CiLog
@@ -633,6 +634,25 @@ mod tests {
         assert_eq!(s.output.style.medium, Medium::CiLog);
         let s = settings(&["scan", d], &[]).expect("valid");
         assert_eq!(s.output.style.medium, Medium::Terminal);
+    }
+
+    #[test]
+    fn html_format_on_every_reporting_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let report = dir.path().join("r.json");
+        std::fs::write(&report, "{}").unwrap();
+        let r = report.to_str().unwrap();
+        for args in [
+            vec!["scan", d, "--format", "html", "-o", "x.html"],
+            vec!["git", d, "--format", "html"],
+            vec!["merge", r, "--format", "html"],
+        ] {
+            let s = settings(&args, &[("GITHUB_STEP_SUMMARY", "/dev/null")])
+                .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            assert_eq!(s.output.format, Format::Html, "{args:?}");
+            assert_eq!(s.output.step_summary, None, "{args:?}");
+        }
     }
 
     #[test]
