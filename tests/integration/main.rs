@@ -9,6 +9,7 @@ mod github;
 mod gitutil;
 mod hook;
 mod hostile;
+mod html;
 mod org;
 #[cfg(feature = "verify")]
 mod owner;

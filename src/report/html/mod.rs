@@ -531,9 +531,9 @@ fn row(
             _ => "file",
         }
     );
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<td class=\"num\" data-v=\"{0}\">{0}</td><td class=\"num\" data-v=\"{1}\">{1}</td></tr>\n",
+        "<td class=\"num\" data-v=\"{0}\">{0}</td><td class=\"num\" data-v=\"{1}\">{1}</td></tr>",
         repos.len(),
         g.places.len()
     );
