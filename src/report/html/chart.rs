@@ -20,6 +20,8 @@ pub struct Exposure<'a> {
 pub const MAX_KEYS: usize = 40;
 /// Repositories drawn at most.
 pub const MAX_REPOS: usize = 20;
+/// Characters of a repository name that fit left of its bar.
+const LABEL: usize = 26;
 
 const WIDTH: i64 = 640;
 const LEFT: i64 = 170;
@@ -181,11 +183,14 @@ pub fn per_repository(repos: &[(&str, usize)]) -> String {
     for (i, (name, count)) in drawn.iter().enumerate() {
         let y = TOP + ROW * i as i64;
         let w = (*count as i64 * plot / most as i64).max(2);
-        let label: String = name.chars().take(28).collect();
-        let label = if label.len() < name.len() {
-            format!("{label}…")
+        // The end of a long name tells repositories apart (`…/acme/api.git`).
+        let chars = name.chars().count();
+        let label: String = if chars > LABEL {
+            std::iter::once('…')
+                .chain(name.chars().skip(chars - (LABEL - 1)))
+                .collect()
         } else {
-            label
+            name.to_string()
         };
         let _ = write!(
             s,
@@ -261,6 +266,8 @@ mod tests {
         let svg = per_repository(&repos);
         assert_eq!(svg.matches("<rect").count(), MAX_REPOS);
         let svg = per_repository(&[("a\"<x>", 4), ("b", 2)]);
+        let long = per_repository(&[("https://github.com/acme/a-very-long-name.git", 1)]);
+        assert!(long.contains(">…acme/a-very-long-name.git<"), "{long}");
         assert!(svg.contains("a&quot;&lt;x&gt;"), "{svg}");
         assert!(
             svg.contains("width=\"410\"") && svg.contains("width=\"205\""),

@@ -230,6 +230,15 @@ fn page(report: &Report<'_>, style: &Style) -> String {
     s
 }
 
+/// Bytes as people read them (kB below a megabyte).
+fn size(bytes: u64) -> String {
+    if bytes < 1_000_000 {
+        format!("{:.1} kB", bytes as f64 / 1e3)
+    } else {
+        format!("{:.1} MB", bytes as f64 / 1e6)
+    }
+}
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -260,9 +269,9 @@ fn header(s: &mut String, report: &Report<'_>, style: &Style, groups: &[Group<'_
     }
     let _ = write!(
         s,
-        "Scanned {} ({:.1} MB) in {:.2} s with keysweep {}.",
+        "Scanned {} ({}) in {:.2} s with keysweep {}.",
         what.join(", "),
-        st.bytes as f64 / 1e6,
+        size(st.bytes),
         st.elapsed_ms as f64 / 1e3,
         env!("CARGO_PKG_VERSION")
     );
@@ -436,7 +445,7 @@ fn row(
     if let Some(secret) = &g.key.secret_access_key {
         let _ = write!(
             s,
-            "<br><span class=\"muted\">secret</span> <code>{}</code>",
+            "<br><span class=\"muted\">secret</span> <code class=\"secret\">{}</code>",
             html(&style.secret(secret))
         );
     }
@@ -444,7 +453,7 @@ fn row(
         let shown: String = style.secret(token).chars().take(16).collect();
         let _ = write!(
             s,
-            "<br><span class=\"muted\">session token</span> <code>{}…</code> <span class=\"muted\">({} chars)</span>",
+            "<br><span class=\"muted\">session token</span> <code class=\"secret\">{}…</code> <span class=\"muted\">({} chars)</span>",
             html(&shown),
             token.expose().chars().count()
         );
@@ -510,7 +519,7 @@ fn row(
             let day: String = date.chars().take(10).collect();
             let _ = write!(
                 s,
-                "<td data-v=\"{}\">{} {}</td>",
+                "<td class=\"nowrap\" data-v=\"{}\">{}<br>{}</td>",
                 html(date),
                 commit_ref(repo, &commit.id),
                 html(&day)
