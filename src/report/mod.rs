@@ -23,6 +23,10 @@ use std::io::{self, Write};
 pub struct Report<'a> {
     pub findings: &'a [Finding],
     pub stats: &'a Stats,
+    /// What the run was asked to do, in a few words
+    /// ([`crate::settings::Settings::describe`]); empty where unknown. The
+    /// HTML report's header shows it.
+    pub options: &'a str,
 }
 
 /// How to write a report.

@@ -240,6 +240,7 @@ mod tests {
             &Report {
                 findings: &findings,
                 stats: &stats,
+                options: "",
             },
             &style,
         )
@@ -272,6 +273,7 @@ mod tests {
         insta::assert_snapshot!(super::summary(&Report {
             findings: &findings,
             stats: &stats,
+            options: "",
         }));
     }
 }

@@ -275,8 +275,13 @@ fn header(s: &mut String, report: &Report<'_>, style: &Style, groups: &[Group<'_
         st.elapsed_ms as f64 / 1e3,
         env!("CARGO_PKG_VERSION")
     );
-    // Options as far as the report knows them: the command line itself is
-    // not part of `Report`.
+    if !report.options.is_empty() {
+        let _ = write!(
+            s,
+            " <span class=\"options\">Options: {}.</span>",
+            html(report.options)
+        );
+    }
     if st.credentials_verified > 0 {
         let _ = write!(
             s,
@@ -642,6 +647,7 @@ mod tests {
             &Report {
                 findings,
                 stats: &stats,
+                options: "git: whole history of 1 repository · --verify · --max-file-size 256M · --fail-on any",
             },
             &style,
         )
