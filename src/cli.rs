@@ -319,6 +319,8 @@ pub enum FormatArg {
     Sarif,
     /// GitHub Actions workflow annotations (+ the job summary).
     Github,
+    /// One self-contained HTML page (no network needed to open it).
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -260,6 +260,7 @@ mod tests {
             &Report {
                 findings: &findings,
                 stats: &stats,
+                options: "",
             },
             &style,
         )
@@ -292,6 +293,7 @@ mod tests {
         insta::assert_snapshot!(super::summary(&Report {
             findings: &findings,
             stats: &stats,
+            options: "",
         }));
     }
 }

@@ -10,6 +10,7 @@ mod github;
 mod gitutil;
 mod hook;
 mod hostile;
+mod html;
 mod org;
 mod own_tree;
 #[cfg(feature = "verify")]
