@@ -271,10 +271,12 @@ fn merge_html(dir: &Path, name: &str, reports: &[Value]) -> PathBuf {
         args.push(p.display().to_string());
     }
     let page = dir.join(format!("{name}.html"));
+    // Run where no `.keysweep.toml` applies (the project's own would).
     let r = run(keysweep()
         .args(&args)
         .args(["--format", "html", "-o"])
-        .arg(&page));
+        .arg(&page)
+        .current_dir(dir));
     assert_eq!(r.code, 1, "{}", r.stderr);
     page
 }
