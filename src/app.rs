@@ -3,6 +3,7 @@
 //! decides where report bytes go; the stages below it never print a report
 //! and never read a flag.
 
+use crate::atomic_file::{self, Access};
 use crate::cli::{Command, HookCommand};
 use crate::detect::Detector;
 use crate::diag::Diagnostics;
@@ -405,11 +406,11 @@ fn write_reports(s: &Settings, scan: &SourceScan) -> anyhow::Result<()> {
             ..out.style
         };
         let bytes = report::render(Format::Sarif, &report, &style)?;
-        write_file(path, &bytes)?;
+        write_file(path, &bytes, &style)?;
     }
     let bytes = report::render(out.format, &report, &out.style)?;
     match &out.file {
-        Some(path) => write_file(path, &bytes)?,
+        Some(path) => write_file(path, &bytes, &out.style)?,
         None => {
             let mut stdout = std::io::stdout().lock();
             stdout.write_all(&bytes)?;
@@ -429,6 +430,18 @@ fn write_reports(s: &Settings, scan: &SourceScan) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+/// Replaces the file whole (see [`crate::atomic_file`]); private when the
+/// report shows secrets in full.
+fn write_file(path: &Path, bytes: &[u8], style: &report::Style) -> anyhow::Result<()> {
+    let access = if style.show_secrets {
+        Access::Private
+    } else {
+        Access::Shared
+    };
+    atomic_file::write_replacing(path, bytes, access).with_context(|| {
+        format!(
+            "cannot write {}; any earlier file there is unchanged",
+            path.display()
+        )
+    })
 }

@@ -18,6 +18,7 @@
 //! [`gitcli`] is the one way the `git` program is run.
 
 pub mod app;
+pub mod atomic_file;
 pub mod blob;
 pub mod cli;
 pub mod detect;

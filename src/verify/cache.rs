@@ -12,7 +12,6 @@ use crate::diag::Diagnostics;
 use crate::finding::{is_account_id, Arn, Verdict};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -194,26 +193,15 @@ impl Cache {
         };
         std::fs::create_dir_all(&dir)?;
         let json = serde_json::to_vec_pretty(&self.file).map_err(std::io::Error::other)?;
-        let mut tmp = tempfile_in(&dir, &self.path)?;
-        tmp.1.write_all(&json)?;
-        tmp.1.sync_all()?;
-        drop(tmp.1);
-        std::fs::rename(&tmp.0, &self.path)?;
+        // Private: it names the principals of live keys.
+        crate::atomic_file::write_replacing(
+            &self.path,
+            &json,
+            crate::atomic_file::Access::Private,
+        )?;
         self.changed = false;
         Ok(())
     }
-}
-
-/// A new file next to `target`, named after it and this process, so two
-/// runs saving at once each rename a whole file.
-fn tempfile_in(dir: &Path, target: &Path) -> std::io::Result<(PathBuf, std::fs::File)> {
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "cache".into());
-    let path = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let file = std::fs::File::create(&path)?;
-    Ok((path, file))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 mod archives;
 mod ci;
 mod ci_log;
+mod faults;
 mod git;
 mod git_cli;
 mod github;

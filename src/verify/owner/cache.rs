@@ -15,7 +15,7 @@
 use super::{KeyId, OwnerRecord};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -165,17 +165,7 @@ impl Cache {
         };
         std::fs::create_dir_all(&dir)?;
         let json = serde_json::to_vec_pretty(&self.file).map_err(std::io::Error::other)?;
-        let name = self
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "owner-cache".into());
-        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&json)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, &self.path)
+        crate::atomic_file::write_replacing(&self.path, &json, crate::atomic_file::Access::Private)
     }
 }
 
