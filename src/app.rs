@@ -113,6 +113,8 @@ fn source(s: &Settings, diag: &Diagnostics, env: &dyn Env) -> anyhow::Result<Opt
         reachable_only,
         threads: s.threads,
         limits: s.limits,
+        // Only the JSON reports name the refs that hold a finding's blob.
+        list_refs: matches!(s.output.format, Format::Json | Format::Jsonl),
     };
     let trust = |repo: &Path, rev: Option<String>| {
         rev.map(|rev| Trusted {

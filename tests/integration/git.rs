@@ -19,6 +19,7 @@ fn opts() -> HistoryOptions {
             max_file_size: 1 << 20,
             ..ReadLimits::default()
         },
+        list_refs: true,
     }
 }
 
@@ -470,6 +471,63 @@ fn range_reports_a_new_leak_but_not_an_old_one_in_an_edited_file() {
         "replaced in c4"
     );
     assert!(only(&all, 13).blob().is_some_and(|p| p.still_at_head));
+}
+
+#[test]
+fn range_places_findings_at_head_and_names_refs_only_when_asked() {
+    let s = Scratch::new();
+    let r = s.init("repo", &[]);
+    r.write("README", "hello\n");
+    r.commit("base");
+    r.git(&["tag", "base"]);
+    r.write("a/stays.env", &env_file(21));
+    r.write("b/moves.env", &env_file(22));
+    r.write("c/goes.env", &env_file(23));
+    r.commit("three leaks");
+    r.git(&["branch", "side"]);
+    r.git(&["mv", "b/moves.env", "moved.env"]);
+    r.git(&["rm", "-q", "c/goes.env"]);
+    r.commit("move one, delete one");
+
+    let scan_with = |list_refs: bool| {
+        let opts = HistoryOptions {
+            list_refs,
+            ..opts()
+        };
+        scan_range(
+            &r.path,
+            "base..HEAD",
+            &Detector::new(),
+            &opts,
+            &Diagnostics::silent(),
+        )
+        .expect("range scan")
+    };
+    let place = |scan: &SourceScan, seed: u64| {
+        let b = only(scan, seed).blob().expect("a blob finding");
+        (b.still_at_head, b.refs.names().to_vec())
+    };
+    let refs = |names: &[&str]| -> Vec<String> { names.iter().map(|n| n.to_string()).collect() };
+
+    // Without refs: HEAD still holds the kept and the moved blob, not the
+    // deleted one, and no ref tree is read.
+    let quick = scan_with(false);
+    assert_eq!(quick.findings.len(), 3);
+    assert_eq!(place(&quick, 21), (true, vec![]));
+    assert_eq!(place(&quick, 22), (true, vec![]));
+    assert_eq!(place(&quick, 23), (false, vec![]));
+
+    // With refs: the same answer about HEAD, and the branches holding each.
+    let full = scan_with(true);
+    assert_eq!(
+        place(&full, 21),
+        (true, refs(&["refs/heads/main", "refs/heads/side"]))
+    );
+    assert_eq!(
+        place(&full, 22),
+        (true, refs(&["refs/heads/main", "refs/heads/side"]))
+    );
+    assert_eq!(place(&full, 23), (false, refs(&["refs/heads/side"])));
 }
 
 #[test]

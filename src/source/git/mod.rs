@@ -55,6 +55,12 @@ pub struct HistoryOptions {
     /// Blobs larger than `limits.max_file_size` are counted and named, not
     /// scanned.
     pub limits: ReadLimits,
+    /// Name the refs whose tips still hold each blob with findings. A range
+    /// scan finds them by reading the trees of every ref tip (about 0.4 s
+    /// for git/git's 1,016 refs, whatever the size of the range), so it is
+    /// done only when a report shows refs; a full-history scan reads those
+    /// trees anyway.
+    pub list_refs: bool,
 }
 
 impl Default for HistoryOptions {
@@ -63,6 +69,7 @@ impl Default for HistoryOptions {
             reachable_only: false,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             limits: ReadLimits::default(),
+            list_refs: true,
         }
     }
 }
