@@ -105,13 +105,6 @@ pub enum GitError {
     },
     #[error("invalid commit range `{range}`: {reason}\nhint: use BASE..HEAD, or a single REV meaning REV..HEAD")]
     InvalidRange { range: String, reason: String },
-    #[error("{}: cannot walk the commits of `{what}`", path.display())]
-    Walk {
-        path: PathBuf,
-        what: String,
-        #[source]
-        source: Cause,
-    },
     #[error("cannot start {threads} worker threads")]
     Threads {
         threads: usize,

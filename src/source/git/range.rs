@@ -16,7 +16,7 @@
 //! picking what is new, and placing it (HEAD, refs) through attribution.
 
 use super::attribution::{Placement, TreeIndex};
-use super::commits::{commit_info, commit_tree, CommitHeader, Graph};
+use super::commits::{commit_info, commit_tree, range_walk, CommitHeader, Graph};
 use super::diff::Differ;
 use super::repo::{
     head_commit, pool, reason, ref_tips, warn_about_submodules, warn_if_shallow, Repo,
@@ -124,40 +124,25 @@ fn plan(
     for x in exclude {
         hidden.extend(resolve(r, x)?);
     }
-    let walk_err = |source: Box<dyn std::error::Error + Send + Sync>| GitError::Walk {
-        path: r.path.clone(),
-        what: format!("{} --not {}", tips.join(" "), exclude.join(" ")),
-        source,
-    };
+    let shallow: HashSet<ObjectId> = shallow.iter().copied().collect();
 
     // One read of each commit gives its tree, parents and date.
-    let mut commits: Vec<(ObjectId, CommitHeader)> = Vec::new();
-    let mut unreadable: Vec<ObjectId> = Vec::new();
-    if !tip_ids.is_empty() {
-        let walk = r
-            .repo
-            .rev_walk(tip_ids)
-            .with_hidden(hidden)
-            .all()
-            .map_err(|e| walk_err(e.into()))?;
-        let mut buf = Vec::new();
-        for info in walk {
-            let info = info.map_err(|e| walk_err(e.into()))?;
-            match CommitHeader::read(&r.repo, &info.id, &mut buf) {
-                Ok(mut h) => {
-                    // The walk knows the parents (a shallow cut included).
-                    h.parents = info.parent_ids.iter().copied().collect();
-                    commits.push((info.id, h));
-                }
-                Err(_) => unreadable.push(info.id),
-            }
-        }
-    }
-    AtomicStats::bump(&counters.commits, (commits.len() + unreadable.len()) as u64);
-    for id in &unreadable {
+    let mut buf = Vec::new();
+    let walk = range_walk(
+        &mut |id| CommitHeader::read(&r.repo, id, &mut buf),
+        &tip_ids,
+        &hidden,
+        &shallow,
+    );
+    let commits = walk.commits;
+    AtomicStats::bump(
+        &counters.commits,
+        (commits.len() + walk.unreadable.len()) as u64,
+    );
+    for (_, why) in &walk.unreadable {
         AtomicStats::bump(&counters.corrupt_objects, 1);
         diag.warn(format_args!(
-            "{}: commit {id} or its tree cannot be read; skipped",
+            "{}: {why}; skipped, and the history behind it is not scanned",
             r.path.display()
         ));
     }
@@ -167,10 +152,8 @@ fn plan(
 
     let mut parent_tree: HashMap<ObjectId, Option<ObjectId>> = HashMap::new();
     let mut differ = Differ::new(&r.repo);
-    let shallow: HashSet<ObjectId> = shallow.iter().copied().collect();
     let mut changes: Vec<Change> = Vec::new();
     let mut ordered = Vec::with_capacity(order.len());
-    let mut buf = Vec::new();
     for &n in &order {
         let node = &graph.nodes[n];
         let id = node.id;
