@@ -163,7 +163,7 @@ fn source(s: &Settings, diag: &Diagnostics, env: &dyn Env) -> anyhow::Result<Opt
         }
         Task::Ci { repo } => {
             let (name, payload) = actions::read_event()?;
-            let checkout = GitCheckout { repo: repo.clone() };
+            let checkout = GitCheckout::open(repo)?;
             match checkout.plan(&name, &payload)? {
                 CiPlan::Nothing { reason } => {
                     diag.say(reason);
