@@ -861,3 +861,31 @@ fn an_empty_repository_scans_clean() {
     .expect_err("no HEAD yet");
     assert!(matches!(err, GitError::Revision { .. }), "{err:?}");
 }
+
+#[test]
+fn lookup_answers_planning_questions_and_refuses_what_is_not_an_id() {
+    let s = Scratch::new();
+    let r = s.init("repo", &[]);
+    r.write("a.txt", "a\n");
+    let commit = r.commit("one");
+    r.git(&["tag", "-a", "-m", "v1", "v1"]);
+    r.git(&["update-ref", "refs/remotes/origin/main", &commit]);
+    let tag = r.rev("refs/tags/v1");
+    let blob = r.rev("HEAD:a.txt");
+    let lookup = keysweep::source::git::Lookup::open(&r.path).expect("open");
+    assert!(lookup.has_commit(&commit));
+    assert!(lookup.has_commit(&tag), "a tag of a commit counts");
+    assert!(!lookup.has_commit(&blob), "a blob is not a commit");
+    for bad in ["HEAD", "main", &commit[..12], "--all", &"0".repeat(40)] {
+        assert!(!lookup.has_commit(bad), "{bad}");
+    }
+    assert_eq!(lookup.ref_commit("refs/tags/v1"), Some(commit.clone()));
+    assert_eq!(lookup.ref_commit("refs/heads/nope"), None);
+    assert_eq!(
+        lookup.refs_under("refs/remotes/origin/"),
+        vec!["refs/remotes/origin/main".to_string()]
+    );
+    assert!(lookup.refs_under("refs/../x").is_empty());
+    assert!(lookup.remote_names().is_empty());
+    assert!(!lookup.is_shallow());
+}

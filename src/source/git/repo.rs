@@ -258,10 +258,21 @@ impl Lookup {
     pub fn has_commit(&self, sha: &str) -> bool {
         let hex =
             (sha.len() == 40 || sha.len() == 64) && sha.bytes().all(|b| b.is_ascii_hexdigit());
-        hex && ObjectId::from_hex(sha.as_bytes())
-            .ok()
-            .and_then(|id| self.repo.find_object(id).ok())
-            .is_some_and(|o| o.peel_to_commit().is_ok())
+        let Some(id) = hex
+            .then(|| ObjectId::from_hex(sha.as_bytes()).ok())
+            .flatten()
+        else {
+            return false;
+        };
+        // The header first: a blob or tree is never read in full.
+        match self.repo.find_header(id).map(|h| h.kind()) {
+            Ok(gix::objs::Kind::Commit) => true,
+            Ok(gix::objs::Kind::Tag) => self
+                .repo
+                .find_object(id)
+                .is_ok_and(|o| o.peel_to_commit().is_ok()),
+            _ => false,
+        }
     }
 
     /// The commit the ref with the full name `name` points to (tags
