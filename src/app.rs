@@ -114,6 +114,8 @@ fn source(s: &Settings, diag: &Diagnostics, env: &dyn Env) -> anyhow::Result<Opt
         reachable_only,
         threads: s.threads,
         limits: s.limits,
+        // Only the JSON reports name the refs that hold a finding's blob.
+        list_refs: matches!(s.output.format, Format::Json | Format::Jsonl),
     };
     let trust = |repo: &Path, rev: Option<String>| {
         rev.map(|rev| Trusted {
@@ -162,7 +164,7 @@ fn source(s: &Settings, diag: &Diagnostics, env: &dyn Env) -> anyhow::Result<Opt
         }
         Task::Ci { repo } => {
             let (name, payload) = actions::read_event()?;
-            let checkout = GitCheckout { repo: repo.clone() };
+            let checkout = GitCheckout::open(repo)?;
             match checkout.plan(&name, &payload)? {
                 CiPlan::Nothing { reason } => {
                     diag.say(reason);

@@ -13,6 +13,7 @@ use crate::finding::Finding;
 use crate::gitcli::Git;
 use crate::report::vocab::{place, short_id};
 use crate::report::Style;
+use crate::source::git::Lookup;
 use std::path::Path;
 
 /// One line of the hook's stdin.
@@ -46,8 +47,8 @@ pub enum PrePushError {
 pub enum PushError {
     #[error(transparent)]
     Input(#[from] PrePushError),
-    #[error("cannot list git remotes")]
-    Remotes(#[source] crate::gitcli::GitCliError),
+    #[error(transparent)]
+    Repository(#[from] crate::source::git::GitError),
 }
 
 /// The push as the pre-commit framework hands it to a hook. pre-commit reads
@@ -174,8 +175,11 @@ pub fn commits_to_push(
             updates.push(update);
         }
     }
-    let remote_refs = remote_tracking_refs(repo, &remote)?;
-    let known = |oid: &str| crate::integrations::github::actions::has_commit(repo, oid);
+    // Every question below is answered in process: a git process each
+    // cost more than scanning a pushed commit.
+    let lookup = Lookup::open(repo)?;
+    let remote_refs = remote_tracking_refs(&lookup, &remote);
+    let known = |oid: &str| lookup.has_commit(oid);
     let set = plan(&updates, &known, &remote_refs);
     if set.tips.is_empty() {
         return Ok(None);
@@ -185,16 +189,7 @@ pub fn commits_to_push(
         && remote_refs
             .iter()
             .any(|r| r.starts_with(&format!("refs/remotes/{remote}/")))
-        && Git::new(Some(repo), "rev-parse")
-            .args([
-                "rev-parse",
-                "--verify",
-                "--quiet",
-                "--end-of-options",
-                &default,
-            ])
-            .output()
-            .is_ok()
+        && lookup.ref_commit(&default).is_some()
     {
         Some(default)
     } else {
@@ -211,25 +206,17 @@ pub fn commits_to_push(
 
 /// What the remote already has, as remote-tracking refs: those of `remote`
 /// when it names a configured remote, else (a push to a URL) all of them.
-fn remote_tracking_refs(repo: &Path, remote: &str) -> Result<Vec<String>, PushError> {
-    let remotes = Git::new(Some(repo), "remote")
-        .arg("remote")
-        .output()
-        .map_err(PushError::Remotes)?;
-    let remotes = String::from_utf8_lossy(&remotes);
-    let prefix = if !remote.is_empty() && remotes.lines().any(|r| r == remote) {
+fn remote_tracking_refs(lookup: &Lookup, remote: &str) -> Vec<String> {
+    let prefix = if !remote.is_empty() && lookup.remote_names().iter().any(|r| r == remote) {
         format!("refs/remotes/{remote}/")
     } else {
         "refs/remotes/".to_string()
     };
-    Ok(Git::new(Some(repo), "for-each-ref")
-        .args(["for-each-ref", "--format=%(refname)", &prefix])
-        .text()
-        .unwrap_or_default()
-        .lines()
-        .filter(|r| !r.is_empty() && !r.ends_with("/HEAD"))
-        .map(str::to_string)
-        .collect())
+    lookup
+        .refs_under(&prefix)
+        .into_iter()
+        .filter(|r| !r.ends_with("/HEAD"))
+        .collect()
 }
 
 /// What the hook prints when it blocks a push: one line per finding (place

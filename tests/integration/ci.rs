@@ -29,13 +29,28 @@ struct CiRun {
 }
 
 fn run_ci(repo: &Path, event_name: &str, event: Value, extra: &[&str]) -> CiRun {
+    run_ci_with_path(repo, event_name, event, extra, None)
+}
+
+/// [`run_ci`] with `PATH` set to `path`.
+fn run_ci_with_path(
+    repo: &Path,
+    event_name: &str,
+    event: Value,
+    extra: &[&str],
+    path: Option<std::ffi::OsString>,
+) -> CiRun {
     let dir = tempfile::tempdir().unwrap();
     let event_path = dir.path().join("event.json");
     std::fs::write(&event_path, event.to_string()).unwrap();
     let outputs = dir.path().join("outputs");
     let summary = dir.path().join("summary.md");
     let sarif = dir.path().join("out.sarif");
-    let out = std::process::Command::new(KEYSWEEP)
+    let mut cmd = std::process::Command::new(KEYSWEEP);
+    if let Some(p) = path {
+        cmd.env("PATH", p);
+    }
+    let out = cmd
         .args(["ci", "--format", "github", "--repo"])
         .arg(repo)
         .arg("--sarif")
@@ -402,4 +417,24 @@ fn a_config_that_is_a_link_fifo_or_device_reveals_nothing() {
     assert!(stderr(&r).contains("symbolic link"), "{}", stderr(&r));
     assert!(!stderr(&r).contains("GITHUB_EVENT_PATH="), "{}", stderr(&r));
     assert!(!stderr(&r).contains("PATH="), "{}", stderr(&r));
+}
+
+#[test]
+fn planning_an_event_runs_no_git_process() {
+    let s = Scratch::new();
+    let repo = checkout(&s);
+    let before = repo.rev("HEAD");
+    repo.write("app/.env", &env_file(15));
+    let after = repo.commit("leak");
+    let spy = crate::gitutil::GitSpy::new(&s);
+    let events = [
+        json!({"ref": "refs/heads/main", "before": before, "after": after}),
+        json!({"ref": "refs/heads/feat", "before": ZERO, "after": after, "created": true,
+               "repository": {"default_branch": "main"}}),
+    ];
+    for event in events {
+        let r = run_ci_with_path(&repo.path, "push", event, &[], Some(spy.path_var()));
+        assert_eq!(r.out.status.code(), Some(1), "{}", stderr(&r));
+    }
+    assert_eq!(spy.calls(), "", "git was run");
 }

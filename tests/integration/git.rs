@@ -19,6 +19,7 @@ fn opts() -> HistoryOptions {
             max_file_size: 1 << 20,
             ..ReadLimits::default()
         },
+        list_refs: true,
     }
 }
 
@@ -473,6 +474,63 @@ fn range_reports_a_new_leak_but_not_an_old_one_in_an_edited_file() {
 }
 
 #[test]
+fn range_places_findings_at_head_and_names_refs_only_when_asked() {
+    let s = Scratch::new();
+    let r = s.init("repo", &[]);
+    r.write("README", "hello\n");
+    r.commit("base");
+    r.git(&["tag", "base"]);
+    r.write("a/stays.env", &env_file(21));
+    r.write("b/moves.env", &env_file(22));
+    r.write("c/goes.env", &env_file(23));
+    r.commit("three leaks");
+    r.git(&["branch", "side"]);
+    r.git(&["mv", "b/moves.env", "moved.env"]);
+    r.git(&["rm", "-q", "c/goes.env"]);
+    r.commit("move one, delete one");
+
+    let scan_with = |list_refs: bool| {
+        let opts = HistoryOptions {
+            list_refs,
+            ..opts()
+        };
+        scan_range(
+            &r.path,
+            "base..HEAD",
+            &Detector::new(),
+            &opts,
+            &Diagnostics::silent(),
+        )
+        .expect("range scan")
+    };
+    let place = |scan: &SourceScan, seed: u64| {
+        let b = only(scan, seed).blob().expect("a blob finding");
+        (b.still_at_head, b.refs.names().to_vec())
+    };
+    let refs = |names: &[&str]| -> Vec<String> { names.iter().map(|n| n.to_string()).collect() };
+
+    // Without refs: HEAD still holds the kept and the moved blob, not the
+    // deleted one, and no ref tree is read.
+    let quick = scan_with(false);
+    assert_eq!(quick.findings.len(), 3);
+    assert_eq!(place(&quick, 21), (true, vec![]));
+    assert_eq!(place(&quick, 22), (true, vec![]));
+    assert_eq!(place(&quick, 23), (false, vec![]));
+
+    // With refs: the same answer about HEAD, and the branches holding each.
+    let full = scan_with(true);
+    assert_eq!(
+        place(&full, 21),
+        (true, refs(&["refs/heads/main", "refs/heads/side"]))
+    );
+    assert_eq!(
+        place(&full, 22),
+        (true, refs(&["refs/heads/main", "refs/heads/side"]))
+    );
+    assert_eq!(place(&full, 23), (false, refs(&["refs/heads/side"])));
+}
+
+#[test]
 fn range_includes_merges_without_reporting_merged_content_twice() {
     let s = Scratch::new();
     let (before, merge) = conflict_merge_with_key(&s);
@@ -802,4 +860,32 @@ fn an_empty_repository_scans_clean() {
     )
     .expect_err("no HEAD yet");
     assert!(matches!(err, GitError::Revision { .. }), "{err:?}");
+}
+
+#[test]
+fn lookup_answers_planning_questions_and_refuses_what_is_not_an_id() {
+    let s = Scratch::new();
+    let r = s.init("repo", &[]);
+    r.write("a.txt", "a\n");
+    let commit = r.commit("one");
+    r.git(&["tag", "-a", "-m", "v1", "v1"]);
+    r.git(&["update-ref", "refs/remotes/origin/main", &commit]);
+    let tag = r.rev("refs/tags/v1");
+    let blob = r.rev("HEAD:a.txt");
+    let lookup = keysweep::source::git::Lookup::open(&r.path).expect("open");
+    assert!(lookup.has_commit(&commit));
+    assert!(lookup.has_commit(&tag), "a tag of a commit counts");
+    assert!(!lookup.has_commit(&blob), "a blob is not a commit");
+    for bad in ["HEAD", "main", &commit[..12], "--all", &"0".repeat(40)] {
+        assert!(!lookup.has_commit(bad), "{bad}");
+    }
+    assert_eq!(lookup.ref_commit("refs/tags/v1"), Some(commit.clone()));
+    assert_eq!(lookup.ref_commit("refs/heads/nope"), None);
+    assert_eq!(
+        lookup.refs_under("refs/remotes/origin/"),
+        vec!["refs/remotes/origin/main".to_string()]
+    );
+    assert!(lookup.refs_under("refs/../x").is_empty());
+    assert!(lookup.remote_names().is_empty());
+    assert!(!lookup.is_shallow());
 }

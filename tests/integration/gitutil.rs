@@ -154,3 +154,53 @@ pub fn env_file(seed: u64) -> String {
     let (id, secret) = credential(seed);
     format!("# service config\nREGION=eu-west-1\nAWS_ACCESS_KEY_ID={id}\naws_secret_access_key = {secret}\n")
 }
+
+/// A directory holding a `git` that logs each call to a file and then runs
+/// the real git, to put first on the `PATH` of a keysweep under test: the
+/// log says whether (and how) keysweep ran git.
+pub struct GitSpy {
+    pub bin: PathBuf,
+    pub log: PathBuf,
+}
+
+impl GitSpy {
+    pub fn new(s: &Scratch) -> GitSpy {
+        let real = std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| d.join("git"))
+            .find(|g| g.is_file())
+            .expect("git on PATH");
+        let bin = s.path("spy-bin");
+        let log = s.path("spy.log");
+        std::fs::create_dir_all(&bin).expect("mkdir");
+        let script = bin.join("git");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+                log.display(),
+                real.display()
+            ),
+        )
+        .expect("write spy");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        GitSpy { bin, log }
+    }
+
+    /// `PATH` with the spy first.
+    pub fn path_var(&self) -> std::ffi::OsString {
+        let mut dirs = vec![self.bin.clone()];
+        if let Some(p) = std::env::var_os("PATH") {
+            dirs.extend(std::env::split_paths(&p));
+        }
+        std::env::join_paths(dirs).expect("join PATH")
+    }
+
+    /// The git calls made so far, one a line.
+    pub fn calls(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}

@@ -259,3 +259,44 @@ fn the_blocked_message_shows_hostile_names_as_text() {
         "{err}"
     );
 }
+
+#[test]
+fn planning_a_push_runs_no_git_process() {
+    // Planning used to ask git five times (remotes, remote-tracking refs,
+    // which commits exist, the remote's HEAD): ~4 ms each, more than the
+    // scan of one pushed commit.
+    let s = Scratch::new();
+    let work = setup(&s);
+    work.write("README.md", "hello\n");
+    let base = work.commit("start");
+    assert!(push(&work, &["origin", "main"]).status.success());
+    work.write("deploy.sh", &env_file(4));
+    let leak = work.commit("leak");
+    let spy = crate::gitutil::GitSpy::new(&s);
+    let zero = "0".repeat(40);
+    for (remote_oid, what) in [
+        (base.as_str(), "an update"),
+        (zero.as_str(), "a new branch"),
+    ] {
+        let mut child = std::process::Command::new(KEYSWEEP)
+            .args(["pre-push", "origin", "unused-url"])
+            .current_dir(&work.path)
+            .env("PATH", spy.path_var())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run keysweep");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("refs/heads/main {leak} refs/heads/x {remote_oid}\n").as_bytes())
+            .expect("write stdin");
+        let out = child.wait_with_output().expect("wait");
+        assert_eq!(out.status.code(), Some(1), "{what}: {}", stderr(&out));
+        assert!(stderr(&out).contains(&credential(4).0), "{what}");
+    }
+    assert_eq!(spy.calls(), "", "git was run");
+}

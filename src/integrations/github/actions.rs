@@ -1,11 +1,11 @@
 //! The GitHub Actions side of `keysweep ci`: the event the runner hands
 //! over (`GITHUB_EVENT_NAME`, `GITHUB_EVENT_PATH`), the checkout the plan is
-//! made against (asked of git through [`crate::gitcli`]), and the files the
+//! made against (looked up in process with gix), and the files the
 //! runner reads back: step outputs (`GITHUB_OUTPUT`) and the job summary
 //! (`GITHUB_STEP_SUMMARY`).
 
 use super::event::{self, CiPlan};
-use crate::gitcli::Git;
+use crate::source::git::Lookup;
 use anyhow::{bail, Context};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -32,22 +32,25 @@ pub fn read_event() -> anyhow::Result<(String, serde_json::Value)> {
     Ok((name, payload))
 }
 
-/// The repository facts a CI plan needs, asked of git.
+/// The repository facts a CI plan needs, looked up in process (see
+/// [`Lookup`]): planning costs no git process.
 pub struct GitCheckout {
-    pub repo: PathBuf,
+    repo: PathBuf,
+    lookup: Lookup,
 }
 
 impl GitCheckout {
-    pub fn is_shallow(&self) -> bool {
-        Git::new(Some(&self.repo), "rev-parse")
-            .args(["rev-parse", "--is-shallow-repository"])
-            .text()
-            .is_some_and(|o| o == "true")
+    /// Opens the checkout at `repo`.
+    pub fn open(repo: &Path) -> anyhow::Result<GitCheckout> {
+        Ok(GitCheckout {
+            repo: repo.to_path_buf(),
+            lookup: Lookup::open(repo)?,
+        })
     }
 
     /// Plans the scan for the event; a shallow clone is an error with the fix.
     pub fn plan(&self, name: &str, payload: &serde_json::Value) -> anyhow::Result<CiPlan> {
-        if self.is_shallow() {
+        if self.lookup.is_shallow() {
             bail!(
                 "{} is a shallow clone: its history is incomplete, so leaks in it could be missed\nhint: check out with full history: actions/checkout with `fetch-depth: 0`",
                 self.repo.display()
@@ -58,8 +61,9 @@ impl GitCheckout {
 }
 
 impl event::Checkout for GitCheckout {
+    /// The payload is untrusted: only a full hex object id is looked up.
     fn has_commit(&self, sha: &str) -> bool {
-        has_commit(&self.repo, sha)
+        self.lookup.has_commit(sha)
     }
 
     fn branch_ref(&self, name: &str) -> Option<String> {
@@ -71,24 +75,8 @@ impl event::Checkout for GitCheckout {
             format!("refs/heads/{name}"),
         ]
         .into_iter()
-        .find(|r| {
-            Git::new(Some(&self.repo), "rev-parse")
-                .args(["rev-parse", "--verify", "--quiet", "--end-of-options"])
-                .arg(format!("{r}^{{commit}}"))
-                .output()
-                .is_ok()
-        })
+        .find(|r| self.lookup.ref_commit(r).is_some())
     }
-}
-
-/// Whether `sha` names a commit in `repo`. The payload is untrusted: only a
-/// hex object id is ever handed to git.
-pub fn has_commit(repo: &Path, sha: &str) -> bool {
-    let hex = (sha.len() == 40 || sha.len() == 64) && sha.bytes().all(|b| b.is_ascii_hexdigit());
-    hex && Git::new(Some(repo), "cat-file")
-        .args(["cat-file", "-e", &format!("{sha}^{{commit}}")])
-        .output()
-        .is_ok()
 }
 
 /// Appends `findings=N`, `live-findings=N` and `sarif-file=PATH` to the

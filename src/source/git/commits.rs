@@ -177,6 +177,187 @@ impl Graph {
     }
 }
 
+/// What [`range_walk`] found: the commits of the range with their headers
+/// (in no particular order), and the commits of the range that could not
+/// be read (history behind them is not walked).
+#[derive(Debug, Default)]
+pub(crate) struct RangeWalk {
+    pub(crate) commits: Vec<(ObjectId, CommitHeader)>,
+    pub(crate) unreadable: Vec<(ObjectId, String)>,
+    /// Commits read, on both sides (for tests: the walk must not cover
+    /// the history behind the range).
+    pub(crate) reads: usize,
+}
+
+/// Commits read after the walk could stop, in case a commit dated out of
+/// order (clock skew) still leads from the hidden side into the range:
+/// git's `rev-list` uses the same margin.
+const SLOP: usize = 5;
+
+/// A commit seen by [`range_walk`].
+struct Seen {
+    header: CommitHeader,
+    hidden: bool,
+    queued: bool,
+}
+
+/// The commits reachable from `tips` but not from `hidden` (git's
+/// `rev-list TIPS --not HIDDEN`), reading only what decides it: newest
+/// commit first, both sides at once, stopping once every commit still
+/// queued is hidden and older than the last commit of the range (plus
+/// [`SLOP`] more). Its cost follows the range and how far its base lies
+/// behind the hidden tips, not the length of the history or the number
+/// of refs. Parents of `shallow` commits were never fetched and are not
+/// followed. Like git without a commit-graph, a commit dated long before
+/// its parents (clock skew) can make the range a little larger, never
+/// smaller: hidden commits are only left out when the walk proves them
+/// hidden.
+pub(crate) fn range_walk(
+    read: &mut dyn FnMut(&ObjectId) -> Result<CommitHeader, String>,
+    tips: &[ObjectId],
+    hidden: &[ObjectId],
+    shallow: &HashSet<ObjectId>,
+) -> RangeWalk {
+    let mut out = RangeWalk::default();
+    let mut seen: gix::hashtable::HashMap<ObjectId, Seen> = Default::default();
+    // Newest first; the sequence number keeps equal dates in a fixed order.
+    let mut queue: BinaryHeap<(i64, Reverse<u64>, ObjectId)> = BinaryHeap::new();
+    let mut seq = 0u64;
+    // Queued commits not (yet) known to be hidden.
+    let mut visible_queued = 0usize;
+
+    let starts = hidden
+        .iter()
+        .map(|id| (id, true))
+        .chain(tips.iter().map(|id| (id, false)));
+    for (id, is_hidden) in starts {
+        if let Some(s) = seen.get_mut(id) {
+            // Named on both sides: hidden wins.
+            if is_hidden && !s.hidden {
+                s.hidden = true;
+                visible_queued -= 1;
+            }
+            continue;
+        }
+        out.reads += 1;
+        match read(id) {
+            Ok(header) => {
+                seq += 1;
+                queue.push((header.time, Reverse(seq), *id));
+                visible_queued += usize::from(!is_hidden);
+                seen.insert(
+                    *id,
+                    Seen {
+                        header,
+                        hidden: is_hidden,
+                        queued: true,
+                    },
+                );
+            }
+            Err(why) if !is_hidden => out.unreadable.push((*id, why)),
+            // Hiding less only makes the range larger.
+            Err(_) => {}
+        }
+    }
+
+    let mut in_range: Vec<ObjectId> = Vec::new();
+    let mut last_date = i64::MAX;
+    let mut slop = SLOP;
+    while let Some((_, _, id)) = queue.pop() {
+        let Some(node) = seen.get_mut(&id) else {
+            continue;
+        };
+        node.queued = false;
+        let is_hidden = node.hidden;
+        let time = node.header.time;
+        if !is_hidden {
+            visible_queued -= 1;
+        }
+        if shallow.contains(&id) {
+            node.header.parents.clear();
+        }
+        let parents = node.header.parents.clone();
+        for p in parents {
+            match seen.get(&p) {
+                Some(s) => {
+                    if is_hidden && !s.hidden {
+                        hide(&mut seen, p, &mut visible_queued);
+                    }
+                }
+                None => {
+                    out.reads += 1;
+                    match read(&p) {
+                        Ok(header) => {
+                            seq += 1;
+                            queue.push((header.time, Reverse(seq), p));
+                            visible_queued += usize::from(!is_hidden);
+                            seen.insert(
+                                p,
+                                Seen {
+                                    header,
+                                    hidden: is_hidden,
+                                    queued: true,
+                                },
+                            );
+                        }
+                        Err(why) if !is_hidden => out.unreadable.push((p, why)),
+                        Err(_) => {}
+                    }
+                }
+            }
+        }
+        if is_hidden {
+            match queue.peek() {
+                None => break,
+                Some((newest, _, _)) if *newest >= last_date || visible_queued > 0 => {
+                    slop = SLOP;
+                }
+                Some(_) => {
+                    slop -= 1;
+                    if slop == 0 {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        last_date = time;
+        in_range.push(id);
+    }
+    let mut once = HashSet::new();
+    out.unreadable.retain(|(id, _)| once.insert(*id));
+    for id in in_range {
+        if let Some(s) = seen.remove(&id) {
+            if !s.hidden {
+                out.commits.push((id, s.header));
+            }
+        }
+    }
+    out
+}
+
+/// Marks `id` and every ancestor already seen as hidden.
+fn hide(
+    seen: &mut gix::hashtable::HashMap<ObjectId, Seen>,
+    id: ObjectId,
+    visible_queued: &mut usize,
+) {
+    let mut stack = vec![id];
+    while let Some(id) = stack.pop() {
+        let Some(s) = seen.get_mut(&id) else {
+            continue;
+        };
+        if s.hidden {
+            continue;
+        }
+        s.hidden = true;
+        if s.queued {
+            *visible_queued -= 1;
+        }
+        stack.extend(s.header.parents.iter().copied());
+    }
+}
+
 /// Every commit reachable from `starts`, read once each. Headers the object
 /// scan already parsed (`known`) are not read again. Missing commits are
 /// named and counted, except the parents of a shallow clone's boundary,
@@ -249,6 +430,114 @@ mod tests {
 
     fn order(g: &Graph) -> Vec<ObjectId> {
         g.oldest_first().iter().map(|&i| g.nodes[i].id).collect()
+    }
+
+    /// Runs [`range_walk`] over made-up commits `(id, parents, time)`;
+    /// returns the range's ids (sorted), the unreadable ones and the reads.
+    fn walk(
+        commits: &[(u8, &[u8], i64)],
+        tips: &[u8],
+        hidden: &[u8],
+        shallow: &[u8],
+    ) -> (Vec<u8>, Vec<u8>, usize) {
+        let mut read = |id: &ObjectId| {
+            commits
+                .iter()
+                .find(|(c, _, _)| self::id(*c) == *id)
+                .map(|(c, parents, time)| CommitHeader {
+                    tree: self::id(*c),
+                    parents: parents.iter().map(|p| self::id(*p)).collect(),
+                    time: *time,
+                })
+                .ok_or_else(|| format!("commit {id} is missing"))
+        };
+        let ids = |xs: &[u8]| xs.iter().map(|x| id(*x)).collect::<Vec<_>>();
+        let shallow: HashSet<ObjectId> = ids(shallow).into_iter().collect();
+        let w = range_walk(&mut read, &ids(tips), &ids(hidden), &shallow);
+        let back = |o: &ObjectId| o.as_bytes()[0];
+        let mut got: Vec<u8> = w.commits.iter().map(|(o, _)| back(o)).collect();
+        got.sort();
+        let bad = w.unreadable.iter().map(|(o, _)| back(o)).collect();
+        (got, bad, w.reads)
+    }
+
+    /// A line of `n` commits 1..=n, one a minute, each the parent of the next.
+    fn line(n: u8) -> Vec<(u8, Vec<u8>, i64)> {
+        (1..=n)
+            .map(|i| (i, if i == 1 { vec![] } else { vec![i - 1] }, i as i64 * 60))
+            .collect()
+    }
+
+    fn borrowed(c: &[(u8, Vec<u8>, i64)]) -> Vec<(u8, &[u8], i64)> {
+        c.iter().map(|(i, p, t)| (*i, p.as_slice(), *t)).collect()
+    }
+
+    #[test]
+    fn a_range_at_the_end_of_a_long_history_reads_only_its_end() {
+        let history = line(200);
+        let c = borrowed(&history);
+        let (got, bad, reads) = walk(&c, &[200], &[199], &[]);
+        assert_eq!((got, bad), (vec![200], vec![]));
+        // The tips, the parent both share, and at most SLOP more.
+        assert!(reads <= 3 + SLOP, "{reads} reads");
+        // A base far behind: the range, and the few commits after it.
+        let (got, _, reads) = walk(&c, &[200], &[150], &[]);
+        assert_eq!(got, (151..=200).collect::<Vec<u8>>());
+        assert!(reads <= 52 + SLOP, "{reads} reads");
+    }
+
+    #[test]
+    fn hidden_tips_ahead_of_the_range_or_unrelated_to_it_cost_little() {
+        // 1..=100 is main; 101..=110 a newer branch on top of it that the
+        // remote has; 200..=230 an unrelated history (like git's `todo`),
+        // all newer than the range.
+        let mut c = line(100);
+        c.extend((101..=110).map(|i| (i, vec![i - 1], 10_000 + i as i64)));
+        c.push((200, vec![], 20_000));
+        c.extend((201..=230).map(|i| (i, vec![i - 1], 20_000 + i as i64)));
+        let c = borrowed(&c);
+        // Pushing commit 100, which the remote's branch already holds.
+        let (got, _, reads) = walk(&c, &[100], &[110, 230], &[]);
+        assert!(got.is_empty(), "{got:?}");
+        assert!(
+            reads <= 50,
+            "{reads} reads: the unrelated history is not walked"
+        );
+        // A new commit on main (101 in the branch is newer, the range is
+        // only 100): the branch is walked down to the range, not beyond.
+        let (got, _, _) = walk(&c, &[100], &[99, 230], &[]);
+        assert_eq!(got, vec![100]);
+    }
+
+    #[test]
+    fn merges_skew_shallow_cuts_and_missing_commits() {
+        // 1 - 2 - 4 (merge of 2 and 3), 3 branches off 1; the remote has 3.
+        let c: Vec<(u8, &[u8], i64)> = vec![
+            (1, &[], 60),
+            (2, &[1], 120),
+            (3, &[1], 180),
+            (4, &[2, 3], 240),
+        ];
+        assert_eq!(walk(&c, &[4], &[3], &[]).0, vec![2, 4]);
+        assert_eq!(walk(&c, &[4], &[], &[]).0, vec![1, 2, 3, 4]);
+        assert_eq!(walk(&c, &[4], &[4], &[]).0, Vec::<u8>::new());
+        // Clock skew: 3 says it is older than everything; the hidden tip 5
+        // reaches 2 only through it. The walk still proves 2 hidden.
+        let c: Vec<(u8, &[u8], i64)> = vec![
+            (1, &[], 60),
+            (2, &[1], 120),
+            (3, &[2], 10),
+            (5, &[3], 300),
+            (6, &[2], 400),
+        ];
+        assert_eq!(walk(&c, &[6], &[5], &[]).0, vec![6]);
+        // A shallow cut: nothing behind commit 2 is asked for.
+        let c: Vec<(u8, &[u8], i64)> = vec![(2, &[1], 120), (3, &[2], 180)];
+        assert_eq!(walk(&c, &[3], &[], &[2]), (vec![2, 3], vec![], 2));
+        // A parent missing without a shallow cut is named, once.
+        let c: Vec<(u8, &[u8], i64)> = vec![(3, &[1], 180), (4, &[1, 3], 240)];
+        let (got, bad, _) = walk(&c, &[4], &[], &[]);
+        assert_eq!((got, bad), (vec![3, 4], vec![1]));
     }
 
     #[test]

@@ -43,7 +43,7 @@ use std::sync::Arc;
 pub use gix::ObjectId;
 pub use history::{scan_history, scan_history_with_memory};
 pub use range::{parse_range, scan_commits, scan_range};
-pub use repo::{file_at, is_zero_oid, shallow_boundary, FileAtError};
+pub use repo::{file_at, is_zero_oid, shallow_boundary, FileAtError, Lookup};
 
 /// How a history scan behaves.
 #[derive(Debug, Clone)]
@@ -55,6 +55,12 @@ pub struct HistoryOptions {
     /// Blobs larger than `limits.max_file_size` are counted and named, not
     /// scanned.
     pub limits: ReadLimits,
+    /// Name the refs whose tips still hold each blob with findings. A range
+    /// scan finds them by reading the trees of every ref tip (about 0.4 s
+    /// for git/git's 1,016 refs, whatever the size of the range), so it is
+    /// done only when a report shows refs; a full-history scan reads those
+    /// trees anyway.
+    pub list_refs: bool,
 }
 
 impl Default for HistoryOptions {
@@ -63,6 +69,7 @@ impl Default for HistoryOptions {
             reachable_only: false,
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             limits: ReadLimits::default(),
+            list_refs: true,
         }
     }
 }
@@ -98,13 +105,6 @@ pub enum GitError {
     },
     #[error("invalid commit range `{range}`: {reason}\nhint: use BASE..HEAD, or a single REV meaning REV..HEAD")]
     InvalidRange { range: String, reason: String },
-    #[error("{}: cannot walk the commits of `{what}`", path.display())]
-    Walk {
-        path: PathBuf,
-        what: String,
-        #[source]
-        source: Cause,
-    },
     #[error("cannot start {threads} worker threads")]
     Threads {
         threads: usize,

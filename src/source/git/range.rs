@@ -15,8 +15,8 @@
 //! each changed), [`scan_blobs`] (the blob worker over the new blobs), then
 //! picking what is new, and placing it (HEAD, refs) through attribution.
 
-use super::attribution::TreeIndex;
-use super::commits::{commit_info, CommitHeader, Graph};
+use super::attribution::{Placement, TreeIndex};
+use super::commits::{commit_info, commit_tree, range_walk, CommitHeader, Graph};
 use super::diff::{Differ, Shared};
 use super::repo::{
     head_commit, pool, reason, ref_tips, warn_about_submodules, warn_if_shallow, Repo,
@@ -129,40 +129,25 @@ fn plan(
     for x in exclude {
         hidden.extend(resolve(r, x)?);
     }
-    let walk_err = |source: Box<dyn std::error::Error + Send + Sync>| GitError::Walk {
-        path: r.path.clone(),
-        what: format!("{} --not {}", tips.join(" "), exclude.join(" ")),
-        source,
-    };
+    let shallow: HashSet<ObjectId> = shallow.iter().copied().collect();
 
     // One read of each commit gives its tree, parents and date.
-    let mut commits: Vec<(ObjectId, CommitHeader)> = Vec::new();
-    let mut unreadable: Vec<ObjectId> = Vec::new();
-    if !tip_ids.is_empty() {
-        let walk = r
-            .repo
-            .rev_walk(tip_ids)
-            .with_hidden(hidden)
-            .all()
-            .map_err(|e| walk_err(e.into()))?;
-        let mut buf = Vec::new();
-        for info in walk {
-            let info = info.map_err(|e| walk_err(e.into()))?;
-            match CommitHeader::read(&r.repo, &info.id, &mut buf) {
-                Ok(mut h) => {
-                    // The walk knows the parents (a shallow cut included).
-                    h.parents = info.parent_ids.iter().copied().collect();
-                    commits.push((info.id, h));
-                }
-                Err(_) => unreadable.push(info.id),
-            }
-        }
-    }
-    AtomicStats::bump(&counters.commits, (commits.len() + unreadable.len()) as u64);
-    for id in &unreadable {
+    let mut buf = Vec::new();
+    let walk = range_walk(
+        &mut |id| CommitHeader::read(&r.repo, id, &mut buf),
+        &tip_ids,
+        &hidden,
+        &shallow,
+    );
+    let commits = walk.commits;
+    AtomicStats::bump(
+        &counters.commits,
+        (commits.len() + walk.unreadable.len()) as u64,
+    );
+    for (_, why) in &walk.unreadable {
         AtomicStats::bump(&counters.corrupt_objects, 1);
         diag.warn(format_args!(
-            "{}: commit {id} or its tree cannot be read; skipped",
+            "{}: {why}; skipped, and the history behind it is not scanned",
             r.path.display()
         ));
     }
@@ -172,10 +157,8 @@ fn plan(
 
     let mut parent_tree: HashMap<ObjectId, Option<ObjectId>> = HashMap::new();
     let mut differ = Differ::new(&r.repo);
-    let shallow: HashSet<ObjectId> = shallow.iter().copied().collect();
     let mut changes: Vec<Change> = Vec::new();
     let mut ordered = Vec::with_capacity(order.len());
-    let mut buf = Vec::new();
     for &n in &order {
         let node = &graph.nodes[n];
         let id = node.id;
@@ -422,8 +405,11 @@ pub fn scan_commits(
     let placement = if targets.is_empty() {
         None
     } else {
-        let mut index = TreeIndex::new(&r.repo, &targets);
-        Some(index.placement(&ref_tips(&r, diag)?, head_commit(&r.repo)))
+        let paths: Vec<(ObjectId, &[u8])> = picked
+            .iter()
+            .map(|(i, _)| (plan.changes[*i].new, plan.changes[*i].path.as_slice()))
+            .collect();
+        Some(placement(&r, &targets, &paths, opts.list_refs, diag)?)
     };
 
     // One origin per (blob, commit) and one path per change, shared by
@@ -465,6 +451,71 @@ pub fn scan_commits(
     let mut stats = counters.snapshot();
     stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(SourceScan { findings, stats })
+}
+
+/// Where the blobs with findings (`targets`, sorted, unique) are now:
+/// whether HEAD's tree holds each, and, with `list_refs`, the refs whose
+/// tips do. `paths` are where the range put them.
+fn placement(
+    r: &Repo,
+    targets: &[ObjectId],
+    paths: &[(ObjectId, &[u8])],
+    list_refs: bool,
+    diag: &Diagnostics,
+) -> Result<Placement, GitError> {
+    let mut index = TreeIndex::new(&r.repo, targets);
+    let head = head_commit(&r.repo);
+    if list_refs {
+        return Ok(index.placement(&ref_tips(r, diag)?, head));
+    }
+    let mut at_head = HashSet::new();
+    let refs = vec![RefList::default(); targets.len()];
+    let Some(tree) = head.and_then(|h| commit_tree(&r.repo, h)) else {
+        return Ok(Placement { at_head, refs });
+    };
+    // Most often a blob is still where the range put it: the few trees on
+    // that path settle it, where reading all of HEAD's tree (hundreds of
+    // trees in a large repository) would not be needed.
+    let mut buf = Vec::new();
+    for (id, path) in paths {
+        if let Ok(t) = targets.binary_search(id) {
+            if entry_at(&r.repo, tree, path, &mut buf) == Some(*id) {
+                at_head.insert(t as u32);
+            }
+        }
+    }
+    if at_head.len() < targets.len() {
+        // Moved, copied or deleted since: only the whole tree tells.
+        at_head.extend(index.contents(tree).iter().copied());
+    }
+    Ok(Placement { at_head, refs })
+}
+
+/// The blob (or symbolic link) at `path` (`/`-separated) in `tree`, if any.
+fn entry_at(
+    repo: &gix::Repository,
+    tree: ObjectId,
+    path: &[u8],
+    buf: &mut Vec<u8>,
+) -> Option<ObjectId> {
+    use gix::objs::FindExt;
+    let mut current = tree;
+    let mut parts = path.split(|b| *b == b'/').peekable();
+    while let Some(name) = parts.next() {
+        let last = parts.peek().is_none();
+        let iter = repo.objects.find_tree_iter(&current, buf).ok()?;
+        let entry = iter.filter_map(Result::ok).find(|e| e.filename == name)?;
+        let wanted = if last {
+            entry.mode.is_blob_or_symlink()
+        } else {
+            entry.mode.is_tree()
+        };
+        if !wanted {
+            return None;
+        }
+        current = entry.oid.to_owned();
+    }
+    Some(current)
 }
 
 /// Names every new blob over the size limit with a path and commit.
