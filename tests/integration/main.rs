@@ -3,6 +3,7 @@
 
 mod archives;
 mod ci;
+mod forges;
 mod git;
 mod git_cli;
 mod github;

@@ -558,18 +558,22 @@ fn github_org_pagination_auth_and_filters() {
     );
 
     // With the token: two pages; the archived repository and the fork are
-    // left out.
+    // left out; the other two are `file://` URLs, which an API answer may
+    // not name (issue 11.6): skipped with a warning, never cloned.
     let out = run(Some(token), &[], "cache");
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let doc = json(&out);
-    let repos: BTreeSet<String> = keys(&doc).into_iter().map(|(_, r)| r).collect();
-    assert_eq!(
-        repos,
-        [org.url("alpha"), org.url("beta")].into_iter().collect()
-    );
-    assert_eq!(stat(&doc, "repos"), 2);
+    assert_eq!(stat(&doc, "repos"), 0);
+    assert!(keys(&doc).is_empty());
     let err = stderr(&out);
     assert!(err.contains("1 archived and 1 forks left out"), "{err}");
+    for name in ["acme/alpha", "acme/beta"] {
+        assert!(
+            err.contains(&format!("repository `{name}`: clone URL `file://"))
+                && err.contains("; skipped"),
+            "{name}: {err}"
+        );
+    }
     assert!(!err.contains(token) && !String::from_utf8_lossy(&out.stdout).contains(token));
     let requests = server.requests.lock().expect("lock").clone();
     assert!(
@@ -582,17 +586,8 @@ fn github_org_pagination_auth_and_filters() {
         requests.iter().any(|r| r.ends_with("&page=2")),
         "{requests:?}"
     );
-
-    // Asked for: all four.
-    let out = run(
-        Some(token),
-        &["--include-archived", "--include-forks"],
-        "cache",
-    );
-    let doc = json(&out);
-    assert_eq!(stat(&doc, "repos"), 4, "{}", stderr(&out));
-    let repos: BTreeSet<String> = keys(&doc).into_iter().map(|(_, r)| r).collect();
-    assert!(repos.contains(&org.url("fork")));
+    let cloned = std::fs::read_dir(org.s.path("cache/repos")).map_or(0, |d| d.count());
+    assert_eq!(cloned, 0, "nothing cloned");
 }
 
 #[test]

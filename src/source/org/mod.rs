@@ -24,8 +24,12 @@
 //!   N machines (a CI matrix, a Kubernetes Indexed Job) split the work and
 //!   `keysweep merge` joins their JSON reports.
 
+pub mod bitbucket;
 pub mod clone;
+pub mod forge;
+pub mod gitea;
 pub mod github;
+pub mod gitlab;
 pub mod state;
 
 use crate::detect::Detector;
@@ -73,8 +77,9 @@ pub enum OrgError {
         #[source]
         source: std::io::Error,
     },
-    #[error("GitHub organization `{org}`: {reason}")]
-    GitHub { org: String, reason: String },
+    /// A forge API listing failed; `what` names it ("GitLab group `acme`").
+    #[error("{what}: {reason}")]
+    Forge { what: String, reason: String },
     #[error("cache directory {}: {source}\nhint: pass a writable --cache-dir", path.display())]
     Cache {
         path: PathBuf,
@@ -98,6 +103,9 @@ pub struct RepoSpec {
     /// its findings, the name in messages and the key for sharding.
     pub name: String,
     pub location: Location,
+    /// A wiki the forge says is enabled: it may never have been written
+    /// to, so failing to clone it is noted, not counted as a failure.
+    pub wiki: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,11 +128,13 @@ impl RepoSpec {
             RepoSpec {
                 name: mask_password(line),
                 location: Location::Remote(line.to_string()),
+                wiki: false,
             }
         } else {
             RepoSpec {
                 name: line.to_string(),
                 location: Location::Local(PathBuf::from(line)),
+                wiki: false,
             }
         }
     }
@@ -256,6 +266,8 @@ pub struct OrgScan {
     pub scan: SourceScan,
     /// The repositories that failed, each with why.
     pub failed: Vec<(String, String)>,
+    /// Wikis that could not be cloned (most were never written to).
+    pub wikis_absent: Vec<String>,
 }
 
 /// Clones or refreshes every repository (a pool of `opts.jobs`) and scans
@@ -328,6 +340,9 @@ pub fn scan_org(
                             f.location.repo = Some(repo.clone());
                             f
                         }));
+                }
+                Err(OrgError::Git { .. }) if spec.wiki => {
+                    out.wikis_absent.push(spec.name.clone());
                 }
                 Err(e) => {
                     let why = crate::diag::chain(&e);
