@@ -719,3 +719,89 @@ fn verify_checks_each_credential_once_across_the_organization() {
     assert_eq!(stat(&doc, "credentials_verified"), 1);
     assert_eq!(server.requests_for(&fx.access_key_id), 1);
 }
+
+/// Issue 18.1: a state file damaged in any way never stops a scan; the
+/// damaged lines' blobs are scanned again and the report is the same.
+#[test]
+fn a_damaged_state_is_healed_not_fatal() {
+    let org = Org::new();
+    let list = org.list("repos.txt", &["alpha", "beta"], &[]);
+    let args = [
+        "org",
+        "--repos",
+        &list,
+        "--cache-dir",
+        "cache",
+        "--format",
+        "json",
+    ];
+    let first = json(&org.run(&args));
+    let state = std::fs::read_dir(org.s.path("cache/state"))
+        .expect("state dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .expect("a state file");
+    // Bytes that are not UTF-8, and a line cut inside a multi-byte
+    // character, in front of the good lines.
+    let good = std::fs::read(&state).expect("read state");
+    let mut damaged = b"\xff\xfe not utf-8\n{\"repo\":\"caf\xc3\n".to_vec();
+    damaged.extend_from_slice(&good[..good.len() / 2]);
+    damaged.push(b'\n');
+    std::fs::write(&state, &damaged).expect("damage the state");
+
+    let out = org.run(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("damaged line"), "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(keys(&doc), keys(&first), "same findings");
+    assert!(stat(&doc, "blobs") > 0, "the lost blobs are scanned again");
+    // Healed: the next run reads everything from the state.
+    let out = org.run(&args);
+    assert!(!stderr(&out).contains("damaged"), "{}", stderr(&out));
+    assert_eq!(stat(&json(&out), "blobs"), 0);
+}
+
+/// Issue 14: two runs sharing one cache directory: the second is refused
+/// with a message naming the first.
+#[test]
+fn a_second_run_on_a_busy_cache_is_refused() {
+    let org = Org::new();
+    let fake_ssh = org.s.path("hang-ssh");
+    std::fs::write(&fake_ssh, "#!/bin/sh\nexec sleep 20\n").expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake_ssh, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let list = org.list("hang.txt", &[], &["ssh://git@hang.example/acme/x.git"]);
+    let mut first = Command::new(KEYSWEEP)
+        .args(["org", "--repos", &list, "--cache-dir", "cache"])
+        .current_dir(org.s.dir.path())
+        .env("GIT_SSH_COMMAND", &fake_ssh)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start keysweep");
+    let lock = org.s.path("cache/state/lock");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::fs::metadata(&lock).map_or(0, |m| m.len()) == 0
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let list2 = org.list("beta.txt", &["beta"], &[]);
+    let second = org.run(&["org", "--repos", &list2, "--cache-dir", "cache"]);
+    let _ = first.kill();
+    let _ = first.wait();
+    assert_eq!(second.status.code(), Some(2));
+    let err = stderr(&second);
+    assert!(
+        err.contains("in use by another keysweep run")
+            && err.contains(&format!("pid {}", first.id())),
+        "{err}"
+    );
+    // Once the first is gone (killed), the cache is free.
+    let out = org.run(&["org", "--repos", &list2, "--cache-dir", "cache"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}

@@ -92,6 +92,8 @@ pub enum OrgError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cache directory {} is in use by another keysweep run (pid {pid})\nhint: wait for it to finish, or pass another --cache-dir", path.display())]
+    Busy { path: PathBuf, pid: String },
     #[error("invalid shard `{0}`: use K/N with 1 <= K <= N, e.g. --shard 2/8")]
     Shard(String),
 }
