@@ -805,3 +805,96 @@ fn a_second_run_on_a_busy_cache_is_refused() {
     let out = org.run(&["org", "--repos", &list2, "--cache-dir", "cache"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
 }
+
+/// Issue 11.10: a local repository in the list is scanned in place, and
+/// its pack index is a claim, not a fact (keysweep does not hash what it
+/// decodes). One whose index names a real blob id (alpha's key file) for
+/// harmless content must not mark that id clean for later repositories.
+#[test]
+fn a_local_repository_cannot_vouch_for_blob_ids() {
+    let org = Org::new();
+    let liar = org.s.init("src/liar", &[]);
+    liar.write("harmless.txt", "nothing to see\n");
+    let git_dir = org.s.path("src/liar/.git");
+    let clean = org.s.git(
+        &org.s.path("src/liar"),
+        &["hash-object", "-w", "harmless.txt"],
+    );
+    let secret_id = org.s.git(
+        &org.s.path("src/alpha"),
+        &["rev-parse", "HEAD~1:config/app.env"],
+    );
+    // Pack the harmless blob, drop its loose copy, then make the index
+    // name alpha's key blob instead.
+    let out = Command::new("git")
+        .args(["pack-objects", "-q"])
+        .arg(git_dir.join("objects/pack/pack"))
+        .current_dir(org.s.path("src/liar"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin
+                .take()
+                .expect("stdin")
+                .write_all(format!("{clean}\n").as_bytes())?;
+            c.wait_with_output()
+        })
+        .expect("git pack-objects");
+    let pack = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    std::fs::remove_file(git_dir.join(format!("objects/{}/{}", &clean[..2], &clean[2..])))
+        .expect("drop the loose copy");
+    let idx_path = git_dir.join(format!("objects/pack/pack-{pack}.idx"));
+    let mut idx = std::fs::read(&idx_path).expect("read idx");
+    let lie: Vec<u8> = (0..20)
+        .map(|i| u8::from_str_radix(&secret_id[2 * i..2 * i + 2], 16).expect("hex"))
+        .collect();
+    // v2 index: 8-byte header, 256 fan-out counts, then the sorted ids.
+    for b in 0..256usize {
+        let count: u32 = u32::from(b >= usize::from(lie[0]));
+        idx[8 + 4 * b..12 + 4 * b].copy_from_slice(&count.to_be_bytes());
+    }
+    idx[8 + 1024..8 + 1024 + 20].copy_from_slice(&lie);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&idx_path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    }
+    std::fs::write(&idx_path, &idx).expect("write the lying index");
+
+    let list = org.list(
+        "repos.txt",
+        &[],
+        &[
+            org.s.path("src/liar").to_str().expect("utf-8"),
+            &org.url("alpha"),
+        ],
+    );
+    let run = || {
+        org.run(&[
+            "org",
+            "--repos",
+            &list,
+            "--cache-dir",
+            "cache",
+            "--format",
+            "json",
+            "--jobs",
+            "1",
+        ])
+    };
+    for attempt in ["first run", "second run"] {
+        let out = run();
+        let doc = json(&out);
+        let alpha: Vec<_> = keys(&doc)
+            .into_iter()
+            .filter(|(_, r)| *r == org.url("alpha"))
+            .collect();
+        assert_eq!(alpha.len(), 1, "{attempt}: alpha's key is found: {doc:#}");
+        if attempt == "second run" {
+            // alpha's blobs were remembered (cloned: hashed by git); the
+            // local repository's one blob was not, and is read again.
+            assert_eq!(stat(&doc, "blobs"), 1, "{}", doc["stats"]);
+        }
+    }
+}

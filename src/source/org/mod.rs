@@ -16,7 +16,9 @@
 //!   provenance.
 //! - The memory is an append-only file in the cache directory, written and
 //!   flushed after each repository: a second run scans only new blobs, and
-//!   an interrupted run resumes where it stopped.
+//!   an interrupted run resumes where it stopped. Only clones keysweep made
+//!   itself add to it (their ids were computed by `git index-pack`); local
+//!   repositories read it but never write it (docs/security.md).
 //! - A repository that fails (bad URL, timeout, corrupt) is named, counted
 //!   in `stats.repos_failed` and skipped: one bad repository never loses the
 //!   rest of the run.
@@ -327,6 +329,16 @@ pub fn scan_org(
             });
             match result {
                 Ok((scan, fresh)) => {
+                    // Only what a git that hashed the objects wrote may
+                    // teach the shared memory (docs/security.md): a clone
+                    // in the cache was indexed by `git index-pack`, which
+                    // computes every id; a local repository's pack index
+                    // is a claim keysweep does not check (it decodes
+                    // without hashing), so its blobs are never remembered.
+                    let fresh = match spec.location {
+                        Location::Remote(_) => fresh,
+                        Location::Local(_) => Vec::new(),
+                    };
                     // Persist before moving on, so an interrupted run
                     // resumes after this repository.
                     if let Err(e) = memory.record(&spec.name, fresh) {
