@@ -867,6 +867,7 @@ fn a_local_repository_cannot_vouch_for_blob_ids() {
         &[],
         &[
             org.s.path("src/liar").to_str().expect("utf-8"),
+            org.s.path("src/gamma").to_str().expect("utf-8"),
             &org.url("alpha"),
         ],
     );
@@ -893,7 +894,8 @@ fn a_local_repository_cannot_vouch_for_blob_ids() {
         assert_eq!(alpha.len(), 1, "{attempt}: alpha's key is found: {doc:#}");
         if attempt == "second run" {
             // alpha's blobs were remembered (cloned: hashed by git); the
-            // local repository's one blob was not, and is read again.
+            // honest local repository's one blob was not, and is read
+            // again (the liar's id is recalled as alpha's key blob).
             assert_eq!(stat(&doc, "blobs"), 1, "{}", doc["stats"]);
         }
     }
