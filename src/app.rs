@@ -355,6 +355,12 @@ fn organization(
         history: history.clone(),
     };
     let result = org::scan_org(&repos, detector, &opts, diag)?;
+    if result.unchanged > 0 {
+        diag.say(format_args!(
+            "{} repositories unchanged since their last scan: not read",
+            result.unchanged
+        ));
+    }
     if !result.wikis_absent.is_empty() {
         diag.say(format_args!(
             "{} wikis could not be cloned (most likely never written to); not counted as failures",

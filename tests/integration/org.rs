@@ -207,10 +207,10 @@ fn shared_blobs_scanned_once_and_remembered_across_runs() {
         let state_dir = Path::new(cache).join("state");
         let state = std::fs::read_dir(&state_dir)
             .expect("state dir")
-            .next()
-            .expect("a state file")
-            .expect("entry")
-            .path();
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
+            .expect("a state file");
         let mode = std::fs::metadata(&state)
             .expect("stat")
             .permissions()
@@ -626,12 +626,15 @@ fn an_interrupted_run_resumes_after_the_repositories_it_finished() {
     let state_dir = org.s.path("cache/state");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let written = loop {
+        // The blob memory, not the lock beside it.
         let size = std::fs::read_dir(&state_dir)
-            .ok()
-            .and_then(|mut d| d.next())
-            .and_then(|e| e.ok())
-            .and_then(|e| e.metadata().ok())
-            .map_or(0, |m| m.len());
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "jsonl"))
+            .filter_map(|e| e.metadata().ok())
+            .map(|m| m.len())
+            .sum::<u64>();
         if size > 0 || std::time::Instant::now() > deadline {
             break size > 0;
         }
@@ -749,6 +752,9 @@ fn a_damaged_state_is_healed_not_fatal() {
     damaged.extend_from_slice(&good[..good.len() / 2]);
     damaged.push(b'\n');
     std::fs::write(&state, &damaged).expect("damage the state");
+    // Without the per-repository memories, so the clones are read and the
+    // blob memory is what answers.
+    std::fs::remove_dir_all(org.s.path("cache/state/repos")).expect("rm memories");
 
     let out = org.run(&args);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
@@ -899,4 +905,81 @@ fn a_local_repository_cannot_vouch_for_blob_ids() {
             assert_eq!(stat(&doc, "blobs"), 1, "{}", doc["stats"]);
         }
     }
+}
+
+/// Issue 14: a rescan reads nothing of a clone nothing was fetched into,
+/// reads again only the clones that changed, and reports the same as a
+/// full scan would; a damaged per-repository memory means a full read.
+#[test]
+fn unchanged_clones_are_not_read_again() {
+    let org = Org::new();
+    let names = ["alpha", "fork", "beta", "gamma"];
+    let list = org.list("repos.txt", &names, &[]);
+    let args = [
+        "org",
+        "--repos",
+        &list,
+        "--cache-dir",
+        "cache",
+        "--format",
+        "json",
+    ];
+    let findings = |doc: &Value| doc["findings"].clone();
+    let first = json(&org.run(&args));
+
+    let out = org.run(&args);
+    let again = json(&out);
+    assert!(
+        stderr(&out).contains("4 repositories unchanged since their last scan"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(findings(&again), findings(&first), "the same findings");
+    assert_eq!(stat(&again, "blobs"), 0);
+    assert_eq!(
+        stat(&again, "blobs_already_scanned"),
+        stat(&first, "blobs") + stat(&first, "blobs_already_scanned")
+    );
+
+    // One new commit in beta: beta is read again (its one new blob
+    // scanned), the other three are not.
+    let beta = org.s.repo("src/beta");
+    beta.write("later.env", &env_file(5));
+    beta.commit("later");
+    let out = org.run(&args);
+    let third = json(&out);
+    assert!(
+        stderr(&out).contains("3 repositories unchanged since their last scan"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stat(&third, "blobs"), 1);
+    assert_eq!(keys(&third).len(), keys(&first).len() + 1);
+
+    // A repack that rewrites every pack changes the fingerprint: read
+    // again (every blob recalled from the blob memory, nothing scanned).
+    let clone = std::fs::read_dir(org.s.path("cache/repos"))
+        .expect("clones")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().contains("gamma"))
+        .expect("gamma's clone");
+    org.s.git(&clone, &["repack", "-a", "-d", "-q"]);
+    let out = org.run(&args);
+    assert!(
+        stderr(&out).contains("3 repositories unchanged"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stat(&json(&out), "blobs"), 0);
+
+    // Damaged memories: read again, with a warning, same report.
+    for entry in std::fs::read_dir(org.s.path("cache/state/repos")).expect("memories") {
+        let path = entry.expect("entry").path();
+        std::fs::write(&path, b"{\"v\":1,\"repo\":\"caf\xc3").expect("damage");
+    }
+    let out = org.run(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("damaged"), "{}", stderr(&out));
+    assert_eq!(keys(&json(&out)), keys(&third));
 }

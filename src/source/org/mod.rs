@@ -32,6 +32,7 @@ pub mod forge;
 pub mod gitea;
 pub mod github;
 pub mod gitlab;
+pub mod rescan;
 pub mod state;
 
 use crate::detect::Detector;
@@ -272,6 +273,8 @@ pub struct OrgScan {
     pub failed: Vec<(String, String)>,
     /// Wikis that could not be cloned (most were never written to).
     pub wikis_absent: Vec<String>,
+    /// Clones unchanged since their last scan: not read at all.
+    pub unchanged: usize,
 }
 
 /// Clones or refreshes every repository (a pool of `opts.jobs`) and scans
@@ -293,6 +296,7 @@ pub fn scan_org(
     let total = repos.len();
     diag.set_prefix(&format!("[0/{total} repos] "));
 
+    let mut unchanged = 0usize;
     let next = AtomicUsize::new(0);
     let (tx, rx) = crossbeam_channel::unbounded::<(usize, Result<PathBuf, OrgError>)>();
     let mut fatal = None;
@@ -321,14 +325,30 @@ pub fn scan_org(
             // In the prefix: the history scan sets its own messages.
             diag.set_prefix(&format!("[{done}/{total} repos] {}: ", spec.name));
             let result = ready.and_then(|path| {
+                // A clone nothing was fetched into: its last findings, and
+                // nothing read ([`rescan`]).
+                let fp = match spec.location {
+                    Location::Remote(_) => rescan::fingerprint(&path, &opts.history).ok(),
+                    Location::Local(_) => None,
+                };
+                if let Some(fp) = &fp {
+                    if let Some(mut last) = rescan::recall(&opts.cache_dir, &spec.name, fp, diag) {
+                        last.stats.blobs_already_scanned += last.stats.blobs;
+                        last.stats.blobs = 0;
+                        last.stats.bytes = 0;
+                        unchanged += 1;
+                        return Ok((last, Vec::new(), None));
+                    }
+                }
                 git::scan_history_with_memory(&path, detector, &opts.history, diag, &memory)
+                    .map(|(scan, fresh)| (scan, fresh, fp))
                     .map_err(|source| OrgError::Scan {
                         repo: spec.name.clone(),
                         source,
                     })
             });
             match result {
-                Ok((scan, fresh)) => {
+                Ok((scan, fresh, fp)) => {
                     // Only what a git that hashed the objects wrote may
                     // teach the shared memory (docs/security.md): a clone
                     // in the cache was indexed by `git index-pack`, which
@@ -344,6 +364,14 @@ pub fn scan_org(
                     if let Err(e) = memory.record(&spec.name, fresh) {
                         fatal = Some(e);
                         break;
+                    }
+                    if let Some(fp) = fp {
+                        if let Err(e) = rescan::remember(&opts.cache_dir, &spec.name, &fp, &scan) {
+                            diag.warn(format_args!(
+                                "{}: cannot keep its findings for the next run ({e}); it will be read again",
+                                spec.name
+                            ));
+                        }
                     }
                     out.scan.stats.add(&scan.stats);
                     out.scan.stats.repos += 1;
@@ -375,6 +403,7 @@ pub fn scan_org(
         return Err(e);
     }
     diag.set_prefix("");
+    out.unchanged = unchanged;
     sort_canonical(&mut out.scan.findings);
     out.scan.stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(out)

@@ -247,7 +247,7 @@ impl BlobState {
                 }
             }
             clean.sort();
-            found.sort_by(|a, b| a.0.cmp(&b.0));
+            found.sort_by_key(|f| f.0);
             for chunk in clean.chunks(COMPACT_IDS_PER_LINE) {
                 let blobs: ScannedBlobs = chunk.iter().map(|id| (*id, Vec::new())).collect();
                 write_entry(&mut out, &Entry::new("(compacted)", &blobs))?;
