@@ -13,6 +13,10 @@
 #
 # and prints wall time, peak RSS (of keysweep and its git children, as GNU
 # time reports the largest), blobs scanned and blobs recalled of each.
+# With ORG_BENCH_COMMIT=1 a third run, "new", follows one new commit (one
+# new small file) in every file:// repository of LIST, made with git
+# plumbing: point LIST at copies you may change (git clone --bare --shared
+# makes them in seconds).
 # CACHE_DIR defaults to a temporary directory removed at the end; a given
 # CACHE_DIR is emptied first. Needs GNU time at /usr/bin/time and jq.
 # KEYSWEEP_BIN overrides the binary (then nothing is built); extra keysweep
@@ -74,3 +78,22 @@ echo "repositories listed: $repos"
 printf '%-5s  %10s  %12s  %10s  %10s  %8s  %6s\n' run wall "peak RSS" scanned recalled findings failed
 run cold
 run warm
+
+if [ "${ORG_BENCH_COMMIT:-}" = 1 ]; then
+    grep -E '^[[:space:]]*file://' "$list" | sed -E 's#^[[:space:]]*file://##' |
+        while read -r gd; do
+            export GIT_INDEX_FILE="$tmp/bench-index"
+            rm -f "$GIT_INDEX_FILE"
+            git --git-dir "$gd" read-tree HEAD
+            blob=$(date +%s%N | git --git-dir "$gd" hash-object -w --stdin)
+            git --git-dir "$gd" update-index --add --cacheinfo "100644,$blob,keysweep-bench.txt"
+            tree=$(git --git-dir "$gd" write-tree)
+            commit=$(echo "bench: one new commit" |
+                GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.com \
+                    GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.com \
+                    git --git-dir "$gd" commit-tree "$tree" -p HEAD)
+            git --git-dir "$gd" update-ref HEAD "$commit"
+            unset GIT_INDEX_FILE
+        done
+    run new
+fi

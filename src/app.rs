@@ -258,29 +258,88 @@ fn organization(
     history: &HistoryOptions,
     diag: &Diagnostics,
 ) -> anyhow::Result<SourceScan> {
-    let mut repos = match &o.listing {
-        crate::settings::Listing::File(specs) => specs.clone(),
-        crate::settings::Listing::GithubOrg {
-            name,
-            include_archived,
-            include_forks,
-        } => {
-            let listing = org::github::list_repos(&org::github::Query {
-                api_url: &o.github_api_url,
-                org: name,
-                token: o.token.as_deref(),
-                include_archived: *include_archived,
-                include_forks: *include_forks,
-            })?;
-            diag.say(format_args!(
-                "{} repositories in {name} ({} archived and {} forks left out)",
-                listing.repos.len(),
-                listing.archived_skipped,
-                listing.forks_skipped
-            ));
-            listing.repos
+    use crate::settings::Source;
+    use org::forge::Listing;
+    let tokens = &o.tokens;
+    let mut auth = org::clone::Auth::new(tokens.github.clone(), &o.github_api_url);
+    let mut repos = Vec::new();
+    for source in &o.sources {
+        let (what, listing): (String, Listing) = match source {
+            Source::File(specs) => {
+                repos.extend(specs.iter().cloned());
+                continue;
+            }
+            Source::GithubOrg(name) | Source::GithubUser(name) => {
+                let owner = match source {
+                    Source::GithubOrg(_) => org::github::Owner::Org(name),
+                    _ => org::github::Owner::User(name),
+                };
+                let listing = org::github::list_repos(&org::github::Query {
+                    api_url: &o.github_api_url,
+                    owner,
+                    token: tokens.github.as_deref(),
+                    filter: o.filter,
+                })?;
+                (name.clone(), listing)
+            }
+            Source::GitlabGroup { url, group } => {
+                if let (Some(t), Some(host)) = (&tokens.gitlab, org::clone::git_host_of(url)) {
+                    auth.add_basic(&host, "oauth2", t);
+                }
+                let listing = org::gitlab::list_repos(&org::gitlab::Query {
+                    url,
+                    group,
+                    token: tokens.gitlab.as_deref(),
+                    filter: o.filter,
+                })?;
+                (group.clone(), listing)
+            }
+            Source::GiteaOrg { url, org: name } => {
+                if let (Some(t), Some(host)) = (&tokens.gitea, org::clone::git_host_of(url)) {
+                    // Gitea takes a token as the Basic password, whatever the user.
+                    auth.add_basic(&host, "oauth2", t);
+                }
+                let listing = org::gitea::list_repos(&org::gitea::Query {
+                    url,
+                    org: name,
+                    token: tokens.gitea.as_deref(),
+                    filter: o.filter,
+                })?;
+                (name.clone(), listing)
+            }
+            Source::BitbucketWorkspace { api_url, workspace } => {
+                if let (Some(t), Some(host)) = (&tokens.bitbucket, org::clone::git_host_of(api_url))
+                {
+                    // Bitbucket's documented user for access tokens over git.
+                    auth.add_basic(&host, "x-token-auth", t);
+                }
+                let listing = org::bitbucket::list_repos(&org::bitbucket::Query {
+                    api_url,
+                    workspace,
+                    token: tokens.bitbucket.as_deref(),
+                    filter: o.filter,
+                })?;
+                (workspace.clone(), listing)
+            }
+        };
+        for (repo, why) in &listing.refused {
+            diag.warn(format_args!("{what}: repository `{repo}`: {why}; skipped"));
         }
-    };
+        let wikis = if o.filter.include_wikis {
+            format!(", {} wikis", listing.wikis)
+        } else {
+            String::new()
+        };
+        diag.say(format_args!(
+            "{} repositories in {what}{wikis} ({} archived and {} forks left out)",
+            listing.repos.len() - listing.wikis.min(listing.repos.len()),
+            listing.archived_skipped,
+            listing.forks_skipped
+        ));
+        repos.extend(listing.repos);
+    }
+    // One scan per URL, however many sources list it.
+    let mut repos = org::dedup(repos);
     if let Some(shard) = o.shard {
         let all = repos.len();
         repos.retain(|r| shard.holds(&r.name));
@@ -295,10 +354,22 @@ fn organization(
         cache_dir: o.cache_dir.clone(),
         jobs: o.jobs,
         repo_timeout: o.repo_timeout,
-        auth: org::clone::Auth::new(o.token.clone(), &o.github_api_url),
+        auth,
         history: history.clone(),
     };
     let result = org::scan_org(&repos, detector, &opts, diag)?;
+    if result.unchanged > 0 {
+        diag.say(format_args!(
+            "{} repositories unchanged since their last scan: not read",
+            result.unchanged
+        ));
+    }
+    if !result.wikis_absent.is_empty() {
+        diag.say(format_args!(
+            "{} wikis could not be cloned (most likely never written to); not counted as failures",
+            result.wikis_absent.len()
+        ));
+    }
     if !result.failed.is_empty() {
         diag.say(format_args!(
             "{} of {} repositories could not be scanned:",

@@ -35,33 +35,66 @@ pub enum Command {
     /// Scan what a GitHub Actions event brings (push, pull request, schedule).
     Ci(CiArgs),
     /// Scan the full history of many repositories (a list, or a GitHub organization) into one report.
-    Org(OrgArgs),
+    Org(Box<OrgArgs>),
     /// Combine the JSON reports of `keysweep org --shard K/N` runs into one report.
     Merge(MergeArgs),
 }
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("source").required(true).args(["repos", "github_org"])))]
+#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["repos", "github_org", "github_user", "gitlab_group", "gitea_org", "bitbucket_workspace"])))]
+#[command(group(ArgGroup::new("forge").multiple(true).args(["github_org", "github_user", "gitlab_group", "gitea_org", "bitbucket_workspace"])))]
 pub struct OrgArgs {
     /// A file with one clone URL or local repository path per line (blank lines and `#` comments ignored).
     #[arg(long, value_name = "FILE")]
     pub repos: Option<PathBuf>,
 
-    /// Scan the repositories of this GitHub organization (token from GITHUB_TOKEN).
+    /// Scan the repositories of this GitHub organization (token from GITHUB_TOKEN; repeatable).
     #[arg(long, value_name = "NAME")]
-    pub github_org: Option<String>,
+    pub github_org: Vec<String>,
+
+    /// Scan the repositories this GitHub user owns (token from GITHUB_TOKEN; repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub github_user: Vec<String>,
 
     /// GitHub API base URL (GitHub Enterprise: https://HOST/api/v3).
     #[arg(long, value_name = "URL", default_value = "https://api.github.com")]
     pub github_api_url: String,
 
-    /// Also scan archived repositories of the organization.
-    #[arg(long, requires = "github_org")]
+    /// Scan the projects of this GitLab group and its subgroups, e.g. `acme/platform` (token from GITLAB_TOKEN; repeatable).
+    #[arg(long, value_name = "PATH")]
+    pub gitlab_group: Vec<String>,
+
+    /// The GitLab instance of --gitlab-group.
+    #[arg(long, value_name = "URL", default_value = "https://gitlab.com")]
+    pub gitlab_url: String,
+
+    /// Scan the repositories of this Gitea or Forgejo organization (token from GITEA_TOKEN; repeatable; needs --gitea-url).
+    #[arg(long, value_name = "NAME", requires = "gitea_url")]
+    pub gitea_org: Vec<String>,
+
+    /// The Gitea or Forgejo instance of --gitea-org, e.g. https://codeberg.org.
+    #[arg(long, value_name = "URL")]
+    pub gitea_url: Option<String>,
+
+    /// Scan the repositories of this Bitbucket Cloud workspace (access token from BITBUCKET_TOKEN; repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub bitbucket_workspace: Vec<String>,
+
+    /// Bitbucket Cloud API base URL.
+    #[arg(long, value_name = "URL", default_value = "https://api.bitbucket.org")]
+    pub bitbucket_api_url: String,
+
+    /// Also scan archived repositories of the forges named.
+    #[arg(long, requires = "forge")]
     pub include_archived: bool,
 
-    /// Also scan forks in the organization.
-    #[arg(long, requires = "github_org")]
+    /// Also scan forks of the forges named.
+    #[arg(long, requires = "forge")]
     pub include_forks: bool,
+
+    /// Also scan the wikis of the forges' repositories (a wiki never written to is noted, not a failure).
+    #[arg(long, requires = "forge")]
+    pub include_wikis: bool,
 
     /// Where mirror clones and the scan state are kept (default: $XDG_CACHE_HOME/keysweep or ~/.cache/keysweep).
     #[arg(long, value_name = "DIR")]

@@ -12,6 +12,7 @@ use crate::cli::{
     PrePushArgs, ReadArgs, ScanArgs, VerifyArgs,
 };
 use crate::report::{Format, Style};
+use crate::source::org::forge::Filter;
 use crate::source::org::{RepoSpec, Shard};
 use crate::term::Medium;
 use crate::verify::VerifyOptions;
@@ -79,27 +80,60 @@ pub enum Task {
 /// The repositories of an organization scan, and how to fetch them.
 #[derive(Debug)]
 pub struct OrgSettings {
-    pub listing: Listing,
+    /// Every source named, in the order the flags list them; their
+    /// repositories are merged into one run.
+    pub sources: Vec<Source>,
+    pub filter: Filter,
     pub cache_dir: PathBuf,
     pub jobs: usize,
     pub repo_timeout: Duration,
     pub shard: Option<Shard>,
     pub reachable_only: bool,
-    /// `GITHUB_TOKEN`, when set.
-    pub token: Option<String>,
+    pub tokens: ForgeTokens,
     pub github_api_url: String,
 }
 
-/// Where the repository list comes from.
+/// Where repositories come from.
 #[derive(Debug)]
-pub enum Listing {
+pub enum Source {
     /// A file of URLs and paths, already read.
     File(Vec<RepoSpec>),
-    GithubOrg {
-        name: String,
-        include_archived: bool,
-        include_forks: bool,
+    GithubOrg(String),
+    GithubUser(String),
+    GitlabGroup {
+        url: String,
+        group: String,
     },
+    GiteaOrg {
+        url: String,
+        org: String,
+    },
+    BitbucketWorkspace {
+        api_url: String,
+        workspace: String,
+    },
+}
+
+/// The forges' tokens, from the environment (never from a flag, which
+/// `ps` would show).
+#[derive(Default)]
+pub struct ForgeTokens {
+    pub github: Option<String>,
+    pub gitlab: Option<String>,
+    pub gitea: Option<String>,
+    pub bitbucket: Option<String>,
+}
+
+impl std::fmt::Debug for ForgeTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |t: &Option<String>| if t.is_some() { "set" } else { "unset" };
+        f.debug_struct("ForgeTokens")
+            .field("github", &set(&self.github))
+            .field("gitlab", &set(&self.gitlab))
+            .field("gitea", &set(&self.gitea))
+            .field("bitbucket", &set(&self.bitbucket))
+            .finish()
+    }
 }
 
 /// Where the report goes and how it looks.
@@ -165,7 +199,7 @@ impl Settings {
             Command::Git(a) => git(a, env)?,
             Command::PrePush(a) => pre_push(a, env)?,
             Command::Ci(a) => ci(a, env)?,
-            Command::Org(a) => org(a, env)?,
+            Command::Org(a) => org(*a, env)?,
             Command::Merge(a) => merge(a, env)?,
             Command::Hook(_) => return Ok(None),
         }))
@@ -206,15 +240,24 @@ impl Settings {
             Task::PrePush { .. } => "pre-push: the commits being pushed".to_string(),
             Task::Ci { .. } => "ci: what the GitHub Actions event brings".to_string(),
             Task::Org(o) => {
-                let mut t = match &o.listing {
-                    Listing::File(specs) => format!(
-                        "org: {} from a list",
-                        plural(specs.len(), "repository", "repositories")
-                    ),
-                    Listing::GithubOrg { name, .. } => {
-                        format!("org: GitHub organization {name}")
-                    }
-                };
+                let sources: Vec<String> = o
+                    .sources
+                    .iter()
+                    .map(|src| match src {
+                        Source::File(specs) => format!(
+                            "{} from a list",
+                            plural(specs.len(), "repository", "repositories")
+                        ),
+                        Source::GithubOrg(name) => format!("GitHub organization {name}"),
+                        Source::GithubUser(name) => format!("GitHub user {name}"),
+                        Source::GitlabGroup { group, .. } => format!("GitLab group {group}"),
+                        Source::GiteaOrg { org, .. } => format!("Gitea organization {org}"),
+                        Source::BitbucketWorkspace { workspace, .. } => {
+                            format!("Bitbucket workspace {workspace}")
+                        }
+                    })
+                    .collect();
+                let mut t = format!("org: {}", sources.join(" + "));
                 if let Some(shard) = &o.shard {
                     t.push_str(&format!(", shard {}/{}", shard.index, shard.count));
                 }
@@ -346,22 +389,54 @@ fn ci(a: CiArgs, env: &dyn Env) -> Result<Settings, SettingsError> {
 }
 
 fn org(a: OrgArgs, env: &dyn Env) -> Result<Settings, SettingsError> {
-    let listing = match (&a.repos, &a.github_org) {
-        (Some(list), _) => {
-            Listing::File(crate::source::org::read_list(list).map_err(|e| invalid(e.to_string()))?)
-        }
-        (None, Some(name)) => Listing::GithubOrg {
-            name: name.clone(),
-            include_archived: a.include_archived,
-            include_forks: a.include_forks,
-        },
-        (None, None) => {
-            return Err(invalid(
-                "name the repositories: --repos FILE or --github-org NAME",
-            ))
-        }
+    let mut sources = Vec::new();
+    if let Some(list) = &a.repos {
+        sources.push(Source::File(
+            crate::source::org::read_list(list).map_err(|e| invalid(e.to_string()))?,
+        ));
+    }
+    if !a.github_org.is_empty() || !a.github_user.is_empty() {
+        check_api_url("--github-api-url", &a.github_api_url)?;
+    }
+    sources.extend(a.github_org.iter().cloned().map(Source::GithubOrg));
+    sources.extend(a.github_user.iter().cloned().map(Source::GithubUser));
+    if !a.gitlab_group.is_empty() {
+        check_api_url("--gitlab-url", &a.gitlab_url)?;
+    }
+    sources.extend(a.gitlab_group.iter().map(|g| Source::GitlabGroup {
+        url: a.gitlab_url.clone(),
+        group: g.trim_matches('/').to_string(),
+    }));
+    if let Some(url) = &a.gitea_url {
+        check_api_url("--gitea-url", url)?;
+        sources.extend(a.gitea_org.iter().map(|o| Source::GiteaOrg {
+            url: url.clone(),
+            org: o.clone(),
+        }));
+    }
+    if !a.bitbucket_workspace.is_empty() {
+        check_api_url("--bitbucket-api-url", &a.bitbucket_api_url)?;
+    }
+    sources.extend(
+        a.bitbucket_workspace
+            .iter()
+            .map(|w| Source::BitbucketWorkspace {
+                api_url: a.bitbucket_api_url.clone(),
+                workspace: w.clone(),
+            }),
+    );
+    if sources.is_empty() {
+        return Err(invalid(
+            "name the repositories: --repos FILE, --github-org, --github-user, --gitlab-group, --gitea-org or --bitbucket-workspace",
+        ));
+    }
+    let non_empty = |name: &str| env.var(name).filter(|t| !t.is_empty());
+    let tokens = ForgeTokens {
+        github: non_empty("GITHUB_TOKEN"),
+        gitlab: non_empty("GITLAB_TOKEN"),
+        gitea: non_empty("GITEA_TOKEN"),
+        bitbucket: non_empty("BITBUCKET_TOKEN"),
     };
-    check_api_url("--github-api-url", &a.github_api_url)?;
     let cache_dir = a
         .cache_dir
         .clone()
@@ -376,13 +451,18 @@ fn org(a: OrgArgs, env: &dyn Env) -> Result<Settings, SettingsError> {
         return Err(invalid("--repo-timeout must be at least 1 second"));
     }
     let task = Task::Org(OrgSettings {
-        listing,
+        sources,
+        filter: Filter {
+            include_archived: a.include_archived,
+            include_forks: a.include_forks,
+            include_wikis: a.include_wikis,
+        },
         cache_dir,
         jobs: a.jobs,
         repo_timeout: Duration::from_secs(a.repo_timeout),
         shard: a.shard,
         reachable_only: a.reachable_only,
-        token: env.var("GITHUB_TOKEN"),
+        tokens,
         github_api_url: a.github_api_url,
     });
     common(
@@ -675,6 +755,89 @@ mod tests {
                     d,
                 ],
                 "plain http://",
+            ),
+        ] {
+            let e = settings(&args, &[]).expect_err(&format!("{args:?}"));
+            assert!(e.contains(needle), "{args:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn forge_sources_merge_and_their_urls_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let s = settings(
+            &[
+                "org",
+                "--github-org",
+                "acme",
+                "--github-user",
+                "alice",
+                "--gitlab-group",
+                "/acme/platform/",
+                "--gitea-org",
+                "acme",
+                "--gitea-url",
+                "https://codeberg.org",
+                "--bitbucket-workspace",
+                "ws",
+                "--include-wikis",
+                "--cache-dir",
+                d,
+            ],
+            &[("GITLAB_TOKEN", "glpat"), ("GITEA_TOKEN", "")],
+        )
+        .expect("valid");
+        let Task::Org(o) = s.task else {
+            panic!("an org task")
+        };
+        assert_eq!(o.sources.len(), 5);
+        assert!(
+            matches!(&o.sources[2], Source::GitlabGroup { group, .. } if group == "acme/platform")
+        );
+        assert!(o.filter.include_wikis && !o.filter.include_forks);
+        assert_eq!(o.tokens.gitlab.as_deref(), Some("glpat"));
+        assert!(o.tokens.gitea.is_none(), "an empty token is no token");
+        assert!(!format!("{:?}", o.tokens).contains("glpat"));
+        for (args, needle) in [
+            (
+                vec!["org", "--gitea-org", "acme", "--cache-dir", d],
+                "--gitea-url",
+            ),
+            (
+                vec![
+                    "org",
+                    "--gitlab-group",
+                    "a",
+                    "--gitlab-url",
+                    "http://gl.example",
+                    "--cache-dir",
+                    d,
+                ],
+                "plain http://",
+            ),
+            (
+                vec![
+                    "org",
+                    "--bitbucket-workspace",
+                    "w",
+                    "--bitbucket-api-url",
+                    "file:///x",
+                    "--cache-dir",
+                    d,
+                ],
+                "not an http",
+            ),
+            (
+                vec![
+                    "org",
+                    "--repos",
+                    "x.txt",
+                    "--include-wikis",
+                    "--cache-dir",
+                    d,
+                ],
+                "--include-wikis",
             ),
         ] {
             let e = settings(&args, &[]).expect_err(&format!("{args:?}"));

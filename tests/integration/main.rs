@@ -5,6 +5,7 @@ mod archives;
 mod ci;
 mod ci_log;
 mod faults;
+mod forges;
 mod git;
 mod git_cli;
 mod github;

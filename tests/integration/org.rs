@@ -207,10 +207,10 @@ fn shared_blobs_scanned_once_and_remembered_across_runs() {
         let state_dir = Path::new(cache).join("state");
         let state = std::fs::read_dir(&state_dir)
             .expect("state dir")
-            .next()
-            .expect("a state file")
-            .expect("entry")
-            .path();
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
+            .expect("a state file");
         let mode = std::fs::metadata(&state)
             .expect("stat")
             .permissions()
@@ -558,18 +558,22 @@ fn github_org_pagination_auth_and_filters() {
     );
 
     // With the token: two pages; the archived repository and the fork are
-    // left out.
+    // left out; the other two are `file://` URLs, which an API answer may
+    // not name (issue 11.6): skipped with a warning, never cloned.
     let out = run(Some(token), &[], "cache");
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let doc = json(&out);
-    let repos: BTreeSet<String> = keys(&doc).into_iter().map(|(_, r)| r).collect();
-    assert_eq!(
-        repos,
-        [org.url("alpha"), org.url("beta")].into_iter().collect()
-    );
-    assert_eq!(stat(&doc, "repos"), 2);
+    assert_eq!(stat(&doc, "repos"), 0);
+    assert!(keys(&doc).is_empty());
     let err = stderr(&out);
     assert!(err.contains("1 archived and 1 forks left out"), "{err}");
+    for name in ["acme/alpha", "acme/beta"] {
+        assert!(
+            err.contains(&format!("repository `{name}`: clone URL `file://"))
+                && err.contains("; skipped"),
+            "{name}: {err}"
+        );
+    }
     assert!(!err.contains(token) && !String::from_utf8_lossy(&out.stdout).contains(token));
     let requests = server.requests.lock().expect("lock").clone();
     assert!(
@@ -582,17 +586,8 @@ fn github_org_pagination_auth_and_filters() {
         requests.iter().any(|r| r.ends_with("&page=2")),
         "{requests:?}"
     );
-
-    // Asked for: all four.
-    let out = run(
-        Some(token),
-        &["--include-archived", "--include-forks"],
-        "cache",
-    );
-    let doc = json(&out);
-    assert_eq!(stat(&doc, "repos"), 4, "{}", stderr(&out));
-    let repos: BTreeSet<String> = keys(&doc).into_iter().map(|(_, r)| r).collect();
-    assert!(repos.contains(&org.url("fork")));
+    let cloned = std::fs::read_dir(org.s.path("cache/repos")).map_or(0, |d| d.count());
+    assert_eq!(cloned, 0, "nothing cloned");
 }
 
 #[test]
@@ -631,12 +626,15 @@ fn an_interrupted_run_resumes_after_the_repositories_it_finished() {
     let state_dir = org.s.path("cache/state");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let written = loop {
+        // The blob memory, not the lock beside it.
         let size = std::fs::read_dir(&state_dir)
-            .ok()
-            .and_then(|mut d| d.next())
-            .and_then(|e| e.ok())
-            .and_then(|e| e.metadata().ok())
-            .map_or(0, |m| m.len());
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "jsonl"))
+            .filter_map(|e| e.metadata().ok())
+            .map(|m| m.len())
+            .sum::<u64>();
         if size > 0 || std::time::Instant::now() > deadline {
             break size > 0;
         }
@@ -723,4 +721,265 @@ fn verify_checks_each_credential_once_across_the_organization() {
     }
     assert_eq!(stat(&doc, "credentials_verified"), 1);
     assert_eq!(server.requests_for(&fx.access_key_id), 1);
+}
+
+/// Issue 18.1: a state file damaged in any way never stops a scan; the
+/// damaged lines' blobs are scanned again and the report is the same.
+#[test]
+fn a_damaged_state_is_healed_not_fatal() {
+    let org = Org::new();
+    let list = org.list("repos.txt", &["alpha", "beta"], &[]);
+    let args = [
+        "org",
+        "--repos",
+        &list,
+        "--cache-dir",
+        "cache",
+        "--format",
+        "json",
+    ];
+    let first = json(&org.run(&args));
+    let state = std::fs::read_dir(org.s.path("cache/state"))
+        .expect("state dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .expect("a state file");
+    // Bytes that are not UTF-8, and a line cut inside a multi-byte
+    // character, in front of the good lines.
+    let good = std::fs::read(&state).expect("read state");
+    let mut damaged = b"\xff\xfe not utf-8\n{\"repo\":\"caf\xc3\n".to_vec();
+    damaged.extend_from_slice(&good[..good.len() / 2]);
+    damaged.push(b'\n');
+    std::fs::write(&state, &damaged).expect("damage the state");
+    // Without the per-repository memories, so the clones are read and the
+    // blob memory is what answers.
+    std::fs::remove_dir_all(org.s.path("cache/state/repos")).expect("rm memories");
+
+    let out = org.run(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("damaged line"), "{}", stderr(&out));
+    let doc = json(&out);
+    assert_eq!(keys(&doc), keys(&first), "same findings");
+    assert!(stat(&doc, "blobs") > 0, "the lost blobs are scanned again");
+    // Healed: the next run reads everything from the state.
+    let out = org.run(&args);
+    assert!(!stderr(&out).contains("damaged"), "{}", stderr(&out));
+    assert_eq!(stat(&json(&out), "blobs"), 0);
+}
+
+/// Issue 14: two runs sharing one cache directory: the second is refused
+/// with a message naming the first.
+#[test]
+fn a_second_run_on_a_busy_cache_is_refused() {
+    let org = Org::new();
+    let fake_ssh = org.s.path("hang-ssh");
+    std::fs::write(&fake_ssh, "#!/bin/sh\nexec sleep 20\n").expect("write");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&fake_ssh, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    let list = org.list("hang.txt", &[], &["ssh://git@hang.example/acme/x.git"]);
+    let mut first = Command::new(KEYSWEEP)
+        .args(["org", "--repos", &list, "--cache-dir", "cache"])
+        .current_dir(org.s.dir.path())
+        .env("GIT_SSH_COMMAND", &fake_ssh)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start keysweep");
+    let lock = org.s.path("cache/state/lock");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::fs::metadata(&lock).map_or(0, |m| m.len()) == 0
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let list2 = org.list("beta.txt", &["beta"], &[]);
+    let second = org.run(&["org", "--repos", &list2, "--cache-dir", "cache"]);
+    let _ = first.kill();
+    let _ = first.wait();
+    assert_eq!(second.status.code(), Some(2));
+    let err = stderr(&second);
+    assert!(
+        err.contains("in use by another keysweep run")
+            && err.contains(&format!("pid {}", first.id())),
+        "{err}"
+    );
+    // Once the first is gone (killed), the cache is free.
+    let out = org.run(&["org", "--repos", &list2, "--cache-dir", "cache"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+}
+
+/// Issue 11.10: a local repository in the list is scanned in place, and
+/// its pack index is a claim, not a fact (keysweep does not hash what it
+/// decodes). One whose index names a real blob id (alpha's key file) for
+/// harmless content must not mark that id clean for later repositories.
+#[test]
+fn a_local_repository_cannot_vouch_for_blob_ids() {
+    let org = Org::new();
+    let liar = org.s.init("src/liar", &[]);
+    liar.write("harmless.txt", "nothing to see\n");
+    let git_dir = org.s.path("src/liar/.git");
+    let clean = org.s.git(
+        &org.s.path("src/liar"),
+        &["hash-object", "-w", "harmless.txt"],
+    );
+    let secret_id = org.s.git(
+        &org.s.path("src/alpha"),
+        &["rev-parse", "HEAD~1:config/app.env"],
+    );
+    // Pack the harmless blob, drop its loose copy, then make the index
+    // name alpha's key blob instead.
+    let out = Command::new("git")
+        .args(["pack-objects", "-q"])
+        .arg(git_dir.join("objects/pack/pack"))
+        .current_dir(org.s.path("src/liar"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin
+                .take()
+                .expect("stdin")
+                .write_all(format!("{clean}\n").as_bytes())?;
+            c.wait_with_output()
+        })
+        .expect("git pack-objects");
+    let pack = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    std::fs::remove_file(git_dir.join(format!("objects/{}/{}", &clean[..2], &clean[2..])))
+        .expect("drop the loose copy");
+    let idx_path = git_dir.join(format!("objects/pack/pack-{pack}.idx"));
+    let mut idx = std::fs::read(&idx_path).expect("read idx");
+    let lie: Vec<u8> = (0..20)
+        .map(|i| u8::from_str_radix(&secret_id[2 * i..2 * i + 2], 16).expect("hex"))
+        .collect();
+    // v2 index: 8-byte header, 256 fan-out counts, then the sorted ids.
+    for b in 0..256usize {
+        let count: u32 = u32::from(b >= usize::from(lie[0]));
+        idx[8 + 4 * b..12 + 4 * b].copy_from_slice(&count.to_be_bytes());
+    }
+    idx[8 + 1024..8 + 1024 + 20].copy_from_slice(&lie);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&idx_path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    }
+    std::fs::write(&idx_path, &idx).expect("write the lying index");
+
+    let list = org.list(
+        "repos.txt",
+        &[],
+        &[
+            org.s.path("src/liar").to_str().expect("utf-8"),
+            org.s.path("src/gamma").to_str().expect("utf-8"),
+            &org.url("alpha"),
+        ],
+    );
+    let run = || {
+        org.run(&[
+            "org",
+            "--repos",
+            &list,
+            "--cache-dir",
+            "cache",
+            "--format",
+            "json",
+            "--jobs",
+            "1",
+        ])
+    };
+    for attempt in ["first run", "second run"] {
+        let out = run();
+        let doc = json(&out);
+        let alpha: Vec<_> = keys(&doc)
+            .into_iter()
+            .filter(|(_, r)| *r == org.url("alpha"))
+            .collect();
+        assert_eq!(alpha.len(), 1, "{attempt}: alpha's key is found: {doc:#}");
+        if attempt == "second run" {
+            // alpha's blobs were remembered (cloned: hashed by git); the
+            // honest local repository's one blob was not, and is read
+            // again (the liar's id is recalled as alpha's key blob).
+            assert_eq!(stat(&doc, "blobs"), 1, "{}", doc["stats"]);
+        }
+    }
+}
+
+/// Issue 14: a rescan reads nothing of a clone nothing was fetched into,
+/// reads again only the clones that changed, and reports the same as a
+/// full scan would; a damaged per-repository memory means a full read.
+#[test]
+fn unchanged_clones_are_not_read_again() {
+    let org = Org::new();
+    let names = ["alpha", "fork", "beta", "gamma"];
+    let list = org.list("repos.txt", &names, &[]);
+    let args = [
+        "org",
+        "--repos",
+        &list,
+        "--cache-dir",
+        "cache",
+        "--format",
+        "json",
+    ];
+    let findings = |doc: &Value| doc["findings"].clone();
+    let first = json(&org.run(&args));
+
+    let out = org.run(&args);
+    let again = json(&out);
+    assert!(
+        stderr(&out).contains("4 repositories unchanged since their last scan"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(findings(&again), findings(&first), "the same findings");
+    assert_eq!(stat(&again, "blobs"), 0);
+    assert_eq!(
+        stat(&again, "blobs_already_scanned"),
+        stat(&first, "blobs") + stat(&first, "blobs_already_scanned")
+    );
+
+    // One new commit in beta: beta is read again (its one new blob
+    // scanned), the other three are not.
+    let beta = org.s.repo("src/beta");
+    beta.write("later.env", &env_file(5));
+    beta.commit("later");
+    let out = org.run(&args);
+    let third = json(&out);
+    assert!(
+        stderr(&out).contains("3 repositories unchanged since their last scan"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stat(&third, "blobs"), 1);
+    assert_eq!(keys(&third).len(), keys(&first).len() + 1);
+
+    // A repack that rewrites every pack changes the fingerprint: read
+    // again (every blob recalled from the blob memory, nothing scanned).
+    let clone = std::fs::read_dir(org.s.path("cache/repos"))
+        .expect("clones")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().contains("gamma"))
+        .expect("gamma's clone");
+    org.s.git(&clone, &["repack", "-a", "-d", "-q"]);
+    let out = org.run(&args);
+    assert!(
+        stderr(&out).contains("3 repositories unchanged"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(stat(&json(&out), "blobs"), 0);
+
+    // Damaged memories: read again, with a warning, same report.
+    for entry in std::fs::read_dir(org.s.path("cache/state/repos")).expect("memories") {
+        let path = entry.expect("entry").path();
+        std::fs::write(&path, b"{\"v\":1,\"repo\":\"caf\xc3").expect("damage");
+    }
+    let out = org.run(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("damaged"), "{}", stderr(&out));
+    assert_eq!(keys(&json(&out)), keys(&third));
 }

@@ -14,64 +14,96 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Credentials for cloning from GitHub.
+/// Credentials for cloning: per git host, the HTTP header that carries
+/// that forge's token. A token is only ever sent to its own forge's host.
 #[derive(Clone, Default)]
 pub struct Auth {
-    /// The token (`GITHUB_TOKEN`).
-    token: Option<String>,
-    /// Hosts the token may be sent to: github.com and the `--github-api-url`
-    /// host (GitHub Enterprise serves git and the API on one host).
-    hosts: Vec<String>,
+    /// `(host, header)`: the `http.extraHeader` for https URLs of `host`.
+    entries: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Auth")
-            .field("token", &self.token.as_ref().map(|_| "***"))
-            .field("hosts", &self.hosts)
-            .finish()
+        let hosts: Vec<&str> = self.entries.iter().map(|(h, _)| h.as_str()).collect();
+        f.debug_struct("Auth").field("hosts", &hosts).finish()
     }
 }
 
 impl Auth {
+    /// GitHub's token for github.com and the `--github-api-url` host
+    /// (GitHub Enterprise serves git and the API on one host). GitHub's git
+    /// endpoint refuses `Bearer` tokens (it answers 401 and git then asks
+    /// for a user name); it takes HTTP Basic with the user
+    /// `x-access-token`, as actions/checkout sends it.
     pub fn new(token: Option<String>, api_url: &str) -> Self {
-        let mut hosts = vec!["github.com".to_string()];
-        if let Some(h) = https_host(api_url) {
-            let h = h.strip_prefix("api.").unwrap_or(&h).to_string();
-            if !hosts.contains(&h) {
-                hosts.push(h);
+        let mut auth = Auth::default();
+        if let Some(token) = token.filter(|t| !t.is_empty()) {
+            auth.add_basic("github.com", "x-access-token", &token);
+            if let Some(h) = git_host_of(api_url) {
+                auth.add_basic(&h, "x-access-token", &token);
             }
         }
-        Auth {
-            token: token.filter(|t| !t.is_empty()),
-            hosts,
-        }
+        auth
     }
 
-    /// The `http.extraHeader` value for `url`, when it is an https URL of a
-    /// GitHub host. GitHub's git endpoint refuses `Bearer` tokens (it
-    /// answers 401 and git then asks for a user name); it takes HTTP Basic
-    /// with the user `x-access-token`, as actions/checkout sends it.
-    fn header_for(&self, url: &str) -> Option<String> {
+    /// Sends `user:token` as HTTP Basic to `host` (the host of an API URL
+    /// with a leading `api.` dropped, as forges serve git beside it).
+    pub fn add_basic(&mut self, host: &str, user: &str, token: &str) {
         use base64::Engine;
-        let token = self.token.as_deref()?;
-        let host = https_host(url)?;
-        if !self.hosts.contains(&host) {
-            return None;
+        if token.is_empty() {
+            return;
         }
-        let basic =
-            base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{token}"));
-        Some(format!("Authorization: Basic {basic}"))
+        let host = host.to_ascii_lowercase();
+        if self.entries.iter().any(|(h, _)| *h == host) {
+            // The first forge named for a host keeps it.
+            return;
+        }
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{token}"));
+        self.entries
+            .push((host, format!("Authorization: Basic {basic}")));
+    }
+
+    /// The `http.extraHeader` value for `url`, when it is an https URL of
+    /// a host with a token (or http to this machine, for a test server).
+    fn header_for(&self, url: &str) -> Option<String> {
+        let host = http_host(url)?;
+        self.entries
+            .iter()
+            .find(|(h, _)| *h == host)
+            .map(|(_, header)| header.clone())
     }
 }
 
-/// The lower-cased host of an `https://` URL (no user info, no port).
-fn https_host(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("https://")?;
+/// The lower-cased `host[:port]` of an `https://` URL (`:443` dropped), or
+/// of an `http://` URL to this machine (no user info). The port is kept so
+/// that two forges on one host (two test servers on loopback) never get
+/// each other's token.
+fn http_host(url: &str) -> Option<String> {
+    let (scheme, host) = crate::settings::url_host(url)?;
+    let (_, rest) = url.split_once("://")?;
     let authority = rest.split(['/', '?', '#']).next()?;
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = host.split(':').next()?;
-    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let port = host_port
+        .rsplit_once(':')
+        .filter(|(h, _)| !h.ends_with(']') || host_port.starts_with('['))
+        .map(|(_, p)| p)
+        .filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let with_port = |default: &str| match port {
+        Some(p) if p != default => format!("{host}:{p}"),
+        _ => host.clone(),
+    };
+    match scheme.as_str() {
+        "https" => Some(with_port("443")),
+        "http" if crate::settings::is_loopback(&host) => Some(with_port("80")),
+        _ => None,
+    }
+}
+
+/// The git host (`host[:port]`) of a forge API URL: its host without a
+/// leading `api.` (forges serve git beside their API).
+pub fn git_host_of(api_url: &str) -> Option<String> {
+    let h = http_host(api_url)?;
+    Some(h.strip_prefix("api.").unwrap_or(&h).to_string())
 }
 
 /// The cache directory of a repository: a readable name from the end of
@@ -255,7 +287,22 @@ mod tests {
         assert!(auth.header_for("https://github.com.evil.io/a").is_none());
         assert!(auth.header_for("file:///srv/a.git").is_none());
         let api = Auth::new(Some("t".into()), "https://api.github.com");
-        assert_eq!(api.hosts, vec!["github.com".to_string()]);
+        assert_eq!(api.entries.len(), 1);
         assert!(!format!("{auth:?}").contains("t0k"));
+        let mut gl = Auth::default();
+        gl.add_basic("gitlab.example.com", "oauth2", "glpat");
+        assert!(gl
+            .header_for("https://gitlab.example.com/a/b.git")
+            .is_some());
+        assert!(gl.header_for("https://github.com/a/b.git").is_none());
+        assert!(gl.header_for("http://gitlab.example.com/a/b.git").is_none());
+        gl.add_basic("127.0.0.1:8080", "oauth2", "glpat");
+        assert!(gl.header_for("http://127.0.0.1:8080/a/b.git").is_some());
+        assert!(gl.header_for("http://127.0.0.1:8081/a/b.git").is_none());
+        assert_eq!(
+            git_host_of("https://api.github.com:443/").as_deref(),
+            Some("github.com")
+        );
+        assert_eq!(git_host_of("http://[::1]:9/api").as_deref(), Some("::1:9"));
     }
 }

@@ -16,7 +16,9 @@
 //!   provenance.
 //! - The memory is an append-only file in the cache directory, written and
 //!   flushed after each repository: a second run scans only new blobs, and
-//!   an interrupted run resumes where it stopped.
+//!   an interrupted run resumes where it stopped. Only clones keysweep made
+//!   itself add to it (their ids were computed by `git index-pack`); local
+//!   repositories read it but never write it (docs/security.md).
 //! - A repository that fails (bad URL, timeout, corrupt) is named, counted
 //!   in `stats.repos_failed` and skipped: one bad repository never loses the
 //!   rest of the run.
@@ -24,8 +26,13 @@
 //!   N machines (a CI matrix, a Kubernetes Indexed Job) split the work and
 //!   `keysweep merge` joins their JSON reports.
 
+pub mod bitbucket;
 pub mod clone;
+pub mod forge;
+pub mod gitea;
 pub mod github;
+pub mod gitlab;
+pub mod rescan;
 pub mod state;
 
 use crate::detect::Detector;
@@ -73,8 +80,9 @@ pub enum OrgError {
         #[source]
         source: std::io::Error,
     },
-    #[error("GitHub organization `{org}`: {reason}")]
-    GitHub { org: String, reason: String },
+    /// A forge API listing failed; `what` names it ("GitLab group `acme`").
+    #[error("{what}: {reason}")]
+    Forge { what: String, reason: String },
     #[error("cache directory {}: {source}\nhint: pass a writable --cache-dir", path.display())]
     Cache {
         path: PathBuf,
@@ -87,6 +95,8 @@ pub enum OrgError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cache directory {} is in use by another keysweep run (pid {pid})\nhint: wait for it to finish, or pass another --cache-dir", path.display())]
+    Busy { path: PathBuf, pid: String },
     #[error("invalid shard `{0}`: use K/N with 1 <= K <= N, e.g. --shard 2/8")]
     Shard(String),
 }
@@ -98,6 +108,9 @@ pub struct RepoSpec {
     /// its findings, the name in messages and the key for sharding.
     pub name: String,
     pub location: Location,
+    /// A wiki the forge says is enabled: it may never have been written
+    /// to, so failing to clone it is noted, not counted as a failure.
+    pub wiki: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,11 +133,13 @@ impl RepoSpec {
             RepoSpec {
                 name: mask_password(line),
                 location: Location::Remote(line.to_string()),
+                wiki: false,
             }
         } else {
             RepoSpec {
                 name: line.to_string(),
                 location: Location::Local(PathBuf::from(line)),
+                wiki: false,
             }
         }
     }
@@ -256,6 +271,10 @@ pub struct OrgScan {
     pub scan: SourceScan,
     /// The repositories that failed, each with why.
     pub failed: Vec<(String, String)>,
+    /// Wikis that could not be cloned (most were never written to).
+    pub wikis_absent: Vec<String>,
+    /// Clones unchanged since their last scan: not read at all.
+    pub unchanged: usize,
 }
 
 /// Clones or refreshes every repository (a pool of `opts.jobs`) and scans
@@ -277,6 +296,7 @@ pub fn scan_org(
     let total = repos.len();
     diag.set_prefix(&format!("[0/{total} repos] "));
 
+    let mut unchanged = 0usize;
     let next = AtomicUsize::new(0);
     let (tx, rx) = crossbeam_channel::unbounded::<(usize, Result<PathBuf, OrgError>)>();
     let mut fatal = None;
@@ -305,19 +325,53 @@ pub fn scan_org(
             // In the prefix: the history scan sets its own messages.
             diag.set_prefix(&format!("[{done}/{total} repos] {}: ", spec.name));
             let result = ready.and_then(|path| {
+                // A clone nothing was fetched into: its last findings, and
+                // nothing read ([`rescan`]).
+                let fp = match spec.location {
+                    Location::Remote(_) => rescan::fingerprint(&path, &opts.history).ok(),
+                    Location::Local(_) => None,
+                };
+                if let Some(fp) = &fp {
+                    if let Some(mut last) = rescan::recall(&opts.cache_dir, &spec.name, fp, diag) {
+                        last.stats.blobs_already_scanned += last.stats.blobs;
+                        last.stats.blobs = 0;
+                        last.stats.bytes = 0;
+                        unchanged += 1;
+                        return Ok((last, Vec::new(), None));
+                    }
+                }
                 git::scan_history_with_memory(&path, detector, &opts.history, diag, &memory)
+                    .map(|(scan, fresh)| (scan, fresh, fp))
                     .map_err(|source| OrgError::Scan {
                         repo: spec.name.clone(),
                         source,
                     })
             });
             match result {
-                Ok((scan, fresh)) => {
+                Ok((scan, fresh, fp)) => {
+                    // Only what a git that hashed the objects wrote may
+                    // teach the shared memory (docs/security.md): a clone
+                    // in the cache was indexed by `git index-pack`, which
+                    // computes every id; a local repository's pack index
+                    // is a claim keysweep does not check (it decodes
+                    // without hashing), so its blobs are never remembered.
+                    let fresh = match spec.location {
+                        Location::Remote(_) => fresh,
+                        Location::Local(_) => Vec::new(),
+                    };
                     // Persist before moving on, so an interrupted run
                     // resumes after this repository.
                     if let Err(e) = memory.record(&spec.name, fresh) {
                         fatal = Some(e);
                         break;
+                    }
+                    if let Some(fp) = fp {
+                        if let Err(e) = rescan::remember(&opts.cache_dir, &spec.name, &fp, &scan) {
+                            diag.warn(format_args!(
+                                "{}: cannot keep its findings for the next run ({e}); it will be read again",
+                                spec.name
+                            ));
+                        }
                     }
                     out.scan.stats.add(&scan.stats);
                     out.scan.stats.repos += 1;
@@ -328,6 +382,9 @@ pub fn scan_org(
                             f.location.repo = Some(repo.clone());
                             f
                         }));
+                }
+                Err(OrgError::Git { .. }) if spec.wiki => {
+                    out.wikis_absent.push(spec.name.clone());
                 }
                 Err(e) => {
                     let why = crate::diag::chain(&e);
@@ -346,6 +403,7 @@ pub fn scan_org(
         return Err(e);
     }
     diag.set_prefix("");
+    out.unchanged = unchanged;
     sort_canonical(&mut out.scan.findings);
     out.scan.stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(out)

@@ -11,11 +11,15 @@
 //! ```
 //!
 //! A run that is interrupted (Ctrl-C, crash, a killed CI job) loses at most
-//! the repository it was scanning; a torn last line is skipped on reading.
+//! the repository it was scanning. Any damaged line (torn, not UTF-8, not
+//! JSON, wrong fields, another format version) is skipped with a warning
+//! and its blobs are scanned again; the file is then compacted (written
+//! beside, synced, renamed over), which also keeps it about the size of
+//! what it remembers however many runs appended to it.
 //! The file holds the credentials found, secrets included (a remembered
 //! blob's findings are reported again without reading it), so it is
 //! created with mode 0600 in a 0700 directory. One run at a time per cache
-//! directory.
+//! directory: a second one is refused, naming the first (`state/lock`).
 
 use super::OrgError;
 use crate::detect::RULES_VERSION;
@@ -32,6 +36,8 @@ use std::path::{Path, PathBuf};
 pub struct BlobState {
     path: PathBuf,
     file: File,
+    /// Held for the run: one run at a time per cache directory.
+    _lock: File,
     /// Blob id → what it held (empty: clean).
     known: HashMap<ObjectId, Vec<Credential>>,
 }
@@ -46,6 +52,114 @@ impl BlobMemory for BlobState {
 /// never misread.
 const STATE_FORMAT: u32 = 2;
 
+/// Blob ids per line when the state is compacted: lines of about 400 KB.
+const COMPACT_IDS_PER_LINE: usize = 10_000;
+
+/// Opens `path` for reading and appending, created 0600 (and made 0600 if
+/// a hand-made or older file is wider open); `new` insists on creating it.
+/// A symlink in its place is refused, not followed.
+fn open_private(path: &Path, new: bool) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).append(true);
+    if new {
+        options.create_new(true);
+    } else {
+        options.create(true);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    let file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
+}
+
+/// Takes the cache directory's lock (`state/lock`, holding the pid of the
+/// run that has it), or says which run has it. The lock is the kernel's
+/// (flock), so a killed run never leaves it behind.
+fn lock_cache(cache_dir: &Path) -> Result<File, OrgError> {
+    let path = cache_dir.join("state").join("lock");
+    let err = |source| OrgError::State {
+        path: path.clone(),
+        source,
+    };
+    let mut file = open_private(&path, false).map_err(err)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = std::io::Read::read_to_string(&mut file, &mut holder);
+            let pid: String = holder
+                .trim()
+                .chars()
+                .filter(char::is_ascii_digit)
+                .take(10)
+                .collect();
+            return Err(OrgError::Busy {
+                path: cache_dir.to_path_buf(),
+                pid: if pid.is_empty() {
+                    "unknown".into()
+                } else {
+                    pid
+                },
+            });
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(err(e)),
+    }
+    file.set_len(0).map_err(err)?;
+    file.write_all(format!("{}\n", std::process::id()).as_bytes())
+        .map_err(err)?;
+    Ok(file)
+}
+
+/// Reads every line of the state into `known`: `(lines, damaged lines,
+/// blob records)`. A line is taken only when it is UTF-8, JSON of the
+/// right shape and of this [`STATE_FORMAT`].
+fn read_lines(
+    file: &mut File,
+    known: &mut HashMap<ObjectId, Vec<Credential>>,
+) -> std::io::Result<(usize, usize, usize)> {
+    file.rewind()?;
+    let mut reader = BufReader::new(&*file);
+    let mut line = Vec::new();
+    let (mut lines, mut damaged, mut records) = (0, 0, 0);
+    let mut ends_with_newline = true;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        lines += 1;
+        ends_with_newline = line.ends_with(b"\n");
+        let entry = std::str::from_utf8(&line)
+            .ok()
+            .and_then(|text| serde_json::from_str::<Entry>(text.trim_end()).ok())
+            .filter(|e| e.v.unwrap_or(STATE_FORMAT) == STATE_FORMAT);
+        match entry {
+            Some(entry) => records += entry.load_into(known),
+            None if line.iter().all(u8::is_ascii_whitespace) => {}
+            None => damaged += 1,
+        }
+    }
+    if !ends_with_newline {
+        // A torn last line: start the next entry on a line of its own.
+        file.write_all(b"\n")?;
+    }
+    Ok((lines, damaged, records))
+}
+
+fn write_entry(out: &mut impl Write, entry: &Entry) -> std::io::Result<()> {
+    let mut line = serde_json::to_vec(entry)?;
+    line.push(b'\n');
+    out.write_all(&line)
+}
+
 /// The state file for this keysweep and rules version.
 pub fn state_path(cache_dir: &Path) -> PathBuf {
     cache_dir.join("state").join(format!(
@@ -55,7 +169,10 @@ pub fn state_path(cache_dir: &Path) -> PathBuf {
 }
 
 impl BlobState {
-    /// Opens (or creates) the state under `cache_dir` and reads it.
+    /// Opens (or creates) the state under `cache_dir` and reads it. Every
+    /// damaged line (not UTF-8, cut anywhere, not JSON, wrong fields, an
+    /// unknown version) is skipped with one warning and its blobs are
+    /// scanned again; a file with damaged or redundant lines is compacted.
     pub fn open(cache_dir: &Path, diag: &Diagnostics) -> Result<Self, OrgError> {
         let path = state_path(cache_dir);
         let err = |source| OrgError::State {
@@ -65,50 +182,97 @@ impl BlobState {
         if let Some(dir) = path.parent() {
             super::clone::create_private_dir(dir).map_err(err)?;
         }
-        let mut options = std::fs::OpenOptions::new();
-        options.read(true).append(true).create(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut file = options.open(&path).map_err(err)?;
-        #[cfg(unix)]
-        {
-            // A file made by hand or by an older run may be wider open.
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(err)?;
-        }
+        let lock = lock_cache(cache_dir)?;
+        let mut file = open_private(&path, false).map_err(err)?;
 
         let mut known = HashMap::new();
-        let mut torn = 0u64;
-        let mut ends_with_newline = true;
-        file.rewind().map_err(err)?;
-        let mut reader = BufReader::new(&file);
-        let mut line = String::new();
-        loop {
-            line.clear();
-            let n = reader.read_line(&mut line).map_err(err)?;
-            if n == 0 {
-                break;
+        let read = read_lines(&mut file, &mut known);
+        let (lines, damaged, records) = match read {
+            Ok(counts) => counts,
+            Err(e) => {
+                // An unreadable stretch (a bad sector): what was read is
+                // kept, the rest is scanned again and the file rewritten.
+                diag.warn(format_args!(
+                    "{}: cannot read the rest of the scan state ({e}); those blobs are scanned again",
+                    path.display()
+                ));
+                (usize::MAX, 1, usize::MAX)
             }
-            ends_with_newline = line.ends_with('\n');
-            match serde_json::from_str::<Entry>(line.trim_end()) {
-                Ok(entry) => entry.load_into(&mut known),
-                Err(_) => torn += 1,
-            }
-        }
-        if torn > 0 {
+        };
+        if damaged > 0 {
             diag.warn(format_args!(
-                "{}: {torn} damaged line(s) skipped (an interrupted run?); those blobs are scanned again",
+                "{}: {damaged} damaged line(s) skipped (an interrupted run, a torn write?); those blobs are scanned again",
                 path.display()
             ));
         }
-        if !ends_with_newline {
-            // A torn last line: start the next entry on a line of its own.
-            file.write_all(b"\n").map_err(err)?;
+        let mut state = BlobState {
+            path,
+            file,
+            _lock: lock,
+            known,
+        };
+        // Compact when lines were damaged, when records repeat blobs (two
+        // runs scanned the same new blobs), or when many small lines could
+        // be a few large ones: the file stays about the size of what it
+        // remembers, however many runs appended to it.
+        let redundant = records > state.known.len().saturating_mul(2).max(1024);
+        let fragmented = lines > 256 && lines > state.known.len() / COMPACT_IDS_PER_LINE * 4;
+        if damaged > 0 || redundant || fragmented {
+            state.compact()?;
         }
-        Ok(BlobState { path, file, known })
+        Ok(state)
+    }
+
+    /// Rewrites the state as only what it knows: beside the file, synced,
+    /// then renamed over it (a crash leaves the old file or the new one,
+    /// never a mix), mode 0600.
+    pub fn compact(&mut self) -> Result<(), OrgError> {
+        let err = |source| OrgError::State {
+            path: self.path.clone(),
+            source,
+        };
+        let tmp = self
+            .path
+            .with_extension(format!("jsonl.compact-{}", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
+        let written = (|| -> std::io::Result<File> {
+            let mut out = std::io::BufWriter::new(open_private(&tmp, true)?);
+            let mut clean: Vec<ObjectId> = Vec::new();
+            let mut found: Vec<(ObjectId, Vec<Credential>)> = Vec::new();
+            for (id, creds) in &self.known {
+                if creds.is_empty() {
+                    clean.push(*id);
+                } else {
+                    found.push((*id, creds.clone()));
+                }
+            }
+            clean.sort();
+            found.sort_by_key(|f| f.0);
+            for chunk in clean.chunks(COMPACT_IDS_PER_LINE) {
+                let blobs: ScannedBlobs = chunk.iter().map(|id| (*id, Vec::new())).collect();
+                write_entry(&mut out, &Entry::new("(compacted)", &blobs))?;
+            }
+            for chunk in found.chunks(COMPACT_IDS_PER_LINE) {
+                write_entry(&mut out, &Entry::new("(compacted)", &chunk.to_vec()))?;
+            }
+            let file = out.into_inner().map_err(|e| e.into_error())?;
+            file.sync_all()?;
+            Ok(file)
+        })();
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(err(e));
+        }
+        std::fs::rename(&tmp, &self.path).map_err(err)?;
+        if let Some(dir) = self.path.parent() {
+            // The rename itself survives a power cut only once the
+            // directory is synced.
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        self.file = open_private(&self.path, false).map_err(err)?;
+        Ok(())
     }
 
     /// Number of blobs remembered.
@@ -126,15 +290,13 @@ impl BlobState {
             return Ok(());
         }
         let entry = Entry::new(repo, &blobs);
-        let mut line = serde_json::to_vec(&entry).map_err(|e| OrgError::State {
-            path: self.path.clone(),
-            source: e.into(),
-        })?;
-        line.push(b'\n');
         let err = |source| OrgError::State {
             path: self.path.clone(),
             source,
         };
+        // One write of the whole line, so a crash tears at most this line.
+        let mut line = Vec::new();
+        write_entry(&mut line, &entry).map_err(err)?;
         self.file.write_all(&line).map_err(err)?;
         self.file.sync_data().map_err(err)?;
         self.known.extend(blobs);
@@ -145,6 +307,9 @@ impl BlobState {
 /// One line of the state file: one repository's newly scanned blobs.
 #[derive(Serialize, Deserialize)]
 struct Entry {
+    /// [`STATE_FORMAT`]; absent in lines written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    v: Option<u32>,
     repo: String,
     clean: Vec<String>,
     found: Vec<FoundBlob>,
@@ -250,15 +415,17 @@ impl Entry {
             }
         }
         Entry {
+            v: Some(STATE_FORMAT),
             repo: repo.to_string(),
             clean,
             found,
         }
     }
 
-    /// Adds the entry's blobs to `known`; ids that do not parse are
-    /// skipped (those blobs are simply scanned again).
-    fn load_into(self, known: &mut HashMap<ObjectId, Vec<Credential>>) {
+    /// Adds the entry's blobs to `known` and says how many it held; ids
+    /// that do not parse are skipped (those blobs are simply scanned again).
+    fn load_into(self, known: &mut HashMap<ObjectId, Vec<Credential>>) -> usize {
+        let records = self.clean.len() + self.found.len();
         for hex in self.clean {
             if let Ok(id) = ObjectId::from_hex(hex.as_bytes()) {
                 known.insert(id, Vec::new());
@@ -274,6 +441,7 @@ impl Entry {
                 known.insert(id, credentials);
             }
         }
+        records
     }
 }
 
@@ -339,7 +507,131 @@ mod tests {
         assert_eq!(s.recall(&dirty), Some(vec![credential()]));
         let third = ObjectId::from_hex(b"3333333333333333333333333333333333333333").expect("hex");
         s.record("r2", vec![(third, Vec::new())]).expect("record");
+        drop(s);
         let s = BlobState::open(dir.path(), &diag).expect("reopen");
         assert_eq!(s.len(), 3, "the entry after the torn line is read");
+    }
+
+    fn id(c: u8) -> ObjectId {
+        ObjectId::from_hex(&[c; 40]).expect("hex")
+    }
+
+    #[test]
+    fn every_kind_of_damaged_line_is_skipped_and_compacted_away() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let diag = Diagnostics::silent();
+        {
+            let mut s = BlobState::open(dir.path(), &diag).expect("open");
+            s.record("r1", vec![(id(b'1'), Vec::new())])
+                .expect("record");
+        }
+        let path = state_path(dir.path());
+        let good = |c: u8, repo: &str| {
+            let e = Entry::new(repo, &vec![(id(c), vec![credential()])]);
+            let mut l = serde_json::to_vec(&e).expect("json");
+            l.push(b'\n');
+            l
+        };
+        let mut damaged: Vec<u8> = Vec::new();
+        // Not UTF-8 at all (a bad sector).
+        damaged.extend_from_slice(b"\xff\xfe\x00garbage\n");
+        // A line with a multi-byte name, cut inside the character.
+        let cut = good(b'4', "caf\u{e9}-repo");
+        let at = cut.iter().position(|&b| b == 0xc3).expect("multi-byte") + 1;
+        damaged.extend_from_slice(&cut[..at]);
+        damaged.push(b'\n');
+        // JSON of the wrong shape, not JSON, an unknown version.
+        damaged.extend_from_slice(b"{\"repo\":7,\"clean\":\"x\"}\n");
+        damaged.extend_from_slice(b"not json at all\n");
+        damaged.extend_from_slice(
+            format!(
+                "{{\"v\":99,\"repo\":\"x\",\"clean\":[\"{}\"],\"found\":[]}}\n",
+                id(b'5')
+            )
+            .as_bytes(),
+        );
+        // A good line after all that, and a torn one at the end.
+        damaged.extend_from_slice(&good(b'2', "r2"));
+        damaged.extend_from_slice(&good(b'3', "r3")[..30]);
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .expect("open state");
+        f.write_all(&damaged).expect("write");
+        drop(f);
+
+        let s = BlobState::open(dir.path(), &diag).expect("damage is never fatal");
+        assert_eq!(s.recall(&id(b'1')), Some(Vec::new()));
+        assert_eq!(s.recall(&id(b'2')), Some(vec![credential()]));
+        for lost in [b'3', b'4', b'5'] {
+            assert_eq!(s.recall(&id(lost)), None, "scanned again");
+        }
+        drop(s);
+        // Compacted: every line is whole and of this version, 0600.
+        let text = std::fs::read_to_string(&path).expect("the state is UTF-8 again");
+        assert!(!text.is_empty());
+        for line in text.lines() {
+            let e: Entry = serde_json::from_str(line).expect("a whole line");
+            assert_eq!(e.v, Some(STATE_FORMAT));
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).expect("stat").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let leftovers: Vec<_> = std::fs::read_dir(path.parent().expect("dir"))
+            .expect("list")
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains("compact"))
+            .collect();
+        assert!(leftovers.is_empty(), "no temp file left behind");
+        let s = BlobState::open(dir.path(), &diag).expect("reopen");
+        assert_eq!(s.len(), 2);
+    }
+
+    #[test]
+    fn repeated_records_are_compacted() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let diag = Diagnostics::silent();
+        {
+            let mut s = BlobState::open(dir.path(), &diag).expect("open");
+            // The same blob recorded by many runs (each thought it new).
+            for _ in 0..1500 {
+                s.record("r", vec![(id(b'a'), Vec::new())]).expect("record");
+            }
+        }
+        let path = state_path(dir.path());
+        let before = std::fs::read_to_string(&path)
+            .expect("read")
+            .lines()
+            .count();
+        assert_eq!(before, 1500);
+        let s = BlobState::open(dir.path(), &diag).expect("open");
+        assert_eq!(s.len(), 1);
+        drop(s);
+        let after = std::fs::read_to_string(&path)
+            .expect("read")
+            .lines()
+            .count();
+        assert_eq!(after, 1, "bounded by what is remembered, not by runs");
+    }
+
+    #[test]
+    fn a_second_run_on_the_same_cache_is_refused_naming_the_first() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let diag = Diagnostics::silent();
+        let first = BlobState::open(dir.path(), &diag).expect("open");
+        let Err(e) = BlobState::open(dir.path(), &diag) else {
+            panic!("a second open must be refused")
+        };
+        let msg = e.to_string();
+        assert!(
+            msg.contains("in use by another keysweep run")
+                && msg.contains(&std::process::id().to_string()),
+            "{msg}"
+        );
+        drop(first);
+        BlobState::open(dir.path(), &diag).expect("free again once the first ends");
     }
 }
