@@ -272,6 +272,7 @@ impl Detector {
         // End of the lines below the last AWS name that were added.
         let mut below_until = 0usize;
         let mut near_lines = NearLines::default();
+        let mut urls = presigned::Reader::default();
         for m in self.anchors.find_iter(data) {
             let anchor = self.anchors_kind[m.pattern().as_usize()];
             let at = m.start();
@@ -279,7 +280,7 @@ impl Detector {
                 Anchor::KeyPrefix => match keyid::judge_at(data, at) {
                     Some(Ok(id)) => {
                         let mut key = Atom::new(id.to_string(), view, at, None, Label::default());
-                        key.url = presigned::around_key(data, at..at + keyid::LEN).map(Box::new);
+                        key.url = urls.around_key(data, at..at + keyid::LEN).map(Box::new);
                         atoms.keys.push(key);
                         windows.push(near_lines.window(data, at, at + keyid::LEN));
                     }

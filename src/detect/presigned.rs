@@ -43,48 +43,94 @@ pub struct Url {
     pub presigned: Presigned,
 }
 
-/// The presigned URL whose signing key ID is `data[key]`, if it is one.
-pub fn around_key(data: &[u8], key: Range<usize>) -> Option<Url> {
-    let equals = suffix_at(data, key.start, &EQUALS)?;
-    let (signing, name_start) = if let Some(s) = suffix_ci(data, equals, b"X-Amz-Credential") {
-        // The credential scope follows: `/YYYYMMDD/…`.
-        let slash = prefix_at(data, key.end, &SLASHES)?;
-        let date = data.get(key.end + slash..key.end + slash + 8)?;
-        if !date.iter().all(u8::is_ascii_digit) {
+/// Finds the presigned URLs of one buffer, reading each URL once: key IDs
+/// inside the URL read last share what it states. (A hostile line of a
+/// million credential parameters and no URL end would otherwise be read
+/// 16 KiB per key ID.)
+#[derive(Debug, Default)]
+pub struct Reader {
+    last: Option<Query>,
+    /// Bytes of URLs read, for the test that proves each is read once.
+    #[cfg(test)]
+    pub(super) bytes_read: usize,
+}
+
+/// What one URL's query states, for either way of signing.
+#[derive(Debug)]
+struct Query {
+    range: Range<usize>,
+    sigv4_expires: Option<String>,
+    sigv2_expires: Option<String>,
+    sigv2_signed: bool,
+}
+
+impl Reader {
+    /// The presigned URL whose signing key ID is `data[key]`, if it is one.
+    /// Key IDs come in order of position.
+    pub fn around_key(&mut self, data: &[u8], key: Range<usize>) -> Option<Url> {
+        // Every spelling of `=` ends in `=` or `D`: most key IDs (after a
+        // quote, a space, a colon) are decided by one byte.
+        let before = key.start.checked_sub(1).and_then(|i| data.get(i))?;
+        if !matches!(before, b'=' | b'D' | b'd') {
             return None;
         }
-        (Signing::Sigv4, s)
-    } else {
-        (Signing::Sigv2, suffix_ci(data, equals, b"AWSAccessKeyId")?)
-    };
-    // A parameter of a query, not a line of a file.
-    suffix_at(data, name_start, &SEPARATORS)?;
-    let range = extent(data, key);
-    let params = params(&data[range.clone()]);
-    let value = |name: &[u8]| {
-        params
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| *v)
-    };
-    let expires = match signing {
-        Signing::Sigv4 => {
-            let signed = value(b"X-Amz-Date").and_then(amz_date);
-            let lifetime = value(b"X-Amz-Expires").and_then(|v| digits(v, 9));
-            signed.zip(lifetime).and_then(|(t, s)| rfc3339(t + s))
-        }
-        Signing::Sigv2 => {
-            let expires = value(b"Expires");
-            if expires.is_none() && value(b"Signature").is_none() {
+        let equals = suffix_at(data, key.start, &EQUALS)?;
+        let (signing, name_start) = if let Some(s) = suffix_ci(data, equals, b"X-Amz-Credential") {
+            // The credential scope follows: `/YYYYMMDD/…`.
+            let slash = prefix_at(data, key.end, &SLASHES)?;
+            let date = data.get(key.end + slash..key.end + slash + 8)?;
+            if !date.iter().all(u8::is_ascii_digit) {
                 return None;
             }
-            expires.and_then(|v| digits(v, 11)).and_then(rfc3339)
+            (Signing::Sigv4, s)
+        } else {
+            (Signing::Sigv2, suffix_ci(data, equals, b"AWSAccessKeyId")?)
+        };
+        // A parameter of a query, not a line of a file.
+        suffix_at(data, name_start, &SEPARATORS)?;
+        let q = match self.last.take() {
+            Some(q) if q.range.start <= key.start && key.end <= q.range.end => q,
+            _ => self.read(data, key),
+        };
+        let expires = match signing {
+            Signing::Sigv4 => q.sigv4_expires.clone(),
+            Signing::Sigv2 if q.sigv2_signed => q.sigv2_expires.clone(),
+            Signing::Sigv2 => {
+                self.last = Some(q);
+                return None;
+            }
+        };
+        let url = Url {
+            range: q.range.clone(),
+            presigned: Presigned { signing, expires },
+        };
+        self.last = Some(q);
+        Some(url)
+    }
+
+    fn read(&mut self, data: &[u8], key: Range<usize>) -> Query {
+        let range = extent(data, key);
+        #[cfg(test)]
+        {
+            self.bytes_read += range.len();
         }
-    };
-    Some(Url {
-        range,
-        presigned: Presigned { signing, expires },
-    })
+        let params = params(&data[range.clone()]);
+        let value = |name: &[u8]| {
+            params
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| *v)
+        };
+        let signed = value(b"X-Amz-Date").and_then(amz_date);
+        let lifetime = value(b"X-Amz-Expires").and_then(|v| digits(v, 9));
+        let sigv2_expires = value(b"Expires");
+        Query {
+            sigv4_expires: signed.zip(lifetime).and_then(|(t, s)| rfc3339(t + s)),
+            sigv2_signed: sigv2_expires.is_some() || value(b"Signature").is_some(),
+            sigv2_expires: sigv2_expires.and_then(|v| digits(v, 11)).and_then(rfc3339),
+            range,
+        }
+    }
 }
 
 /// The URL around a key ID: out to the first byte or escape that cannot be
@@ -256,7 +302,7 @@ mod tests {
 
     fn url(text: &str) -> Option<Url> {
         let at = text.find(ID).expect("the key ID");
-        around_key(text.as_bytes(), at..at + ID.len())
+        Reader::default().around_key(text.as_bytes(), at..at + ID.len())
     }
 
     fn expiry(text: &str) -> Option<String> {
@@ -364,6 +410,27 @@ mod tests {
             let u = url(&text).expect("still presigned");
             assert_eq!(u.presigned.expires, None, "{text}");
         }
+    }
+
+    #[test]
+    fn one_url_is_read_once_however_many_key_ids_it_holds() {
+        // One giant query of credential parameters, and no end of URL.
+        let param = format!("&X-Amz-Credential={ID}%2F20240101%2Fr%2Fs3%2Faws4_request");
+        let text = format!("https://x/?a=b{}", param.repeat(20_000));
+        let data = text.as_bytes();
+        let mut reader = Reader::default();
+        let mut found = 0;
+        for (at, _) in text.match_indices(ID) {
+            found += usize::from(reader.around_key(data, at..at + ID.len()).is_some());
+        }
+        assert_eq!(found, 20_000);
+        // Each stretch of the line is read about once, not once per key ID.
+        assert!(
+            reader.bytes_read < 3 * data.len(),
+            "{} of {}",
+            reader.bytes_read,
+            data.len()
+        );
     }
 
     #[test]
