@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Growth of time and peak memory with the size of hostile input.
 #
-#   bench/growth.sh [RUNS]
+#   bench/growth.sh [RUNS] [SECTION]
+#
+# SECTION is `archives`, `linear` (the dimensions of issue 20.3-20.9, built
+# by bench/hostile.py) or `all` (the default).
 #
 # For each input dimension, builds one hostile input at a small and a large
 # size (4x), scans each RUNS times (default 3) with the release binary, and
@@ -10,6 +13,8 @@
 # caps the work); quadratic cost as its square. One section per dimension,
 # so other dimensions can be added below the archive ones.
 #
+# (GNU time prints "Command exited with non-zero status 1" before its
+# figures when keysweep finds something: only its last line is read.)
 # Needs GNU time at /usr/bin/time and python3; the zstd and 7z inputs need
 # the venv the integration tests build (target/keysweep-venvs/archive-tools,
 # with zstandard and py7zr) and are skipped without it.
@@ -17,6 +22,7 @@
 set -euo pipefail
 
 runs=${1:-3}
+section=${2:-all}
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${KEYSWEEP_BIN:-$here/target/release/keysweep}
 py=python3
@@ -45,7 +51,7 @@ scan() {
     for ((i = 0; i < runs; i++)); do
         /usr/bin/time -f '%e %M' -o "$tmp/last" \
             "$bin" scan "$dir" --format json --no-progress --threads 1 >/dev/null 2>"$tmp/stderr" || true
-        cat "$tmp/last" >>"$tmp/times"
+        tail -n 1 "$tmp/last" >>"$tmp/times"
     done
     echo "$(cut -d' ' -f1 "$tmp/times" | median) $(cut -d' ' -f2 "$tmp/times" | median)"
 }
@@ -123,6 +129,57 @@ elif name.startswith("7z members"):
 else:
     sys.exit("unknown input " + name)
 PY
+
+# Builds `bench/hostile.py KIND SIZE` for both sizes, runs what it says
+# (`scan DIR`, `git DIR` or `range DIR BASE..HEAD`), prints one row.
+hostile() {
+    local name=$1 kind=$2 small=$3 large=$4 size dir how i ts ms tl ml
+    for size in "$small" "$large"; do
+        dir=$tmp/$kind-$size
+        read -r -a how < <(python3 "$here/bench/hostile.py" "$kind" "$size" "$dir")
+        case ${how[0]} in
+        scan) set -- scan "${how[1]}" ;;
+        git) set -- git "${how[1]}" ;;
+        range) set -- git "${how[1]}" --range "${how[2]}" ;;
+        esac
+        : >"$tmp/times"
+        for ((i = 0; i < runs; i++)); do
+            /usr/bin/time -f '%e %M' -o "$tmp/last" \
+                "$bin" "$@" --format json --no-progress --threads 1 >/dev/null 2>"$tmp/stderr" || true
+            tail -n 1 "$tmp/last" >>"$tmp/times"
+        done
+        if [ "$size" = "$small" ]; then
+            read -r ts ms < <(echo "$(cut -d' ' -f1 "$tmp/times" | median) $(cut -d' ' -f2 "$tmp/times" | median)")
+        else
+            read -r tl ml < <(echo "$(cut -d' ' -f1 "$tmp/times" | median) $(cut -d' ' -f2 "$tmp/times" | median)")
+        fi
+        rm -rf "$dir"
+    done
+    awk -v n="$name" -v ts="$ts" -v tl="$tl" -v ms="$ms" -v ml="$ml" 'BEGIN {
+        printf "%-34s %10.2f %10.2f %10.1f %10.1f %7.2f %7.2f\n", n, ts, tl, ms/1024, ml/1024,
+            (ts > 0 ? tl/ts : 0), ml/ms }'
+}
+
+if [ "$section" = all ] || [ "$section" = linear ]; then
+    # --- findings, names, refs, trees, packs, parents, nesting (issue 20.3-20.9)
+    hostile "keys in one file (keys)" keys-per-blob 50000 200000
+    hostile "files of 1,000 keys (files)" keys-in-files 25 100
+    hostile ".gz of key-ID lines (MiB)" gz-keyids 16 64
+    hostile ".tar.gz, 200 KB name (keys)" tar-long-name 2000 8000
+    hostile "500 KB author (keys)" author-name 1000 4000
+    hostile "long path in git (bytes)" long-path 50000 200000
+    hostile "tags on a leaking blob (tags)" tags 10000 40000
+    hostile "deep tree, 1-byte names (levels)" deep 1000 4000
+    hostile "deep tree, 200-byte names (lvls)" deep-long 1000 4000
+    hostile "deep tree, range scan (levels)" deep-range 1000 4000
+    hostile "deep tree past the cap (levels)" deep 5000 20000
+    hostile "blob at 20k paths (commits)" shared-paths 500 2000
+    hostile "pack files (packs)" packs 1000 4000
+    hostile "octopus merge (parents)" octopus 10000 40000
+    hostile "octopus, own files (parents)" octopus-own-files 2500 10000
+    hostile "nested .gitignore (directories)" ignores 500 2000
+fi
+[ "$section" = all ] || [ "$section" = archives ] || exit 0
 
 # --- archives (issue 20.1 and the archive formats) -----------------------
 row "zip of end records (records)" 25000 100000

@@ -20,7 +20,11 @@ fn source_like(size: usize) -> Vec<u8> {
         state ^= state >> 7;
         state ^= state << 17;
         out.extend_from_slice(words[(state % words.len() as u64) as usize].as_bytes());
-        out.push(if state.is_multiple_of(11) { b'\n' } else { b' ' });
+        out.push(if state.is_multiple_of(11) {
+            b'\n'
+        } else {
+            b' '
+        });
         since_plant += 1;
         if since_plant == 10_000 {
             since_plant = 0;

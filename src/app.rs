@@ -393,9 +393,11 @@ fn exit_code(findings: &[Finding], stats: &Stats, fail_on: FailOn) -> Exit {
 /// and step outputs of `keysweep ci`, the job summary, the summary line.
 fn write_reports(s: &Settings, scan: &SourceScan) -> anyhow::Result<()> {
     let out = &s.output;
+    let options = s.describe();
     let report = Report {
         findings: &scan.findings,
         stats: &scan.stats,
+        options: &options,
     };
     if let Some(path) = &out.sarif {
         let style = report::Style {

@@ -247,7 +247,8 @@ pub struct ScanArgs {
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
 
-    /// Also scan files that .gitignore/.ignore rules exclude.
+    /// Also scan untracked files that git ignores (.gitignore, info/exclude).
+    /// Tracked files are always scanned; .ignore files are never honoured.
     #[arg(long)]
     pub no_ignore: bool,
 
@@ -318,6 +319,8 @@ pub enum FormatArg {
     Sarif,
     /// GitHub Actions workflow annotations (+ the job summary).
     Github,
+    /// One self-contained HTML page (no network needed to open it).
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -122,19 +122,33 @@ pub enum Confidence {
 /// every finding and report line huge.
 pub const MAX_MEMBER_NAME: usize = 1024;
 
+/// The longest path kept, in bytes (PATH_MAX on Linux): git trees can hold
+/// longer ones (a 4,000-level tree of 200-byte names is a 280 KB repository
+/// that passes `git fsck`). A longer path is cut and marked with its length
+/// and a digest of the whole, so two long paths stay two paths.
+pub const MAX_PATH_NAME: usize = 4096;
+
+/// The most findings one blob (file, git blob or archive) contributes; the
+/// rest are counted in `stats.findings_over_limit` and the blob is named in
+/// a warning. Real files with more credentials than this are exports or
+/// generated fixtures, and a few kilobytes of compressed key IDs can
+/// otherwise hold millions.
+pub const MAX_FINDINGS_PER_BLOB: usize = 1000;
+
 /// Where inside an archive a credential was: one member name per level of
 /// nesting (`["inner.tar", "config/prod.env"]` for a tar inside a zip).
 /// Kept as its own list, never joined into the path: `!`, `/` and every
-/// other character are legal in member and file names alike.
+/// other character are legal in member and file names alike. Shared, not
+/// copied, by the findings of one member.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct MemberPath(Vec<String>);
+pub struct MemberPath(Arc<[String]>);
 
 impl MemberPath {
     /// This path with `name` nested one level deeper.
     pub fn join(&self, name: &str) -> MemberPath {
-        let mut names = self.0.clone();
-        names.push(cap_name(name));
-        MemberPath(names)
+        let mut names = self.0.to_vec();
+        names.push(cap_name(name, MAX_MEMBER_NAME));
+        MemberPath(names.into())
     }
 
     pub fn names(&self) -> &[String] {
@@ -143,15 +157,17 @@ impl MemberPath {
 
     /// Builds a path from names read back from a report.
     pub fn from_names(names: Vec<String>) -> MemberPath {
-        MemberPath(names.iter().map(|n| cap_name(n)).collect())
+        MemberPath(names.iter().map(|n| cap_name(n, MAX_MEMBER_NAME)).collect())
     }
 }
 
-fn cap_name(name: &str) -> String {
-    if name.len() <= MAX_MEMBER_NAME {
+/// `name` cut to at most `max` bytes (at a character boundary) and marked
+/// with its length when it was longer.
+pub fn cap_name(name: &str, max: usize) -> String {
+    if name.len() <= max {
         return name.to_string();
     }
-    let mut end = MAX_MEMBER_NAME;
+    let mut end = max;
     while !name.is_char_boundary(end) {
         end -= 1;
     }
@@ -276,12 +292,36 @@ pub struct ReportPath {
 
 impl ReportPath {
     pub fn from_bytes(bytes: &[u8]) -> ReportPath {
+        if bytes.len() > MAX_PATH_NAME {
+            return ReportPath::capped(bytes);
+        }
         match std::str::from_utf8(bytes) {
             Ok(s) => ReportPath::from(s),
             Err(_) => ReportPath {
                 shown: Arc::from(escape_non_utf8(bytes)),
                 raw: Some(Arc::from(bytes)),
             },
+        }
+    }
+
+    /// A path over [`MAX_PATH_NAME`]: its start, its length and a digest of
+    /// all of it, which is also its identity.
+    fn capped(bytes: &[u8]) -> ReportPath {
+        let mut end = MAX_PATH_NAME;
+        // Cut at a character boundary when the start is UTF-8.
+        while end > MAX_PATH_NAME - 4 && std::str::from_utf8(&bytes[..end]).is_err() {
+            end -= 1;
+        }
+        let digest = hex(&Sha256::digest(bytes));
+        let shown = format!(
+            "{}…[{} bytes, sha256 {}]",
+            escape_non_utf8(&bytes[..end]),
+            bytes.len(),
+            &digest[..16]
+        );
+        ReportPath {
+            shown: Arc::from(shown),
+            raw: None,
         }
     }
 
@@ -731,9 +771,40 @@ mod tests {
     fn long_member_names_are_capped_at_a_character_boundary() {
         let name = "é".repeat(MAX_MEMBER_NAME);
         let m = MemberPath::default().join(&name);
+        // Every finding of the member shares its names.
+        let again = m.clone();
+        assert!(std::ptr::eq(m.names(), again.names()));
         let kept = &m.names()[0];
         assert!(kept.len() < MAX_MEMBER_NAME + 32, "{}", kept.len());
         assert!(kept.ends_with(&format!("…[{} bytes]", name.len())));
+    }
+
+    #[test]
+    fn long_paths_are_capped_and_stay_distinct() {
+        let mut a = b"d/".repeat(100_000);
+        a.extend_from_slice(b"k.txt");
+        let mut b = a.clone();
+        b.extend_from_slice(b"2");
+        let (pa, pb) = (ReportPath::from_bytes(&a), ReportPath::from_bytes(&b));
+        assert!(
+            pa.as_str().len() < MAX_PATH_NAME + 64,
+            "{}",
+            pa.as_str().len()
+        );
+        assert!(
+            pa.as_str().contains("…[200005 bytes, sha256 "),
+            "{}",
+            &pa.as_str()[4000..]
+        );
+        assert_ne!(pa, pb);
+        assert_ne!(pa.identity(), pb.identity());
+        // Not UTF-8, cut inside a character: still escaped, still capped.
+        let mut c = "é".repeat(MAX_PATH_NAME).into_bytes();
+        c.push(0xff);
+        let pc = ReportPath::from_bytes(&c);
+        assert!(pc.as_str().starts_with("éé"));
+        assert!(pc.as_str().len() < MAX_PATH_NAME + 64);
+        assert_eq!(ReportPath::from_bytes(b"a/b").as_str(), "a/b");
     }
 
     #[test]

@@ -113,6 +113,22 @@ impl Git {
         self
     }
 
+    /// Lets git find the repository from the directory alone: a `GIT_DIR`
+    /// or `GIT_WORK_TREE` in keysweep's own environment (a hook's, say)
+    /// must not point it at another repository.
+    pub fn discovering(mut self) -> Git {
+        for var in [
+            "GIT_DIR",
+            "GIT_WORK_TREE",
+            "GIT_INDEX_FILE",
+            "GIT_COMMON_DIR",
+            "GIT_OBJECT_DIRECTORY",
+        ] {
+            self.cmd.env_remove(var);
+        }
+        self
+    }
+
     /// Kills git after `timeout`.
     pub fn timeout(mut self, timeout: Duration) -> Git {
         self.timeout = Some(timeout);

@@ -29,6 +29,13 @@ pub struct Stats {
     pub skipped_special: u64,
     /// Other walk errors (symlink loops, permission denied on a directory).
     pub walk_errors: u64,
+    /// Untracked paths (files or whole directories) skipped because git
+    /// ignores them (`.gitignore`, `info/exclude`); tracked files are
+    /// always scanned.
+    pub skipped_ignored: u64,
+    /// Symbolic links found in a scanned tree that point outside every
+    /// scanned root: not followed (each is named on stderr).
+    pub skipped_links_outside: u64,
     /// Git objects that could not be read.
     pub corrupt_objects: u64,
     /// Archive members scanned inside zip/gzip/tar files.
@@ -38,6 +45,14 @@ pub struct Stats {
     pub blobs_already_scanned: u64,
     /// Findings suppressed by `keysweep:allow`, a baseline or the config.
     pub suppressed: u64,
+    /// Credentials (and unpaired parts) found in a blob past the first
+    /// 1,000 of that blob: counted, not reported (each such blob is named
+    /// on stderr).
+    pub findings_over_limit: u64,
+    /// Subtrees a range scan did not compare because they were nested
+    /// deeper than 4,096 levels: what changed below them was not scanned
+    /// (named on stderr).
+    pub trees_too_deep: u64,
     /// Distinct credentials verified (`--verify`).
     pub credentials_verified: u64,
     /// Requests sent to STS, retries included.
@@ -55,6 +70,7 @@ impl Stats {
     /// Problems that make the exit code 2 when nothing was found.
     pub fn problems(&self) -> u64 {
         self.skipped_too_large
+            + self.trees_too_deep
             + self.unreadable
             + self.walk_errors
             + self.corrupt_objects
@@ -70,10 +86,14 @@ impl Stats {
         self.unreadable += o.unreadable;
         self.skipped_special += o.skipped_special;
         self.walk_errors += o.walk_errors;
+        self.skipped_ignored += o.skipped_ignored;
+        self.skipped_links_outside += o.skipped_links_outside;
         self.corrupt_objects += o.corrupt_objects;
         self.archive_members += o.archive_members;
         self.blobs_already_scanned += o.blobs_already_scanned;
         self.suppressed += o.suppressed;
+        self.findings_over_limit += o.findings_over_limit;
+        self.trees_too_deep += o.trees_too_deep;
         self.credentials_verified += o.credentials_verified;
         self.verify_requests += o.verify_requests;
         self.verify_cached += o.verify_cached;
@@ -93,10 +113,14 @@ pub struct AtomicStats {
     pub unreadable: AtomicU64,
     pub skipped_special: AtomicU64,
     pub walk_errors: AtomicU64,
+    pub skipped_ignored: AtomicU64,
+    pub skipped_links_outside: AtomicU64,
     pub corrupt_objects: AtomicU64,
     pub archive_members: AtomicU64,
     pub blobs_already_scanned: AtomicU64,
     pub suppressed: AtomicU64,
+    pub findings_over_limit: AtomicU64,
+    pub trees_too_deep: AtomicU64,
 }
 
 impl AtomicStats {
@@ -115,10 +139,14 @@ impl AtomicStats {
             unreadable: self.unreadable.load(Relaxed),
             skipped_special: self.skipped_special.load(Relaxed),
             walk_errors: self.walk_errors.load(Relaxed),
+            skipped_ignored: self.skipped_ignored.load(Relaxed),
+            skipped_links_outside: self.skipped_links_outside.load(Relaxed),
             corrupt_objects: self.corrupt_objects.load(Relaxed),
             archive_members: self.archive_members.load(Relaxed),
             blobs_already_scanned: self.blobs_already_scanned.load(Relaxed),
             suppressed: self.suppressed.load(Relaxed),
+            findings_over_limit: self.findings_over_limit.load(Relaxed),
+            trees_too_deep: self.trees_too_deep.load(Relaxed),
             ..Stats::default()
         }
     }

@@ -64,14 +64,14 @@ fn is_invisible_format(c: char) -> bool {
     )
 }
 
-/// Control characters (except tab) and invisible formatting characters
-/// shown as escapes (`\n`, `\r`, `\x1b`, `\u{202e}`), so a name can neither
-/// drive the terminal nor hide what it is.
+/// Control characters and invisible formatting characters shown as escapes
+/// (`\t`, `\n`, `\r`, `\x1b`, `\u{202e}`), so a name can neither drive the
+/// terminal, nor hide what it is, nor shift the columns around it.
 pub fn for_terminal(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
-            '\t' => out.push(c),
+            '\t' => out.push_str("\\t"),
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             c if (c as u32) < 0x100 && c.is_control() => {
@@ -166,7 +166,7 @@ mod tests {
     #[test]
     fn terminal_shows_controls_and_bidi_as_escapes() {
         assert_eq!(for_terminal("a\x1b[2Jb"), "a\\x1b[2Jb");
-        assert_eq!(for_terminal("x\r\ny\tz"), "x\\r\\ny\tz");
+        assert_eq!(for_terminal("x\r\ny\tz"), "x\\r\\ny\\tz");
         assert_eq!(for_terminal("evil\u{202E}txt.exe"), "evil\\u{202e}txt.exe");
         assert_eq!(for_terminal("a\u{200B}b\u{FEFF}"), "a\\u{200b}b\\u{feff}");
         assert_eq!(for_terminal("\u{9b}31m"), "\\x9b31m");

@@ -13,6 +13,8 @@ static DETECTOR: OnceLock<Detector> = OnceLock::new();
 fuzz_target!(|data: &[u8]| {
     let detector = DETECTOR.get_or_init(Detector::new);
     let found = detector.scan(data);
+    // One blob contributes a bounded number of findings (issue 20.3).
+    assert!(found.credentials.len() <= keysweep::finding::MAX_FINDINGS_PER_BLOB);
     for c in &found.credentials {
         assert!(
             c.access_key_id.is_some() || c.secret_access_key.is_some() || c.session_token.is_some(),

@@ -12,7 +12,7 @@ pub mod read;
 
 use crate::detect::Detector;
 use crate::diag::Diagnostics;
-use crate::finding::Credential;
+use crate::finding::{Credential, MAX_FINDINGS_PER_BLOB};
 use crate::stats::AtomicStats;
 pub use read::ReadLimits;
 use read::{read_file, FileRead};
@@ -50,6 +50,7 @@ impl BlobScanner<'_> {
         self.diag.advance(size);
         let found = self.detector.scan(data);
         self.account(name, &found);
+        self.over_limit(name, found.over_limit);
         if found.credentials.is_empty() {
             Scanned::Clean
         } else {
@@ -66,14 +67,19 @@ impl BlobScanner<'_> {
     /// A file on disk, read whole or in overlapping windows.
     pub fn scan_file(&self, path: &Path, name: &dyn Display) -> std::io::Result<Scanned> {
         let mut credentials = Vec::new();
+        let mut over_limit = 0;
         let read = read_file(path, &self.limits, &mut |window| {
             let found = self
                 .detector
                 .scan_chunk(window.bytes, window.owned.clone(), window.start);
             self.account(name, &found);
             self.diag.advance(window.owned.len() as u64);
-            credentials.extend(found.credentials);
+            // The limit is per file, not per window.
+            let room = MAX_FINDINGS_PER_BLOB.saturating_sub(credentials.len());
+            over_limit += found.over_limit + found.credentials.len().saturating_sub(room) as u64;
+            credentials.extend(found.credentials.into_iter().take(room));
         })?;
+        self.over_limit(name, over_limit);
         Ok(match read {
             FileRead::TooLarge { size } => self.too_large(size),
             FileRead::Scanned { bytes } => {
@@ -86,6 +92,18 @@ impl BlobScanner<'_> {
                 }
             }
         })
+    }
+
+    /// Counts and names a blob that held more than [`MAX_FINDINGS_PER_BLOB`]
+    /// credentials.
+    fn over_limit(&self, name: &dyn Display, over: u64) {
+        if over == 0 {
+            return;
+        }
+        AtomicStats::bump(&self.counters.findings_over_limit, over);
+        self.diag.warn(format_args!(
+            "{name}: more than {MAX_FINDINGS_PER_BLOB} credentials; the first {MAX_FINDINGS_PER_BLOB} are reported, {over} more were found and only counted (stats.findings_over_limit)"
+        ));
     }
 
     /// Counts and warns about what one detector call left behind.

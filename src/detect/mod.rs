@@ -19,7 +19,9 @@ pub mod keyid;
 pub mod label;
 pub mod presigned;
 
-use crate::finding::{Confidence, Credential, Encoding, MemberPath, Part, Position, Secret};
+use crate::finding::{
+    Confidence, Credential, Encoding, MemberPath, Part, Position, Secret, MAX_FINDINGS_PER_BLOB,
+};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use label::{Label, Labeler, Strength};
 use std::borrow::Cow;
@@ -46,6 +48,10 @@ const MAX_RUN: usize = 16 << 10;
 const MIN_VALUE_RUN: usize = 40;
 /// Nesting of decoded content (base64 inside base64 …).
 const MAX_DECODE_DEPTH: u8 = 2;
+/// Key IDs, secrets and tokens kept per buffer before pairing: enough to
+/// fill [`MAX_FINDINGS_PER_BLOB`] however they pair, few enough that a
+/// buffer of millions of key IDs costs no more memory than a few.
+const MAX_PARTS: usize = 4 * MAX_FINDINGS_PER_BLOB;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Anchor {
@@ -91,6 +97,9 @@ pub struct Detection {
     pub archive_members: u64,
     /// Parts of the blob that were not fully scanned, and why.
     pub incomplete: Vec<String>,
+    /// Credentials past [`MAX_FINDINGS_PER_BLOB`], and key IDs, secrets and
+    /// tokens past [`MAX_PARTS`] in one buffer: counted, not kept.
+    pub over_limit: u64,
 }
 
 impl Detector {
@@ -219,11 +228,16 @@ impl Detector {
             Some(order) => (Cow::Owned(decode::transcode_utf16(data, order)), true),
             None => (Cow::Borrowed(data), false),
         };
-        let mut found = self.detect_text(&text);
+        let (mut found, dropped) = self.detect_text(&text);
+        out.over_limit += dropped;
         set_line_columns(&mut found, &text);
         for mut c in found {
             if allowed_inline(&text, &c) {
                 out.suppressed_inline += 1;
+                continue;
+            }
+            if out.credentials.len() >= MAX_FINDINGS_PER_BLOB {
+                out.over_limit += 1;
                 continue;
             }
             if utf16 {
@@ -238,9 +252,10 @@ impl Detector {
         }
     }
 
-    /// Finds and pairs the parts in one text buffer. Positions carry only
-    /// byte offsets here; lines and columns are added for the survivors.
-    fn detect_text(&self, data: &[u8]) -> Vec<Credential> {
+    /// Finds and pairs the parts in one text buffer, and counts the parts
+    /// past [`MAX_PARTS`]. Positions carry only byte offsets here; lines and
+    /// columns are added for the survivors.
+    fn detect_text(&self, data: &[u8]) -> (Vec<Credential>, u64) {
         let mut atoms = Atoms::default();
         self.collect(
             data,
@@ -252,7 +267,8 @@ impl Detector {
             0,
             &mut atoms,
         );
-        atoms.pair(data)
+        let dropped = atoms.dropped;
+        (atoms.pair(data), dropped)
     }
 
     /// Collects the parts in one view: the blob itself, or content decoded
@@ -278,12 +294,15 @@ impl Detector {
             let at = m.start();
             match anchor {
                 Anchor::KeyPrefix => match keyid::judge_at(data, at) {
+                    Some(Ok(_)) if atoms.keys.len() >= MAX_PARTS => atoms.dropped += 1,
                     Some(Ok(id)) => {
                         let mut key = Atom::new(id.to_string(), view, at, None, Label::default());
                         key.url = urls.around_key(data, at..at + keyid::LEN).map(Box::new);
                         atoms.keys.push(key);
                         windows.push(near_lines.window(data, at, at + keyid::LEN));
                     }
+                    // Past the cap, a rejected key ID only loses a hint.
+                    Some(Err(_)) if atoms.rejected.len() >= MAX_PARTS => {}
                     Some(Err(_)) => atoms.rejected.push(Atom::new(
                         String::new(),
                         view,
@@ -426,6 +445,10 @@ impl Detector {
         };
         let padded = run.end > run.core_end;
         if core.len() == 40 && !padded && is_secret_shaped(&core) {
+            if atoms.secrets.len() >= MAX_PARTS {
+                atoms.dropped += 1;
+                return;
+            }
             let value = String::from_utf8_lossy(&core).into_owned();
             let label = labeler.label(data, run.start);
             atoms
@@ -443,7 +466,9 @@ impl Detector {
             if marker && l.token == Strength::None {
                 l.token = Strength::Generic;
             }
-            if l.token > Strength::None {
+            if l.token > Strength::None && atoms.tokens.len() >= MAX_PARTS {
+                atoms.dropped += 1;
+            } else if l.token > Strength::None {
                 atoms
                     .tokens
                     .push(Atom::new(value, view, run.start, encoding, l));
@@ -456,7 +481,9 @@ impl Detector {
             let Some(plain) = decode::base64(&data[run.start..run.end]) else {
                 return;
             };
-            if plain.len() == 40 && is_secret_shaped(&plain) {
+            if plain.len() == 40 && is_secret_shaped(&plain) && atoms.secrets.len() >= MAX_PARTS {
+                atoms.dropped += 1;
+            } else if plain.len() == 40 && is_secret_shaped(&plain) {
                 let value = String::from_utf8_lossy(&plain).into_owned();
                 let label = labeler.label(data, run.start);
                 atoms.secrets.push(Atom::new(
@@ -534,6 +561,8 @@ struct Atoms {
     /// secret whose only neighbour is one of them is no leak either.
     rejected: Vec<Atom>,
     views: u32,
+    /// Parts not kept because their list was full ([`MAX_PARTS`]).
+    dropped: u64,
     /// Runs already classified, by (view, start).
     runs: std::collections::HashSet<(u32, usize)>,
     /// Bytes the value reader went over, for the tests that prove it reads

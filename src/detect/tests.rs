@@ -299,8 +299,11 @@ fn many_prefixes_stay_linear() {
     // A hostile file: a million key-ID prefixes. Must finish quickly and find nothing.
     let text = "AKIA ".repeat(1_000_000);
     assert!(triples(text.as_bytes()).is_empty());
+    // Past the first MAX_FINDINGS_PER_BLOB, each is counted, not kept.
     let text = "AKIA2IJB4LAJLJ6HDU6G\n".repeat(50_000);
-    assert_eq!(triples(text.as_bytes()).len(), 50_000);
+    let found = Detector::new().scan(text.as_bytes());
+    assert_eq!(found.credentials.len(), MAX_FINDINGS_PER_BLOB);
+    assert_eq!(found.over_limit, 50_000 - MAX_FINDINGS_PER_BLOB as u64);
 }
 
 #[test]
@@ -335,7 +338,8 @@ fn encoded_prefixes_and_long_lines_stay_linear() {
     // Many labelled secrets on one line: each label lookup searched back to
     // the start of the line.
     let text = format!("aws_secret_access_key={SECRET} ").repeat(20_000);
-    assert_eq!(triples(text.as_bytes()).len(), 20_000);
+    let found = Detector::new().scan(text.as_bytes());
+    assert_eq!(found.credentials.len() as u64 + found.over_limit, 20_000);
     assert!(
         started.elapsed() < std::time::Duration::from_secs(60),
         "took {:?}",
@@ -608,8 +612,15 @@ fn long_tables_are_walked_up_once() {
         csv.push_str(&format!("user{i},2020-01-01,{s},-\n"));
     }
     let found = triples(csv.as_bytes());
-    let want: Vec<_> = secrets.iter().map(|s| lone(s).remove(0)).collect();
+    // The first MAX_FINDINGS_PER_BLOB rows; the rest are counted.
+    let want: Vec<_> = secrets
+        .iter()
+        .take(MAX_FINDINGS_PER_BLOB)
+        .map(|s| lone(s).remove(0))
+        .collect();
     assert_eq!(found, want);
+    let over = Detector::new().scan(csv.as_bytes()).over_limit;
+    assert_eq!(over, (secrets.len() - MAX_FINDINGS_PER_BLOB) as u64);
     let mut labeler = label::Labeler::default();
     let rows: Vec<usize> = csv
         .match_indices(",2020-01-01,")
@@ -912,4 +923,84 @@ fn not_every_credential_parameter_is_a_presigned_url() {
     let (urls, leaks) = presigned_and_leaks(&text);
     assert_eq!(urls, vec![], "{text}");
     assert_eq!(leaks, vec![pair(ID, SECRET)], "{text}");
+}
+
+/// `n` distinct, well-formed key IDs that are not placeholders.
+fn key_ids(n: usize) -> Vec<String> {
+    const B32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    (0u64..)
+        .map(|i| {
+            let x = i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (i << 7);
+            let tail: String = (0..8)
+                .map(|k| B32[(x >> (5 * k + 13)) as usize & 31] as char)
+                .collect();
+            format!("AKIASP2TPHJS{tail}")
+        })
+        .filter(|id| !allow::is_placeholder_key_id(id))
+        .take(n)
+        .collect()
+}
+
+#[test]
+fn one_blob_contributes_at_most_max_findings_and_counts_the_rest() {
+    // Issue 20.3: a few kilobytes of compressed key IDs hold millions of
+    // findings. The first MAX_FINDINGS_PER_BLOB are kept, the rest are
+    // counted, and the parts held before pairing stay bounded.
+    for n in [3 * MAX_FINDINGS_PER_BLOB, 12 * MAX_FINDINGS_PER_BLOB] {
+        let ids = key_ids(n);
+        let text: String = ids
+            .iter()
+            .map(|id| format!("aws_access_key_id = {id}\n"))
+            .collect();
+        let found = Detector::new().scan(text.as_bytes());
+        assert_eq!(found.credentials.len(), MAX_FINDINGS_PER_BLOB, "{n}");
+        assert_eq!(found.over_limit, (n - MAX_FINDINGS_PER_BLOB) as u64, "{n}");
+        // The kept ones are the first in the blob.
+        assert_eq!(found.credentials[0].key_id(), Some(ids[0].as_str()));
+        let last = &found.credentials[MAX_FINDINGS_PER_BLOB - 1];
+        assert_eq!(last.key_id(), Some(ids[MAX_FINDINGS_PER_BLOB - 1].as_str()));
+    }
+    // Below the limit nothing is counted.
+    let text: String = key_ids(10).iter().map(|id| format!("{id}\n")).collect();
+    let found = Detector::new().scan(text.as_bytes());
+    assert_eq!((found.credentials.len(), found.over_limit), (10, 0));
+}
+
+#[test]
+fn the_limit_is_per_blob_across_archive_members() {
+    let ids = key_ids(1400);
+    // Two members of 700 key IDs each: one blob, 1,000 kept, 400 counted.
+    let member = |from: usize| -> Vec<u8> {
+        ids[from..from + 700]
+            .iter()
+            .map(|id| format!("{id}\n"))
+            .collect::<String>()
+            .into_bytes()
+    };
+    let mut tar = Vec::new();
+    for (name, body) in [("a.txt", member(0)), ("b.txt", member(700))] {
+        let mut header = [0u8; 512];
+        header[..name.len()].copy_from_slice(name.as_bytes());
+        header[100..107].copy_from_slice(b"0000644");
+        let size = format!("{:011o}", body.len());
+        header[124..135].copy_from_slice(size.as_bytes());
+        header[156] = b'0';
+        header[257..262].copy_from_slice(b"ustar");
+        header[148..156].copy_from_slice(b"        ");
+        let sum: u32 = header.iter().map(|&b| u32::from(b)).sum();
+        header[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+        tar.extend_from_slice(&header);
+        tar.extend_from_slice(&body);
+        tar.resize(tar.len().div_ceil(512) * 512, 0);
+    }
+    tar.resize(tar.len() + 1024, 0);
+    let found = Detector::new().scan(&tar);
+    assert_eq!(found.archive_members, 2);
+    assert_eq!(found.credentials.len(), MAX_FINDINGS_PER_BLOB);
+    assert_eq!(found.over_limit, 400);
+    // Findings of one member share its name.
+    let (a, b) = (&found.credentials[0], &found.credentials[1]);
+    let (ma, mb) = (a.member.as_ref().unwrap(), b.member.as_ref().unwrap());
+    assert_eq!(ma.names(), ["a.txt"]);
+    assert!(std::ptr::eq(ma.names(), mb.names()));
 }

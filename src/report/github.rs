@@ -94,6 +94,7 @@ mod tests {
             &Report {
                 findings: &findings,
                 stats: &stats,
+                options: "",
             },
             &Style::default(),
         )

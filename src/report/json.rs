@@ -593,6 +593,7 @@ mod tests {
             &Report {
                 findings: &findings,
                 stats: &stats,
+                options: "",
             },
             &style,
         )

@@ -6,6 +6,7 @@
 //! the user asked with `--show-secrets`.
 
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod remediation;
 pub mod sarif;
@@ -22,6 +23,10 @@ use std::io::{self, Write};
 pub struct Report<'a> {
     pub findings: &'a [Finding],
     pub stats: &'a Stats,
+    /// What the run was asked to do, in a few words
+    /// ([`crate::settings::Settings::describe`]); empty where unknown. The
+    /// HTML report's header shows it.
+    pub options: &'a str,
 }
 
 /// How to write a report.
@@ -62,6 +67,8 @@ pub enum Format {
     Jsonl,
     Sarif,
     Github,
+    /// One self-contained HTML page.
+    Html,
 }
 
 impl Format {
@@ -72,6 +79,7 @@ impl Format {
             Format::Jsonl => Box::new(json::JsonLines),
             Format::Sarif => Box::new(sarif::Sarif),
             Format::Github => Box::new(github::Github),
+            Format::Html => Box::new(html::Html),
         }
     }
 }

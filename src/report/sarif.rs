@@ -144,6 +144,7 @@ mod tests {
             &Report {
                 findings: &findings,
                 stats: &stats,
+                options: "",
             },
             &Style::default(),
         )

@@ -233,6 +233,13 @@ pub fn summary(report: &Report<'_>) -> String {
         s.bytes as f64 / 1e6,
         s.elapsed_ms as f64 / 1e3,
     ));
+    if s.findings_over_limit > 0 {
+        line.push_str(&format!(
+            " (and {} more past the limit of {} per file, not listed)",
+            s.findings_over_limit,
+            crate::finding::MAX_FINDINGS_PER_BLOB
+        ));
+    }
     if s.repos + s.repos_failed > 0 {
         line.push_str(&format!("; {} repositories", s.repos));
         if s.blobs_already_scanned > 0 {
@@ -244,6 +251,19 @@ pub fn summary(report: &Report<'_>) -> String {
         if s.repos_failed > 0 {
             line.push_str(&format!(", {} failed", s.repos_failed));
         }
+    }
+    if s.skipped_ignored > 0 {
+        line.push_str(&format!(
+            "; {} ignored by git (--no-ignore to scan)",
+            s.skipped_ignored
+        ));
+    }
+    if s.skipped_links_outside > 0 {
+        line.push_str(&format!(
+            "; {} link{} out of the scanned tree not followed",
+            s.skipped_links_outside,
+            plural(s.skipped_links_outside as usize)
+        ));
     }
     if s.problems() > 0 {
         line.push_str(&format!(
@@ -267,6 +287,7 @@ mod tests {
             &Report {
                 findings: &findings,
                 stats: &stats,
+                options: "",
             },
             &style,
         )
@@ -299,6 +320,7 @@ mod tests {
         insta::assert_snapshot!(super::summary(&Report {
             findings: &findings,
             stats: &stats,
+            options: "",
         }));
     }
 }

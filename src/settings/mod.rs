@@ -170,6 +170,105 @@ impl Settings {
             Command::Hook(_) => return Ok(None),
         }))
     }
+
+    /// What this run was asked to do, in a few words, for a report's
+    /// reader: the command, verification, limits, what fails the run.
+    /// Counts, never local paths (a report is passed on).
+    pub fn describe(&self) -> String {
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+        let mut parts = vec![match &self.task {
+            Task::Files {
+                paths,
+                respect_ignore,
+            } => {
+                let mut t = format!("scan of {}", plural(paths.len(), "path", "paths"));
+                if !respect_ignore {
+                    t.push_str(" (--no-ignore)");
+                }
+                t
+            }
+            Task::History {
+                repos,
+                range,
+                reachable_only,
+            } => {
+                let what = match range {
+                    Some(r) => format!("commits {r}"),
+                    None if *reachable_only => "reachable history".to_string(),
+                    None => "whole history".to_string(),
+                };
+                format!(
+                    "git: {what} of {}",
+                    plural(repos.len(), "repository", "repositories")
+                )
+            }
+            Task::PrePush { .. } => "pre-push: the commits being pushed".to_string(),
+            Task::Ci { .. } => "ci: what the GitHub Actions event brings".to_string(),
+            Task::Org(o) => {
+                let mut t = match &o.listing {
+                    Listing::File(specs) => format!(
+                        "org: {} from a list",
+                        plural(specs.len(), "repository", "repositories")
+                    ),
+                    Listing::GithubOrg { name, .. } => {
+                        format!("org: GitHub organization {name}")
+                    }
+                };
+                if let Some(shard) = &o.shard {
+                    t.push_str(&format!(", shard {}/{}", shard.index, shard.count));
+                }
+                if o.reachable_only {
+                    t.push_str(", reachable history only");
+                }
+                t
+            }
+            Task::Merge { reports } => {
+                format!("merge of {}", plural(reports.len(), "report", "reports"))
+            }
+        }];
+        parts.push(
+            if self.verify.is_some() {
+                "--verify"
+            } else {
+                "not verified"
+            }
+            .to_string(),
+        );
+        if !matches!(self.task, Task::Merge { .. }) {
+            parts.push(format!(
+                "--max-file-size {}",
+                human_size(self.limits.max_file_size)
+            ));
+        }
+        parts.push(
+            match self.fail_on {
+                FailOn::Any => "--fail-on any",
+                FailOn::Live => "--fail-on live",
+                FailOn::None => "--fail-on none",
+            }
+            .to_string(),
+        );
+        if self.output.style.show_secrets {
+            parts.push("--show-secrets".to_string());
+        }
+        parts.join(" · ")
+    }
+}
+
+/// `256M`, `1G`, `500K` or bytes: how `--max-file-size` is written.
+fn human_size(bytes: u64) -> String {
+    for (unit, size) in [
+        ("T", 1u64 << 40),
+        ("G", 1 << 30),
+        ("M", 1 << 20),
+        ("K", 1 << 10),
+    ] {
+        if bytes >= size && bytes.is_multiple_of(size) {
+            return format!("{}{unit}", bytes / size);
+        }
+    }
+    bytes.to_string()
 }
 
 fn scan(a: ScanArgs, env: &dyn Env) -> Result<Settings, SettingsError> {
@@ -361,6 +460,7 @@ fn common(
         FormatArg::Jsonl => Format::Jsonl,
         FormatArg::Sarif => Format::Sarif,
         FormatArg::Github => Format::Github,
+        FormatArg::Html => Format::Html,
     };
     let medium = if format == Format::Github {
         Medium::CiLog
@@ -633,6 +733,47 @@ mod tests {
         assert_eq!(s.output.style.medium, Medium::CiLog);
         let s = settings(&["scan", d], &[]).expect("valid");
         assert_eq!(s.output.style.medium, Medium::Terminal);
+    }
+
+    #[test]
+    fn describe_says_what_was_asked_without_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let s = settings(&["git", d, d, "--max-file-size", "64M"], &[]).expect("valid");
+        assert_eq!(
+            s.describe(),
+            "git: whole history of 2 repositories · not verified · --max-file-size 64M · --fail-on any"
+        );
+        let s = settings(&["scan", d, "--no-ignore", "--show-secrets"], &[]).expect("valid");
+        let text = s.describe();
+        assert!(
+            text.starts_with("scan of 1 path (--no-ignore) · "),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("--max-file-size 256M · --fail-on any · --show-secrets"),
+            "{text}"
+        );
+        assert!(!text.contains(d), "no local path: {text}");
+    }
+
+    #[test]
+    fn html_format_on_every_reporting_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let report = dir.path().join("r.json");
+        std::fs::write(&report, "{}").unwrap();
+        let r = report.to_str().unwrap();
+        for args in [
+            vec!["scan", d, "--format", "html", "-o", "x.html"],
+            vec!["git", d, "--format", "html"],
+            vec!["merge", r, "--format", "html"],
+        ] {
+            let s = settings(&args, &[("GITHUB_STEP_SUMMARY", "/dev/null")])
+                .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            assert_eq!(s.output.format, Format::Html, "{args:?}");
+            assert_eq!(s.output.step_summary, None, "{args:?}");
+        }
     }
 
     #[test]

@@ -5,21 +5,36 @@
 //! Hidden files are scanned (`.env` and `.aws/credentials` are where keys
 //! hide); `.git/` is not (history is `keysweep git`'s job). Bad input never
 //! stops the walk: every problem is one warning and one count.
+//!
+//! The tree is untrusted (docs/security.md, "The scanned tree"):
+//! - ignore rules come from git alone, asked which *untracked* paths it
+//!   ignores: a tracked file is always scanned, whatever `.gitignore` says,
+//!   and `.ignore`/`.rgignore` files (which git never reads) hide nothing;
+//!   outside a git work tree no ignore rules apply;
+//! - a symbolic link is followed only when its target lies inside a scanned
+//!   root: a link to `~/.aws/credentials` or `/proc/self/environ` would
+//!   otherwise report the scanning machine's own secrets. Paths named on
+//!   the command line are read as given.
 
 use super::SourceScan;
 use crate::blob::{BlobScanner, ReadLimits, Scanned};
 use crate::detect::Detector;
 use crate::diag::Diagnostics;
 use crate::finding::{sort_canonical, Finding, Location, Origin, ReportPath};
+use crate::gitcli::Git;
 use crate::stats::AtomicStats;
 use ignore::{WalkBuilder, WalkState};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// How to walk.
 #[derive(Debug, Clone)]
 pub struct WalkOptions {
-    /// Honour `.gitignore`, `.ignore` and git's exclude files.
+    /// Skip the untracked paths git ignores (`.gitignore`, `info/exclude`,
+    /// the global excludes file).
     pub respect_ignore: bool,
     pub threads: usize,
     pub limits: ReadLimits,
@@ -43,8 +58,13 @@ pub fn scan_paths(
         counters: &stats,
         diag,
     };
+    // Where links may lead: inside any root (resolved, as link targets are).
+    let inside: Vec<PathBuf> = roots
+        .iter()
+        .filter_map(|r| std::fs::canonicalize(r).ok())
+        .collect();
     for root in roots {
-        scan_root(root, prefix_root, &scanner, opts, &findings);
+        scan_root(root, prefix_root, &inside, &scanner, opts, &findings);
     }
     let mut findings = findings.into_inner().unwrap_or_else(|p| p.into_inner());
     sort_canonical(&mut findings);
@@ -57,6 +77,7 @@ pub fn scan_paths(
 fn scan_root(
     root: &Path,
     prefix_root: bool,
+    inside: &[PathBuf],
     scanner: &BlobScanner<'_>,
     opts: &WalkOptions,
     findings: &Mutex<Vec<Finding>>,
@@ -67,18 +88,35 @@ fn scan_root(
         AtomicStats::bump(&stats.unreadable, 1);
         return;
     }
-    let walker = WalkBuilder::new(root)
-        .hidden(false)
-        .parents(true)
-        .ignore(opts.respect_ignore)
-        .git_ignore(opts.respect_ignore)
-        .git_global(opts.respect_ignore)
-        .git_exclude(opts.respect_ignore)
-        .require_git(false)
-        .follow_links(false)
-        .threads(opts.threads)
-        .filter_entry(|e| e.file_name() != ".git")
-        .build_parallel();
+    let ignored = if opts.respect_ignore && root.is_dir() {
+        git_ignored(root, diag)
+    } else {
+        HashSet::new()
+    };
+    let ignored = Arc::new(ignored);
+    let skipped_ignored = Arc::new(AtomicU64::new(0));
+    let walker = {
+        let (root, ignored, skipped) =
+            (root.to_path_buf(), ignored.clone(), skipped_ignored.clone());
+        WalkBuilder::new(&root)
+            .standard_filters(false)
+            .follow_links(false)
+            .threads(opts.threads)
+            .filter_entry(move |e| {
+                if e.file_name() == ".git" {
+                    return false;
+                }
+                if ignored.is_empty() || e.depth() == 0 {
+                    return true;
+                }
+                let keep = !ignored.contains(&relative_bytes(&root, e.path()));
+                if !keep {
+                    skipped.fetch_add(1, Relaxed);
+                }
+                keep
+            })
+            .build_parallel()
+    };
     walker.run(|| {
         let mut flush = FlushOnDrop {
             into: findings,
@@ -100,34 +138,105 @@ fn scan_root(
             if file_type.is_dir() {
                 return WalkState::Continue;
             }
-            if file_type.is_symlink() {
-                // Scan what a link to a file holds; never follow links to
-                // directories (loops) and report dangling ones.
-                match std::fs::metadata(path) {
-                    Ok(m) if m.is_file() => {}
-                    Ok(_) => return WalkState::Continue,
+            let shown = display_path(root, path, prefix_root);
+            let mut read_from = path.to_path_buf();
+            if file_type.is_symlink() && entry.depth() > 0 {
+                // Scan what a link to a file holds when it stays inside the
+                // scanned roots; never follow links to directories (loops).
+                let target = match std::fs::canonicalize(path) {
+                    Ok(t) => t,
                     Err(e) => {
+                        diag.warn(format_args!("{shown}: broken symbolic link: {e}"));
+                        AtomicStats::bump(&stats.unreadable, 1);
+                        return WalkState::Continue;
+                    }
+                };
+                if !inside.iter().any(|r| target.starts_with(r)) {
+                    diag.warn(format_args!(
+                        "{shown}: symbolic link out of the scanned tree, not followed"
+                    ));
+                    AtomicStats::bump(&stats.skipped_links_outside, 1);
+                    return WalkState::Continue;
+                }
+                match std::fs::metadata(&target) {
+                    Ok(m) if m.is_file() => read_from = target,
+                    Ok(m) if m.is_dir() => return WalkState::Continue,
+                    Ok(_) => {
                         diag.warn(format_args!(
-                            "{}: broken symbolic link: {e}",
-                            path.display()
+                            "{shown}: link to something not a regular file (FIFO, socket or device), skipped"
                         ));
+                        AtomicStats::bump(&stats.skipped_special, 1);
+                        return WalkState::Continue;
+                    }
+                    Err(e) => {
+                        diag.warn(format_args!("{shown}: {e}"));
                         AtomicStats::bump(&stats.unreadable, 1);
                         return WalkState::Continue;
                     }
                 }
-            } else if !file_type.is_file() {
+            } else if !file_type.is_file() && !file_type.is_symlink() {
                 diag.warn(format_args!(
-                    "{}: not a regular file (FIFO, socket or device), skipped",
-                    path.display()
+                    "{shown}: not a regular file (FIFO, socket or device), skipped"
                 ));
                 AtomicStats::bump(&stats.skipped_special, 1);
                 return WalkState::Continue;
             }
-            let shown = display_path(root, path, prefix_root);
-            scan_file(path, shown, scanner, &mut flush.local);
+            scan_file(&read_from, shown, scanner, &mut flush.local);
             WalkState::Continue
         })
     });
+    AtomicStats::bump(&stats.skipped_ignored, skipped_ignored.load(Relaxed));
+}
+
+/// The untracked paths under `root` that git ignores, relative to `root`
+/// (a whole ignored directory is one entry, without its trailing `/`).
+/// Empty outside a git work tree; when git cannot answer, a warning and
+/// nothing ignored (scanning too much is the safe side).
+fn git_ignored(root: &Path, diag: &Diagnostics) -> HashSet<Vec<u8>> {
+    let listing = Git::new(Some(root), "ls-files")
+        .discovering()
+        .args([
+            "ls-files",
+            "-z",
+            "--others",
+            "--ignored",
+            "--exclude-standard",
+            "--directory",
+        ])
+        .timeout(Duration::from_secs(120))
+        .output();
+    match listing {
+        Ok(out) => out
+            .split(|&b| b == 0)
+            .filter(|p| !p.is_empty())
+            .map(|p| p.strip_suffix(b"/").unwrap_or(p).to_vec())
+            .collect(),
+        Err(crate::gitcli::GitCliError::Failed { message, .. })
+            if message.contains("not a git repository") =>
+        {
+            HashSet::new()
+        }
+        Err(e) => {
+            diag.warn(format_args!(
+                "{}: cannot ask git which files it ignores ({e}); scanning every file",
+                root.display()
+            ));
+            HashSet::new()
+        }
+    }
+}
+
+/// `path` relative to `root`, as `/`-separated bytes (git's form).
+fn relative_bytes(root: &Path, path: &Path) -> Vec<u8> {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let mut bytes = Vec::new();
+    for (i, part) in rel.components().enumerate() {
+        if i > 0 {
+            bytes.push(b'/');
+        }
+        bytes.extend_from_slice(&os_bytes(part.as_os_str()));
+    }
+    bytes
 }
 
 /// Hands a worker's findings over when the walker drops it.
@@ -176,11 +285,10 @@ fn scan_file(path: &Path, shown: ReportPath, scanner: &BlobScanner<'_>, out: &mu
 /// root when several were given), `/`-separated; a name that is not UTF-8
 /// keeps its bytes (see [`ReportPath`]).
 fn display_path(root: &Path, path: &Path, prefix_root: bool) -> ReportPath {
-    let rel = match path.strip_prefix(root) {
-        Ok(r) if !r.as_os_str().is_empty() => r,
+    if !matches!(path.strip_prefix(root), Ok(r) if !r.as_os_str().is_empty()) {
         // The root itself is a file: report it as given.
-        _ => return ReportPath::from_bytes(&os_bytes(path.as_os_str())),
-    };
+        return ReportPath::from_bytes(&os_bytes(path.as_os_str()));
+    }
     let mut bytes = Vec::new();
     if prefix_root {
         let root = os_bytes(root.as_os_str());
@@ -188,12 +296,7 @@ fn display_path(root: &Path, path: &Path, prefix_root: bool) -> ReportPath {
         bytes.extend_from_slice(trimmed);
         bytes.push(b'/');
     }
-    for (i, part) in rel.components().enumerate() {
-        if i > 0 {
-            bytes.push(b'/');
-        }
-        bytes.extend_from_slice(&os_bytes(part.as_os_str()));
-    }
+    bytes.extend_from_slice(&relative_bytes(root, path));
     ReportPath::from_bytes(&bytes)
 }
 

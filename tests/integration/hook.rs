@@ -222,3 +222,40 @@ fn history_the_remote_already_has_and_allowlisted_keys_pass() {
     let out = hook(&["--baseline".as_ref(), report.as_os_str()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+#[test]
+fn the_blocked_message_shows_hostile_names_as_text() {
+    let s = Scratch::new();
+    let work = setup(&s);
+    work.write("README.md", "hi\n");
+    work.commit("start");
+    assert!(push(&work, &["origin", "HEAD:main"]).status.success());
+    let names = [
+        "esc\u{1b}]0;title\u{7}\u{1b}[2J.env",
+        "cr\rfake: all clear.env",
+        "nl\nkeysweep: push allowed.env",
+        "bidi\u{202e}vne.txt",
+        "del\u{7f}\u{9b}31m.env",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        work.write(name, &env_file(80 + i as u64));
+    }
+    work.commit("leaks");
+    let out = push(&work, &["origin", "HEAD:main"]);
+    assert!(!out.status.success(), "the push must be blocked");
+    let err = stderr(&out);
+    for i in 0..names.len() {
+        assert!(err.contains(&credential(80 + i as u64).0), "{err}");
+    }
+    for raw in ['\u{1b}', '\r', '\u{7}', '\u{202e}', '\u{7f}', '\u{9b}'] {
+        assert!(
+            !err.contains(raw),
+            "raw {raw:?} reached the terminal: {err:?}"
+        );
+    }
+    // A newline in a name cannot start a line of its own.
+    assert!(
+        !err.lines().any(|l| l.starts_with("keysweep: push allowed")),
+        "{err}"
+    );
+}

@@ -444,6 +444,44 @@ fn millions_of_key_id_prefixes() {
 }
 
 #[test]
+fn a_blob_of_key_ids_reports_the_first_thousand_and_counts_the_rest() {
+    // Issue 20.3: an 81 KB .gz of key-ID lines took 1.78 GB (a finding
+    // each). One blob now contributes at most 1,000 findings; the rest are
+    // counted, and the file is named. Two sizes: the same 1,000, a count
+    // that grows with the input, memory that does not.
+    let mut peaks = Vec::new();
+    for lines in [100_000usize, 400_000] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let body = format!("{KEY_ID_2}\n").repeat(lines);
+        write(d, "keys.gz", gzip(body.as_bytes()));
+        plant_sibling(d);
+        let m = scan_measured(&[d.as_os_str()]);
+        m.report(&format!("{lines} key IDs in a .gz"));
+        assert_sibling_found(&m.run, "key IDs");
+        let found = m.run.findings();
+        let in_gz = found.iter().filter(|f| f["path"] == "keys.gz").count();
+        assert_eq!(in_gz, 1000, "{lines}");
+        assert_eq!(
+            m.run.json()["stats"]["findings_over_limit"].as_u64(),
+            Some(lines as u64 - 1000)
+        );
+        assert!(
+            m.run
+                .stderr
+                .contains("keys.gz: more than 1000 credentials; the first 1000 are reported"),
+            "{}",
+            m.run.stderr
+        );
+        m.assert_memory_under(160, "key IDs");
+        peaks.push(m.peak_kib);
+    }
+    if let [Some(small), Some(large)] = peaks[..] {
+        assert!(large < small * 2, "memory grew from {small} to {large} KiB");
+    }
+}
+
+#[test]
 fn a_directory_of_100k_files() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -513,4 +551,77 @@ fn a_repository_with_a_500_mb_blob() {
         m.run.stderr
     );
     m.assert_memory_under(100, "500 MB blob");
+}
+
+#[test]
+fn a_tree_deeper_than_the_cap_is_named_and_fails_a_range_scan() {
+    // Issue 20.5: 20,000 levels overflowed the stack (no report at all).
+    // Trees deeper than 4,096 levels are not walked: a full scan still
+    // scans every blob (it reads the object database) and reports the key
+    // by blob id; a range scan cannot see it and says so with exit code 2.
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .current_dir(d)
+            .env("HOME", d)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .expect("run git")
+    };
+    assert!(git(&["init", "-q", "-b", "main"]).wait().unwrap().success());
+    let body = format!("aws_access_key_id = {KEY_ID}\n");
+    let script = format!(
+        "commit refs/heads/main\nmark :1\ncommitter T <t@example.com> 1700000000 +0000\ndata 1\nc\nM 100644 inline README\ndata 3\nhi\n\n\
+         commit refs/heads/main\nmark :2\ncommitter T <t@example.com> 1700000060 +0000\ndata 1\nd\nfrom :1\nM 100644 inline {}k.env\ndata {}\n{body}\n",
+        "d/".repeat(4_200),
+        body.len()
+    );
+    let mut import = git(&["fast-import", "--quiet"]);
+    import
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    assert!(import.wait().unwrap().success());
+
+    let range = measured(
+        "git",
+        &[
+            d.as_os_str(),
+            OsStr::new("--range"),
+            OsStr::new("main~1..main"),
+        ],
+    );
+    assert_eq!(range.run.code, 2, "{}", range.run.stderr);
+    assert!(range.run.findings().is_empty());
+    assert_eq!(
+        range.run.json()["stats"]["trees_too_deep"].as_u64(),
+        Some(1)
+    );
+    assert!(
+        range.run.stderr.contains(
+            "trees are nested deeper than 4096 levels; changes below that depth are not scanned"
+        ),
+        "{}",
+        range.run.stderr
+    );
+
+    let full = measured("git", &[d.as_os_str()]);
+    assert_eq!(full.run.code, 1, "{}", full.run.stderr);
+    let found = full.run.findings();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["access_key_id"]["value"], KEY_ID);
+    assert!(
+        full.run
+            .stderr
+            .contains("blobs below that depth are not attributed"),
+        "{}",
+        full.run.stderr
+    );
+    full.assert_memory_under(100, "deep tree");
 }

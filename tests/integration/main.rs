@@ -3,21 +3,27 @@
 
 mod archives;
 mod ci;
+mod ci_log;
 mod git;
 mod git_cli;
 mod github;
 mod gitutil;
 mod hook;
 mod hostile;
+mod html;
 mod org;
+mod own_tree;
 #[cfg(feature = "verify")]
 mod owner;
 mod redaction;
 mod report;
 mod scan;
 mod support;
+mod tree_trust;
 mod untrusted;
 #[cfg(feature = "verify")]
 mod verify;
 #[cfg(feature = "verify")]
 mod verify_cli;
+#[cfg(feature = "verify")]
+mod verify_hostile;

@@ -92,6 +92,13 @@ fn exit_codes() {
 fn hidden_files_ignore_rules_and_git_dirs() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    // Ignore rules are git's: they apply in a work tree (tree_trust.rs).
+    assert!(std::process::Command::new("git")
+        .args(["init", "-q"])
+        .arg(d)
+        .status()
+        .unwrap()
+        .success());
     write(
         d,
         ".aws/credentials",
@@ -113,6 +120,54 @@ fn hidden_files_ignore_rules_and_git_dirs() {
         .arg(d.join("build/out.env"))
         .args(["--format", "json"]));
     assert_eq!(r.findings().len(), 1);
+}
+
+#[test]
+fn ignore_rules_at_any_depth_are_git_s_and_cost_one_lookup_per_entry() {
+    // Issue 20.9: the walker matched every file against the ignore files of
+    // every directory above it. Ignore rules now come from git, asked once;
+    // the walk looks each entry up in that answer. Git's rules hold at every
+    // depth, and a tracked file is scanned at any depth.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert!(std::process::Command::new("git")
+        .args(["init", "-q"])
+        .arg(d)
+        .status()
+        .unwrap()
+        .success());
+    write(d, ".gitignore", "*.log\n");
+    let deep = |levels: usize| "d/".repeat(levels);
+    write(
+        d,
+        &format!("{}near.log", deep(10)),
+        env_file(KEY_ID, SECRET),
+    );
+    write(d, &format!("{}.gitignore", deep(80)), "skip.env\n");
+    write(
+        d,
+        &format!("{}skip.env", deep(100)),
+        env_file(KEY_ID, SECRET),
+    );
+    write(
+        d,
+        &format!("{}far.log", deep(100)),
+        env_file(KEY_ID_2, SECRET_2),
+    );
+    let tracked = format!("{}tracked.log", deep(100));
+    write(d, &tracked, env_file(KEY_ID_2, SECRET_2));
+    assert!(std::process::Command::new("git")
+        .arg("-C")
+        .arg(d)
+        .args(["add", "-f", &tracked])
+        .status()
+        .unwrap()
+        .success());
+    let r = scan_json(d, &[]);
+    assert_eq!(paths(&r.findings()), vec![tracked.clone()], "{}", r.stderr);
+    assert_eq!(r.json()["stats"]["skipped_ignored"], 3);
+    let r = scan_json(d, &["--no-ignore"]);
+    assert_eq!(r.findings().len(), 4);
 }
 
 #[test]
@@ -242,4 +297,119 @@ fn missing_path_is_an_error() {
         "{}",
         r.stderr
     );
+}
+
+#[test]
+fn every_name_stays_itself_in_every_format() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (a, b, c) = (
+        crate::gitutil::env_file(30),
+        crate::gitutil::env_file(31),
+        crate::gitutil::env_file(32),
+    );
+    // Names that mean something else in a URI, or to a lazy reporter.
+    write(d, "x#y.env", &a);
+    write(d, "%41.env", &b);
+    write(d, "A.env", &c);
+    // `!` is a legal name character, not an archive separator: this file is
+    // not inside `docs.md`, and `*.md` must not allowlist it.
+    write(d, "docs.md!/prod.env", &a);
+    write(d, "notes.md", &b);
+    write(d, ".keysweep.toml", "[allow]\npaths = [\"*.md\"]\n");
+    // Names that are not UTF-8 stay distinct from each other and from the
+    // replacement character a lossy conversion would make of them.
+    for name in [
+        &b"caf\xe9.env"[..],
+        b"caf\xc3\xa9.env",
+        b"caf\xef\xbf\xbd.env",
+    ] {
+        std::fs::write(d.join(std::ffi::OsStr::from_bytes(name)), &c).unwrap();
+    }
+    let r = scan_json(d, &["--config", d.join(".keysweep.toml").to_str().unwrap()]);
+    let found = paths(&r.findings());
+    let mut want = vec![
+        "%41.env",
+        "A.env",
+        "caf\\xe9.env",
+        "café.env",
+        "caf\u{fffd}.env",
+        "docs.md!/prod.env",
+        "x#y.env",
+    ];
+    want.sort();
+    let mut got = found.clone();
+    got.sort();
+    assert_eq!(got, want, "{}", r.stderr);
+    assert_eq!(r.json()["stats"]["suppressed"], 1, "notes.md only");
+    let fingerprints: std::collections::HashSet<_> = r
+        .findings()
+        .iter()
+        .map(|f| f["fingerprint"].to_string())
+        .collect();
+    assert_eq!(
+        fingerprints.len(),
+        want.len(),
+        "every place keeps its own fingerprint"
+    );
+
+    // SARIF: each URI, decoded by RFC 3986, is the file's own name.
+    let sarif = run(keysweep()
+        .arg("scan")
+        .arg(d)
+        .args(["--format", "sarif", "--config"])
+        .arg(d.join(".keysweep.toml")));
+    let doc = sarif.json();
+    let mut uris: Vec<String> = doc["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    uris.sort();
+    for uri in &uris {
+        assert!(
+            !uri.contains(['#', '?', '!']) && !uri.contains("%4"),
+            "not percent-encoded: {uri}"
+        );
+    }
+    let decoded: std::collections::HashSet<Vec<u8>> =
+        uris.iter().map(|u| percent_decode(u)).collect();
+    for name in [
+        &b"x#y.env"[..],
+        b"%41.env",
+        b"A.env",
+        b"docs.md!/prod.env",
+        b"caf\xe9.env",
+        b"caf\xc3\xa9.env",
+        b"caf\xef\xbf\xbd.env",
+    ] {
+        assert!(
+            decoded.contains(name),
+            "{:?} not among {uris:?}",
+            String::from_utf8_lossy(name)
+        );
+    }
+}
+
+fn percent_decode(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
 }

@@ -65,7 +65,12 @@ pub(crate) fn commit_info(repo: &gix::Repository, id: ObjectId) -> Commit {
     let (author, date) = match repo.objects.find_commit(&id, &mut buf) {
         Ok(c) => match c.author() {
             Ok(sig) => (
-                Some(format!("{} <{}>", sig.name, sig.email)),
+                // Capped like a member name: the origin is shared by a
+                // blob's findings, but every report line repeats it.
+                Some(crate::finding::cap_name(
+                    &format!("{} <{}>", sig.name, sig.email),
+                    crate::finding::MAX_MEMBER_NAME,
+                )),
                 sig.time()
                     .ok()
                     .and_then(|t| t.format(gix::date::time::format::ISO8601_STRICT).ok()),

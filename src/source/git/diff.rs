@@ -8,6 +8,7 @@
 //! trees are kept, because in a linear history each commit's tree is read
 //! again as the old side of its child's diff.
 
+use super::attribution::MAX_TREE_DEPTH;
 use super::repo::reason;
 use gix::objs::tree::EntryMode;
 use gix::objs::FindExt;
@@ -34,6 +35,25 @@ impl Tree {
     }
 }
 
+/// What [`Differ::narrow`] found a parent to share with the merge.
+pub(crate) enum Shared<'a> {
+    /// The same blob at this path, or the same subtree (a path ending in
+    /// `/`): nothing under it is the merge's own change.
+    Same(&'a [u8]),
+    /// Other content at this path; the parent's blob when it was a file.
+    Differs(&'a [u8], Option<ObjectId>),
+}
+
+/// Two trees being compared, and how far.
+struct Frame {
+    new: Rc<Tree>,
+    old: Option<Rc<Tree>>,
+    i: usize,
+    j: usize,
+    /// Length of the path buffer at this tree (its path and a `/`).
+    prefix: usize,
+}
+
 /// One changed path: `(path bytes, new blob, old blob at that path if it
 /// was a file or symlink)`.
 pub(crate) type Change = (Vec<u8>, ObjectId, Option<ObjectId>);
@@ -45,6 +65,14 @@ pub(crate) struct Differ<'r> {
     buf: Vec<u8>,
     /// Submodule paths whose gitlink a diff added or changed.
     pub(crate) gitlinks: BTreeSet<Vec<u8>>,
+    /// Subtrees not compared because they were past [`MAX_TREE_DEPTH`].
+    pub(crate) too_deep: usize,
+    /// Diffs run, for the tests that count them.
+    #[cfg(test)]
+    pub(crate) diffs: usize,
+    /// Narrowing walks run, for the tests that count them.
+    #[cfg(test)]
+    pub(crate) narrows: usize,
 }
 
 /// Parsed trees kept at most. Large root trees take ~50 bytes per entry: on
@@ -59,101 +87,207 @@ impl<'r> Differ<'r> {
             cache: Default::default(),
             buf: Vec::new(),
             gitlinks: BTreeSet::new(),
+            too_deep: 0,
+            #[cfg(test)]
+            diffs: 0,
+            #[cfg(test)]
+            narrows: 0,
         }
     }
 
     /// Blobs under `new` that differ from the same path under `old` (or that
     /// `old` lacks; `None` is the empty tree). On a tree that cannot be read
     /// the diff goes on with the rest and the first error is returned.
+    ///
+    /// Walked with an explicit stack and one path buffer: a tree 20,000
+    /// levels deep costs 20,000 small frames (not the thread's stack), and a
+    /// path is copied only when it is reported. Subtrees past
+    /// [`MAX_TREE_DEPTH`] are not compared (counted in `too_deep`).
     pub(crate) fn diff(
         &mut self,
         old: Option<ObjectId>,
         new: ObjectId,
         out: &mut Vec<Change>,
     ) -> Result<(), String> {
+        #[cfg(test)]
+        {
+            self.diffs += 1;
+        }
         let mut first_error = None;
-        self.diff_into(old, new, b"", out, &mut first_error);
+        let mut path: Vec<u8> = Vec::new();
+        let mut stack: Vec<Frame> = Vec::new();
+        let mut visit = Some((old, new));
+        loop {
+            if let Some((old, new)) = visit.take() {
+                if stack.len() >= MAX_TREE_DEPTH {
+                    self.too_deep += 1;
+                } else if let Some(frame) = self.frame(old, new, path.len(), &mut first_error) {
+                    stack.push(frame);
+                }
+            }
+            let Some(f) = stack.last_mut() else {
+                break;
+            };
+            path.truncate(f.prefix);
+            let old_entries: &[Entry] = f.old.as_ref().map_or(&[], |t| &t.entries);
+            let mut changed = None;
+            while f.i < f.new.entries.len() {
+                let n = &f.new.entries[f.i];
+                let order = match old_entries.get(f.j) {
+                    Some(o) => git_order(
+                        f.new.name(n),
+                        n.mode.is_tree(),
+                        f.old.as_ref().map_or(&[][..], |t| t.name(o)),
+                        o.mode.is_tree(),
+                    ),
+                    None => Ordering::Less,
+                };
+                match order {
+                    // Only in the old tree: a deletion, nothing to scan.
+                    Ordering::Greater => f.j += 1,
+                    Ordering::Less => {
+                        changed = Some((f.i, None));
+                        f.i += 1;
+                        break;
+                    }
+                    Ordering::Equal => {
+                        let o = &old_entries[f.j];
+                        let differs = o.id != n.id;
+                        let at = (f.i, Some((o.mode, o.id)));
+                        f.i += 1;
+                        f.j += 1;
+                        if differs {
+                            changed = Some(at);
+                            break;
+                        }
+                    }
+                }
+            }
+            let Some((i, old)) = changed else {
+                stack.pop();
+                continue;
+            };
+            let n = &f.new.entries[i];
+            path.extend_from_slice(f.new.name(n));
+            if n.mode.is_tree() {
+                path.push(b'/');
+                // A file replaced by a directory: nothing old to compare.
+                let old_sub = old.filter(|(m, _)| m.is_tree()).map(|(_, id)| id);
+                visit = Some((old_sub, n.id));
+            } else if n.mode.is_commit() {
+                self.gitlinks.insert(path.clone());
+            } else if n.mode.is_blob_or_symlink() {
+                let old_blob = old
+                    .filter(|(m, _)| m.is_blob_or_symlink())
+                    .map(|(_, id)| id);
+                out.push((path.clone(), n.id, old_blob));
+            }
+        }
         first_error.map_or(Ok(()), Err)
     }
 
-    fn diff_into(
+    /// What `parent` shares with `merge`, walking `parent`'s side only:
+    /// each entry of a parent tree is looked up by name (binary search) in
+    /// the merge's tree at the same path, and subtrees are entered only
+    /// where their ids differ. A merge of many small branches then costs
+    /// the size of each branch's tree, not the merge's tree once per
+    /// parent. `each` gets [`Shared::Same`] for an identical blob (a path)
+    /// or subtree (a path ending in `/`), and [`Shared::Differs`] for a
+    /// file of both at one path with other content.
+    pub(crate) fn narrow(
+        &mut self,
+        parent: ObjectId,
+        merge: ObjectId,
+        each: &mut dyn FnMut(Shared<'_>),
+    ) -> Result<(), String> {
+        #[cfg(test)]
+        {
+            self.narrows += 1;
+        }
+        let mut first_error = None;
+        let mut path: Vec<u8> = Vec::new();
+        // (parent's tree, merge's tree, next entry of the parent's, prefix)
+        let mut stack: Vec<(Rc<Tree>, Rc<Tree>, usize, usize)> = Vec::new();
+        let mut visit = Some((parent, merge));
+        loop {
+            if let Some((p, m)) = visit.take() {
+                if stack.len() >= MAX_TREE_DEPTH {
+                    self.too_deep += 1;
+                } else {
+                    match (self.tree(p), self.tree(m)) {
+                        (Ok(p), Ok(m)) => stack.push((p, m, 0, path.len())),
+                        (Err(e), _) | (_, Err(e)) => {
+                            first_error.get_or_insert(e);
+                        }
+                    }
+                }
+            }
+            let Some((p, m, next, prefix)) = stack.last_mut() else {
+                break;
+            };
+            let Some(e) = p.entries.get(*next) else {
+                stack.pop();
+                continue;
+            };
+            *next += 1;
+            path.truncate(*prefix);
+            let name = p.name(e);
+            let is_tree = e.mode.is_tree();
+            let found = m
+                .entries
+                .binary_search_by(|x| git_order(m.name(x), x.mode.is_tree(), name, is_tree));
+            let Ok(at) = found else {
+                continue;
+            };
+            let other = &m.entries[at];
+            path.extend_from_slice(name);
+            if is_tree {
+                path.push(b'/');
+                if other.id == e.id {
+                    each(Shared::Same(&path));
+                } else {
+                    visit = Some((e.id, other.id));
+                }
+            } else if other.id == e.id {
+                each(Shared::Same(&path));
+            } else {
+                let old = e.mode.is_blob_or_symlink().then_some(e.id);
+                each(Shared::Differs(&path, old));
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// The frame comparing `new` with `old`, or `None` when `new` cannot be
+    /// read (the error is kept).
+    fn frame(
         &mut self,
         old: Option<ObjectId>,
         new: ObjectId,
-        prefix: &[u8],
-        out: &mut Vec<Change>,
+        prefix: usize,
         first_error: &mut Option<String>,
-    ) {
-        let new_tree = match self.tree(new) {
+    ) -> Option<Frame> {
+        let new = match self.tree(new) {
             Ok(t) => t,
             Err(e) => {
                 first_error.get_or_insert(e);
-                return;
+                return None;
             }
         };
-        let old_tree = match old.map(|o| self.tree(o)).transpose() {
+        let old = match old.map(|o| self.tree(o)).transpose() {
             Ok(t) => t,
             Err(e) => {
                 first_error.get_or_insert(e);
                 None
             }
         };
-        let old_entries: &[Entry] = old_tree.as_ref().map_or(&[], |t| &t.entries);
-        let (mut i, mut j) = (0, 0);
-        while i < new_tree.entries.len() {
-            let n = &new_tree.entries[i];
-            let order = match old_entries.get(j) {
-                Some(o) => git_order(
-                    new_tree.name(n),
-                    n.mode.is_tree(),
-                    old_tree.as_ref().map_or(&[][..], |t| t.name(o)),
-                    o.mode.is_tree(),
-                ),
-                None => Ordering::Less,
-            };
-            match order {
-                // Only in the old tree: a deletion, nothing to scan.
-                Ordering::Greater => j += 1,
-                Ordering::Less => {
-                    self.changed(n, None, &new_tree, prefix, out, first_error);
-                    i += 1;
-                }
-                Ordering::Equal => {
-                    let o = &old_entries[j];
-                    if o.id != n.id {
-                        self.changed(n, Some(o), &new_tree, prefix, out, first_error);
-                    }
-                    i += 1;
-                    j += 1;
-                }
-            }
-        }
-    }
-
-    /// Entry `n` of `tree` is new, or differs from `old` (same name, and
-    /// both trees or both not).
-    fn changed(
-        &mut self,
-        n: &Entry,
-        old: Option<&Entry>,
-        tree: &Tree,
-        prefix: &[u8],
-        out: &mut Vec<Change>,
-        first_error: &mut Option<String>,
-    ) {
-        let mut path = Vec::with_capacity(prefix.len() + tree.name(n).len() + 1);
-        path.extend_from_slice(prefix);
-        path.extend_from_slice(tree.name(n));
-        if n.mode.is_tree() {
-            let old_sub = old.map(|o| o.id);
-            path.push(b'/');
-            self.diff_into(old_sub, n.id, &path, out, first_error);
-        } else if n.mode.is_commit() {
-            self.gitlinks.insert(path);
-        } else if n.mode.is_blob_or_symlink() {
-            let old_blob = old.filter(|o| o.mode.is_blob_or_symlink()).map(|o| o.id);
-            out.push((path, n.id, old_blob));
-        }
+        Some(Frame {
+            new,
+            old,
+            i: 0,
+            j: 0,
+            prefix,
+        })
     }
 
     fn tree(&mut self, id: ObjectId) -> Result<Rc<Tree>, String> {

@@ -118,7 +118,7 @@ fn scan(
         if opts.reachable_only && origin.unreachable {
             continue;
         }
-        let path = path.unwrap_or_else(|| hit.id.to_string().into_bytes());
+        let path = ReportPath::from_bytes(&path.unwrap_or_else(|| hit.id.to_string().into_bytes()));
         let origin = Arc::new(origin);
         findings.extend(
             hit.credentials

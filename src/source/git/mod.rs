@@ -126,18 +126,19 @@ pub trait BlobMemory: Sync {
 /// none): what the caller adds to its [`BlobMemory`].
 pub type ScannedBlobs = Vec<(ObjectId, Vec<Credential>)>;
 
-/// A finding in a git blob at `path` (bytes from the tree), sharing the
-/// blob's origin with the blob's other findings.
+/// A finding in a git blob at `path`, sharing the blob's path and origin
+/// with the blob's other findings (build each once per blob: a blob may
+/// hold a thousand findings, and a path may be long).
 pub(crate) fn blob_finding(
     credential: Credential,
-    path: &[u8],
+    path: &ReportPath,
     origin: Arc<BlobOrigin>,
 ) -> Finding {
     Finding::new(
         credential,
         Location {
             repo: None,
-            path: ReportPath::from_bytes(path),
+            path: path.clone(),
             origin: Origin::Blob(origin),
         },
     )

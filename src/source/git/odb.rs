@@ -7,8 +7,11 @@
 //! the object store (research/git-read-speed.md). Loose objects are read
 //! after the packs. A blob stored twice (in two packs, or packed and loose)
 //! is scanned only where it is seen first: a pack entry is skipped when an
-//! earlier pack's index has the id, a loose object when any pack has it. That
-//! check is a lookup in read-only, memory-mapped indexes.
+//! earlier pack's index has the id, a loose object when any pack (or an
+//! earlier object directory) has it. The repeats are found before reading,
+//! in one merge of the sorted id lists ([`repeated_ids`]), so a repository
+//! of 4,000 packs (never repacked) costs no more per object than one of a
+//! single pack.
 //!
 //! Each worker thread keeps what it found in its own [`Collected`] and hands
 //! it over once, when the traversal drops the worker: nothing is locked per
@@ -285,10 +288,25 @@ pub(crate) fn scan_all_blobs(
         }
     }
 
+    let mut loose = Vec::new();
+    for dir in &dirs {
+        loose.push(list_loose(r, dir, scanner));
+    }
+    let mut sources: Vec<Box<dyn Iterator<Item = ObjectId> + '_>> = Vec::new();
+    for b in &bundles {
+        let idx = &b.index;
+        sources.push(Box::new(
+            (0..idx.num_objects()).map(move |i| idx.oid_at_index(i).to_owned()),
+        ));
+    }
+    for ids in &loose {
+        sources.push(Box::new(ids.iter().copied()));
+    }
+    let repeated = repeated_ids(sources);
+
     let threads = threads.max(1);
     for (i, bundle) in bundles.iter().enumerate() {
-        let earlier: Vec<&pack::index::File> = bundles[..i].iter().map(|b| &b.index).collect();
-        let seen_before = |id: &gix::oid| earlier.iter().any(|idx| idx.lookup(id).is_some());
+        let seen_before = |id: &gix::oid| repeated[i].contains(id);
         // Counters and findings for this pack only, merged when the
         // traversal succeeds, so a pack that fails half-way can be read
         // again object by object without counting anything twice.
@@ -376,11 +394,46 @@ pub(crate) fn scan_all_blobs(
         }
     }
 
-    let in_any_pack = |id: &gix::oid| bundles.iter().any(|b| b.index.lookup(id).is_some());
-    for dir in &dirs {
-        scan_loose(r, dir, &in_any_pack, scanner, memory, threads)?.drain_into(&mut out);
+    for (d, (dir, ids)) in dirs.iter().zip(loose).enumerate() {
+        let skip = &repeated[bundles.len() + d];
+        let ids: Vec<ObjectId> = ids.into_iter().filter(|id| !skip.contains(id)).collect();
+        scan_loose(r, dir, &ids, scanner, memory, threads)?.drain_into(&mut out);
     }
     Ok(out)
+}
+
+/// For each source of object ids (each sorted; packs in reading order,
+/// then loose directories), the ids an earlier source holds too: they are
+/// read there, not again here. One k-way merge, O(n log k) for n ids in k
+/// sources, holding only the repeats. A source that is not sorted (a
+/// damaged index) only makes a repeat go unnoticed, and its blob scanned
+/// twice.
+fn repeated_ids<'a>(
+    mut sources: Vec<Box<dyn Iterator<Item = ObjectId> + 'a>>,
+) -> Vec<gix::hashtable::HashSet<ObjectId>> {
+    use std::cmp::Reverse;
+    let mut repeated = vec![gix::hashtable::HashSet::default(); sources.len()];
+    if sources.len() < 2 {
+        return repeated;
+    }
+    let mut heap = std::collections::BinaryHeap::new();
+    for (k, source) in sources.iter_mut().enumerate() {
+        if let Some(id) = source.next() {
+            heap.push(Reverse((id, k)));
+        }
+    }
+    let mut last: Option<ObjectId> = None;
+    // Equal ids come out in source order: the first is read, the rest skipped.
+    while let Some(Reverse((id, k))) = heap.pop() {
+        if last == Some(id) {
+            repeated[k].insert(id);
+        }
+        last = Some(id);
+        if let Some(next) = sources[k].next() {
+            heap.push(Reverse((next, k)));
+        }
+    }
+    repeated
 }
 
 fn add_counts(into: &AtomicStats, from: &AtomicStats) {
@@ -393,26 +446,19 @@ fn add_counts(into: &AtomicStats, from: &AtomicStats) {
         (&into.commits, &from.commits),
         (&into.suppressed, &from.suppressed),
         (&into.blobs_already_scanned, &from.blobs_already_scanned),
+        (&into.findings_over_limit, &from.findings_over_limit),
     ] {
         a.fetch_add(b.load(Relaxed), Relaxed);
     }
 }
 
-/// Loose objects of one object directory.
-fn scan_loose(
-    r: &Repo,
-    dir: &Path,
-    in_any_pack: &(dyn Fn(&gix::oid) -> bool + Sync),
-    scanner: &BlobScanner<'_>,
-    memory: Option<&dyn BlobMemory>,
-    threads: usize,
-) -> Result<Collected, GitError> {
+/// The ids of the loose objects of one object directory, sorted.
+fn list_loose(r: &Repo, dir: &Path, scanner: &BlobScanner<'_>) -> Vec<ObjectId> {
     let store = gix::odb::loose::Store::at(dir, r.repo.object_hash());
     let mut ids = Vec::new();
     for id in store.iter() {
         match id {
-            Ok(id) if !in_any_pack(&id) => ids.push(id),
-            Ok(_) => {}
+            Ok(id) => ids.push(id),
             Err(e) => {
                 AtomicStats::bump(&scanner.counters.corrupt_objects, 1);
                 scanner.diag.warn(format_args!(
@@ -424,6 +470,20 @@ fn scan_loose(
             }
         }
     }
+    ids.sort_unstable();
+    ids
+}
+
+/// The loose objects `ids` of one object directory.
+fn scan_loose(
+    r: &Repo,
+    dir: &Path,
+    ids: &[ObjectId],
+    scanner: &BlobScanner<'_>,
+    memory: Option<&dyn BlobMemory>,
+    threads: usize,
+) -> Result<Collected, GitError> {
+    let store = gix::odb::loose::Store::at(dir, r.repo.object_hash());
     let shared = Mutex::new(Collected::default());
     let worker = Worker {
         scanner,
@@ -507,4 +567,122 @@ fn read_objects(
     });
     drop(worker);
     Ok(shared.into_inner().unwrap_or_else(|p| p.into_inner()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(bytes: &[u8]) -> Vec<ObjectId> {
+        bytes
+            .iter()
+            .map(|b| ObjectId::from_bytes_or_panic(&[*b; 20]))
+            .collect()
+    }
+
+    #[test]
+    fn repeats_are_found_in_one_merge_and_kept_where_first_seen() {
+        let sources = [ids(&[1, 3, 5]), ids(&[2, 3]), ids(&[3, 5, 9]), ids(&[])];
+        let repeated = repeated_ids(
+            sources
+                .iter()
+                .map(|s| Box::new(s.iter().copied()) as Box<dyn Iterator<Item = ObjectId>>)
+                .collect(),
+        );
+        let sorted = |set: &gix::hashtable::HashSet<ObjectId>| {
+            let mut v: Vec<ObjectId> = set.iter().copied().collect();
+            v.sort();
+            v
+        };
+        assert_eq!(sorted(&repeated[0]), ids(&[]));
+        assert_eq!(sorted(&repeated[1]), ids(&[3]));
+        assert_eq!(sorted(&repeated[2]), ids(&[3, 5]));
+        assert_eq!(sorted(&repeated[3]), ids(&[]));
+    }
+
+    /// Runs git in `dir` with no user or system config.
+    fn git(dir: &Path, args: &[&str], stdin: Option<&str>) -> String {
+        use std::io::Write;
+        let mut child = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("HOME", dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "T")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "T")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("run git");
+        let mut input = child.stdin.take().expect("stdin");
+        input
+            .write_all(stdin.unwrap_or("").as_bytes())
+            .expect("write");
+        drop(input);
+        let out = child.wait_with_output().expect("git");
+        assert!(out.status.success(), "git {args:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    #[test]
+    fn a_blob_in_many_packs_and_loose_is_scanned_once() {
+        // Issue 20.7: a repository that never repacks has a pack per push;
+        // each entry used to be looked up in every earlier pack's index.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        git(d, &["init", "-q", "-b", "main"], None);
+        git(d, &["config", "gc.auto", "0"], None);
+        std::fs::write(
+            d.join("k.env"),
+            "aws_access_key_id = AKIASP2TPHJSQH3FJRUX\n",
+        )
+        .expect("write");
+        for i in 0..8 {
+            std::fs::write(d.join(format!("f{i}")), format!("file {i}\n")).expect("write");
+            git(d, &["add", "-A"], None);
+            git(d, &["commit", "-q", "-m", &format!("c{i}")], None);
+            // A new pack of the loose objects; the loose copies stay.
+            git(d, &["repack", "-q"], None);
+        }
+        // The leaking blob once more, in a pack of its own.
+        let leak = git(d, &["rev-parse", "HEAD:k.env"], None);
+        git(
+            d,
+            &["pack-objects", "-q", ".git/objects/pack/pack"],
+            Some(&format!("{leak}\n")),
+        );
+        let listed = git(
+            d,
+            &[
+                "cat-file",
+                "--batch-all-objects",
+                "--batch-check=%(objecttype)",
+            ],
+            None,
+        );
+        let blobs = listed.lines().filter(|l| *l == "blob").count() as u64;
+        let r = super::super::repo::open(d).expect("open");
+        assert!(
+            pack_indexes(&r, r.repo.objects.store_ref().path())
+                .expect("packs")
+                .len()
+                >= 9
+        );
+        let counters = AtomicStats::default();
+        let diag = Diagnostics::silent();
+        let detector = crate::detect::Detector::new();
+        let scanner = BlobScanner {
+            detector: &detector,
+            limits: crate::blob::ReadLimits::default(),
+            counters: &counters,
+            diag: &diag,
+        };
+        let scanned = scan_all_blobs(&r, &scanner, 2, None).expect("scan");
+        assert_eq!(counters.blobs.load(Relaxed), blobs, "each blob once");
+        assert_eq!(scanned.hits.len(), 1);
+        assert_eq!(scanned.hits[0].id.to_string(), leak);
+        assert_eq!(counters.commits.load(Relaxed), 8);
+    }
 }

@@ -17,7 +17,7 @@
 
 use super::attribution::TreeIndex;
 use super::commits::{commit_info, CommitHeader, Graph};
-use super::diff::Differ;
+use super::diff::{Differ, Shared};
 use super::repo::{
     head_commit, pool, reason, ref_tips, warn_about_submodules, warn_if_shallow, Repo,
 };
@@ -25,12 +25,12 @@ use super::{blob_finding, GitError, HistoryOptions};
 use crate::blob::{BlobScanner, Scanned};
 use crate::detect::Detector;
 use crate::diag::Diagnostics;
-use crate::finding::{sort_canonical, BlobOrigin, Credential, CredentialKey, RefList};
+use crate::finding::{sort_canonical, BlobOrigin, Credential, CredentialKey, RefList, ReportPath};
 use crate::source::SourceScan;
 use crate::stats::AtomicStats;
 use gix::ObjectId;
 use rayon::prelude::*;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -105,6 +105,11 @@ struct Plan {
     commits: Vec<ObjectId>,
     changes: Vec<Change>,
     gitlinks: Vec<Vec<u8>>,
+    /// Tree diffs and narrowing walks run, for the tests that count them.
+    #[cfg(test)]
+    diffs: usize,
+    #[cfg(test)]
+    narrows: usize,
 }
 
 /// Walks `tips --not exclude` and diffs each commit against its parents.
@@ -211,6 +216,17 @@ fn plan(
             counters,
         );
     }
+    if differ.too_deep > 0 {
+        // Unlike attribution (which only loses a path), a range scan did
+        // not scan what is below: a problem, like a blob over the size limit.
+        AtomicStats::bump(&counters.trees_too_deep, differ.too_deep as u64);
+        diag.warn(format_args!(
+            "{}: trees are nested deeper than {} levels; changes below that depth are not scanned ({} subtrees)",
+            r.path.display(),
+            super::attribution::MAX_TREE_DEPTH,
+            differ.too_deep
+        ));
+    }
     let gitlinks: Vec<Vec<u8>> = std::mem::take(&mut differ.gitlinks).into_iter().collect();
     // Oldest commit first, then by path: "first" below means that, on
     // every run (paths within a commit come out of a hash map).
@@ -219,6 +235,10 @@ fn plan(
         commits: ordered,
         changes,
         gitlinks,
+        #[cfg(test)]
+        diffs: differ.diffs,
+        #[cfg(test)]
+        narrows: differ.narrows,
     })
 }
 
@@ -238,40 +258,73 @@ fn commit_changes(
     diag: &Diagnostics,
     counters: &AtomicStats,
 ) {
-    // Per parent: changed path -> (new blob, old blob at that path).
-    type Changed = HashMap<Vec<u8>, (ObjectId, Option<ObjectId>)>;
-    let mut per_parent: Vec<Changed> = Vec::new();
-    for pt in parent_trees {
-        let mut out = Vec::new();
-        if let Err(why) = differ.diff(*pt, tree, &mut out) {
-            AtomicStats::bump(&counters.corrupt_objects, 1);
-            diag.warn(format_args!(
-                "{}: commit {id}: a tree cannot be read, its changes may be incomplete: {why}",
-                r.path.display()
-            ));
-        }
-        per_parent.push(out.into_iter().map(|(p, n, o)| (p, (n, o))).collect());
-    }
-    let Some((first, rest)) = per_parent.split_first() else {
-        return;
+    // Changed against every parent so far: path -> (new blob, the old
+    // blobs at that path). The first parent gives the candidates with a
+    // diff; each other parent only narrows them, walking its own tree
+    // (see `Differ::narrow`), and once nothing is left the remaining
+    // parents are not looked at: an octopus merge of 10,000 branches that
+    // each added a file cost a diff of the whole merge per parent (29 s).
+    type Candidates = BTreeMap<Vec<u8>, (ObjectId, HashSet<ObjectId>)>;
+    let mut candidates: Option<Candidates> = None;
+    let warn = |why: String| {
+        AtomicStats::bump(&counters.corrupt_objects, 1);
+        diag.warn(format_args!(
+            "{}: commit {id}: a tree cannot be read, its changes may be incomplete: {why}",
+            r.path.display()
+        ));
     };
-    for (path, (new, old)) in first {
-        // Changed against every parent, or it is not this commit's doing.
-        if !rest.iter().all(|m| m.contains_key(path)) {
-            continue;
-        }
-        let mut olds: HashSet<ObjectId> = old.iter().copied().collect();
-        for m in rest {
-            if let Some((_, Some(o))) = m.get(path) {
-                olds.insert(*o);
+    for pt in parent_trees {
+        match (candidates.as_mut(), pt) {
+            (None, _) => {
+                let mut out = Vec::new();
+                if let Err(why) = differ.diff(*pt, tree, &mut out) {
+                    warn(why);
+                }
+                candidates = Some(
+                    out.into_iter()
+                        .map(|(p, n, o)| (p, (n, o.into_iter().collect())))
+                        .collect(),
+                );
+            }
+            // A missing parent is the empty tree: everything differs from it.
+            (Some(_), None) => {}
+            (Some(c), Some(pt)) => {
+                let result = differ.narrow(*pt, tree, &mut |shared| match shared {
+                    Shared::Same(path) if path.ends_with(b"/") => {
+                        let under: Vec<Vec<u8>> = c
+                            .range(path.to_vec()..)
+                            .take_while(|(k, _)| k.starts_with(path))
+                            .map(|(k, _)| k.clone())
+                            .collect();
+                        for k in under {
+                            c.remove(&k);
+                        }
+                    }
+                    Shared::Same(path) => {
+                        c.remove(path);
+                    }
+                    Shared::Differs(path, old) => {
+                        if let Some((_, olds)) = c.get_mut(path) {
+                            olds.extend(old);
+                        }
+                    }
+                });
+                if let Err(why) = result {
+                    warn(why);
+                }
             }
         }
+        if candidates.as_ref().is_some_and(BTreeMap::is_empty) {
+            break;
+        }
+    }
+    for (path, (new, olds)) in candidates.unwrap_or_default() {
         let mut olds: Vec<ObjectId> = olds.into_iter().collect();
         olds.sort();
         changes.push(Change {
             commit: position,
-            path: path.clone(),
-            new: *new,
+            path,
+            new,
             olds,
         });
     }
@@ -373,8 +426,10 @@ pub fn scan_commits(
         Some(index.placement(&ref_tips(&r, diag)?, head_commit(&r.repo)))
     };
 
-    // One origin per (blob, commit), shared by its findings.
+    // One origin per (blob, commit) and one path per change, shared by
+    // their findings.
     let mut origins: HashMap<(ObjectId, usize), Arc<BlobOrigin>> = HashMap::new();
+    let mut paths: HashMap<usize, ReportPath> = HashMap::new();
     let mut commits = HashMap::new();
     let mut findings = Vec::new();
     for (i, cred) in picked {
@@ -400,7 +455,10 @@ pub fn scan_commits(
                 })
             })
             .clone();
-        findings.push(blob_finding(cred, &ch.path, origin));
+        let path = paths
+            .entry(i)
+            .or_insert_with(|| ReportPath::from_bytes(&ch.path));
+        findings.push(blob_finding(cred, path, origin));
     }
     sort_canonical(&mut findings);
 
@@ -486,7 +544,102 @@ fn scan_blobs(
 
 #[cfg(test)]
 mod tests {
-    use super::parse_range;
+    use super::*;
+
+    /// A repository built by `git fast-import` from `script`.
+    fn imported(dir: &Path, script: &str) {
+        use std::io::Write;
+        let git = |args: &[&str]| {
+            std::process::Command::new("git")
+                .args(args)
+                .current_dir(dir)
+                .env("HOME", dir)
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .stdin(std::process::Stdio::piped())
+                .spawn()
+                .expect("run git")
+        };
+        assert!(git(&["init", "-q", "-b", "main"])
+            .wait()
+            .expect("git init")
+            .success());
+        let mut child = git(&["fast-import", "--quiet"]);
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(script.as_bytes())
+            .expect("write script");
+        assert!(child.wait().expect("wait").success());
+    }
+
+    #[test]
+    fn an_octopus_merge_is_diffed_against_each_parent_at_most_once() {
+        // Issue 20.8: every parent's diff was kept at once. Each parent's
+        // diff now narrows the first one's, and once nothing is left the
+        // other parents are not diffed at all.
+        for parents in [12usize, 48] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let mut script = String::new();
+            let commit = |mark: usize, from: &[usize], changes: &str| {
+                let mut c = format!(
+                    "commit refs/heads/main\nmark :{mark}\ncommitter T <t@example.com> {} +0000\ndata 1\nc\n",
+                    1_700_000_000 + mark
+                );
+                for (i, f) in from.iter().enumerate() {
+                    c.push_str(&format!("{} :{f}\n", if i == 0 { "from" } else { "merge" }));
+                }
+                c.push_str(changes);
+                c.push('\n');
+                c
+            };
+            script.push_str(&commit(1, &[], "M 100644 inline README\ndata 3\nhi\n"));
+            // Each branch changes `f` its own way.
+            let branches: Vec<usize> = (0..parents).map(|i| 2 + i).collect();
+            for (i, &mark) in branches.iter().enumerate() {
+                let change = format!("M 100644 inline f\ndata 4\n{i:03}\n");
+                script.push_str(&commit(mark, &[1], &change));
+            }
+            let leak =
+                "M 100644 inline keys.txt\ndata 41\naws_access_key_id = AKIASP2TPHJSQH3FJRUX\n";
+            // Merge 1 changes `f` against every parent and adds a key.
+            let m1 = 2 + parents;
+            let changes = format!("M 100644 inline f\ndata 7\nmerged\n\n{leak}");
+            script.push_str(&commit(m1, &branches, &changes));
+            // Merge 2 takes the first parent's tree: nothing is its own.
+            let m2 = m1 + 1;
+            let mut second: Vec<usize> = vec![m1];
+            second.extend(&branches);
+            script.push_str(&commit(m2, &second, ""));
+            imported(dir.path(), &script);
+            let r = super::super::repo::open(dir.path()).expect("open");
+            let counters = AtomicStats::default();
+            let plan = plan(
+                &r,
+                &["main".to_string()],
+                &["main~1^1~1".to_string()],
+                &[],
+                &Diagnostics::silent(),
+                &counters,
+            )
+            .expect("plan");
+            assert_eq!(plan.commits.len(), parents + 2);
+            let merge1 = plan.commits.len() - 2;
+            let of_merge1: Vec<(&[u8], usize)> = plan
+                .changes
+                .iter()
+                .filter(|c| c.commit == merge1)
+                .map(|c| (c.path.as_slice(), c.olds.len()))
+                .collect();
+            assert_eq!(of_merge1, [(&b"f"[..], parents), (&b"keys.txt"[..], 0)]);
+            assert!(plan.changes.iter().all(|c| c.commit != merge1 + 1));
+            // One diff per branch, one for merge 1 and one for merge 2 (its
+            // first parent's diff leaves nothing: no other parent is read),
+            // and a narrowing walk of each other parent of merge 1.
+            assert_eq!(plan.diffs, parents + 2);
+            assert_eq!(plan.narrows, parents - 1);
+        }
+    }
 
     #[test]
     fn ranges_parse_like_git() {
