@@ -188,6 +188,31 @@ pub struct Credential {
     /// The archive member the credential was found in, when the blob is an
     /// archive.
     pub member: Option<MemberPath>,
+    /// Set when the key ID (and token) were found in the query of a
+    /// presigned URL: the signature of one request, not a leaked key pair.
+    pub presigned: Option<Presigned>,
+}
+
+/// How a presigned URL was signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Signing {
+    /// `AWSAccessKeyId=…&Expires=…&Signature=…`.
+    Sigv2,
+    /// `X-Amz-Credential=…&X-Amz-Date=…&X-Amz-Expires=…&X-Amz-Signature=…`.
+    Sigv4,
+}
+
+/// What a presigned URL states about itself. Its key ID is the signer's,
+/// but the URL holds no secret: it grants one request on one object until
+/// it expires, so it is reported as its own, low-severity kind and never
+/// verified.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Presigned {
+    pub signing: Signing,
+    /// When the URL stops working, as it states it (RFC 3339, UTC); `None`
+    /// when the URL does not say (its date or lifetime missing or garbled).
+    pub expires: Option<String>,
 }
 
 impl Credential {
@@ -211,6 +236,7 @@ impl Credential {
             access_key_id: self.access_key_id.as_ref().map(|p| p.value.clone()),
             secret_access_key: self.secret_access_key.as_ref().map(|p| p.value.clone()),
             session_token: self.session_token.as_ref().map(|p| p.value.clone()),
+            presigned: self.presigned.is_some(),
         }
     }
 
@@ -226,6 +252,9 @@ pub struct CredentialKey {
     pub access_key_id: Option<String>,
     pub secret_access_key: Option<Secret>,
     pub session_token: Option<Secret>,
+    /// Found in a presigned URL: never the same credential as a leak of
+    /// the same key ID, which must stay reported (and suppressible) apart.
+    pub presigned: bool,
 }
 
 impl CredentialKey {
@@ -240,6 +269,11 @@ impl CredentialKey {
         ] {
             h.update(part.unwrap_or("").as_bytes());
             h.update([0u8]);
+        }
+        // Only presigned credentials add to the digest, so the digests and
+        // fingerprints of every other finding stay what they were.
+        if self.presigned {
+            h.update(b"presigned\0");
         }
         hex(&h.finalize())
     }
@@ -637,6 +671,7 @@ mod tests {
                 account_id: None,
                 confidence: Confidence::Medium,
                 member,
+                presigned: None,
             },
             Location {
                 repo: None,

@@ -7,7 +7,9 @@
 //! `&#65;`) forms of the prefixes. Exact checks run only around anchors: key
 //! IDs are validated in place, value runs near them are read once (escapes
 //! decoded) and classified as secrets or session tokens, and the parts are
-//! then paired by distance in lines (bytes on giant lines).
+//! then paired by distance in lines (bytes on giant lines). A key ID that
+//! signs a presigned URL is marked as such and pairs only with the session
+//! token in that URL (see [`presigned`]).
 
 pub mod allow;
 pub mod archive;
@@ -15,6 +17,7 @@ pub mod decode;
 pub mod entropy;
 pub mod keyid;
 pub mod label;
+pub mod presigned;
 
 use crate::finding::{
     Confidence, Credential, Encoding, MemberPath, Part, Position, Secret, MAX_FINDINGS_PER_BLOB,
@@ -28,7 +31,7 @@ use std::ops::Range;
 /// found, where it is reported, how parts pair), so that results remembered
 /// from earlier runs (the `keysweep org` blob state, keyed by crate version
 /// and this number) are thrown away and blobs are scanned again.
-pub const RULES_VERSION: u32 = 2;
+pub const RULES_VERSION: u32 = 3;
 
 /// How far (bytes) around a key ID to look for its secret and token on its
 /// own line, and the unit of the pairing distances below.
@@ -285,6 +288,7 @@ impl Detector {
         // End of the lines below the last AWS name that were added.
         let mut below_until = 0usize;
         let mut near_lines = NearLines::default();
+        let mut urls = presigned::Reader::default();
         for m in self.anchors.find_iter(data) {
             let anchor = self.anchors_kind[m.pattern().as_usize()];
             let at = m.start();
@@ -292,13 +296,9 @@ impl Detector {
                 Anchor::KeyPrefix => match keyid::judge_at(data, at) {
                     Some(Ok(_)) if atoms.keys.len() >= MAX_PARTS => atoms.dropped += 1,
                     Some(Ok(id)) => {
-                        atoms.keys.push(Atom::new(
-                            id.to_string(),
-                            view,
-                            at,
-                            None,
-                            Label::default(),
-                        ));
+                        let mut key = Atom::new(id.to_string(), view, at, None, Label::default());
+                        key.url = urls.around_key(data, at..at + keyid::LEN).map(Box::new);
+                        atoms.keys.push(key);
                         windows.push(near_lines.window(data, at, at + keyid::LEN));
                     }
                     // Past the cap, a rejected key ID only loses a hint.
@@ -516,6 +516,8 @@ struct Atom {
     inner: usize,
     encoding: Option<Encoding>,
     label: Label,
+    /// For a key ID: the presigned URL it signed, when it is in one.
+    url: Option<Box<presigned::Url>>,
 }
 
 impl Atom {
@@ -532,6 +534,7 @@ impl Atom {
             inner,
             encoding: encoding.or(view.encoding),
             label,
+            url: None,
         }
     }
 
@@ -615,11 +618,20 @@ impl Atoms {
         dedup(&mut self.secrets);
         dedup(&mut self.tokens);
         dedup(&mut self.rejected);
-        let secret_of = assign(&self.keys, &self.secrets, data, |_, s, bytes, lines| {
+        // A presigned URL holds no secret, and its session token (when
+        // signed with a temporary key) is its own.
+        let urls = UrlRanges::of(&self.keys);
+        let secret_of = assign(&self.keys, &self.secrets, data, |k, s, bytes, lines| {
             let (max_bytes, max_lines, penalty) = secret_reach(s.label.secret);
-            near(bytes, lines, max_bytes, max_lines).then_some(bytes + penalty)
+            (k.url.is_none() && near(bytes, lines, max_bytes, max_lines)).then_some(bytes + penalty)
         });
         let token_of = assign(&self.keys, &self.tokens, data, |k, t, bytes, lines| {
+            if let Some(url) = &k.url {
+                return (t.view == k.view && url.range.contains(&t.inner)).then_some(bytes);
+            }
+            if urls.holds(t) {
+                return None;
+            }
             let temporary = k.value.starts_with("ASIA");
             let ok = temporary && bytes <= 4 * PAIR_WINDOW && lines <= 12
                 || t.label.token == Strength::Aws && bytes <= PAIR_WINDOW && lines <= 6;
@@ -648,6 +660,7 @@ impl Atoms {
                     Confidence::Medium
                 },
                 member: None,
+                presigned: key.url.as_ref().map(|u| u.presigned.clone()),
             });
         }
         // A secret without a key ID counts only when its name says AWS, and
@@ -663,6 +676,7 @@ impl Atoms {
         let lone_tokens: Vec<usize> = (0..self.tokens.len())
             .filter(|&i| {
                 !claimed_tokens[i]
+                    && !urls.holds(&self.tokens[i])
                     && (self.tokens[i].label.token == Strength::Aws || is_marked(&self.tokens[i]))
                     && !self.beside_rejected_key(&self.tokens[i], data)
             })
@@ -691,6 +705,7 @@ impl Atoms {
                 account_id: None,
                 confidence: Confidence::Medium,
                 member: None,
+                presigned: None,
             });
         }
         for (ti, t) in tokens_only.iter().enumerate() {
@@ -702,6 +717,7 @@ impl Atoms {
                     account_id: None,
                     confidence: Confidence::Medium,
                     member: None,
+                    presigned: None,
                 });
             }
         }
@@ -774,6 +790,35 @@ impl NearLines {
             .get(after + PAIR_LINES)
             .map_or(high, |&n| n + 1);
         from.min(start.saturating_sub(PAIR_WINDOW))..to.max((end + PAIR_WINDOW).min(data.len()))
+    }
+}
+
+/// The presigned URLs among the key IDs, by view and start, to tell
+/// whether a part lies inside one.
+struct UrlRanges(Vec<(u32, usize, usize)>);
+
+impl UrlRanges {
+    fn of(keys: &[Atom]) -> Self {
+        let mut v: Vec<(u32, usize, usize)> = keys
+            .iter()
+            .filter_map(|k| {
+                k.url
+                    .as_ref()
+                    .map(|u| (k.view.id, u.range.start, u.range.end))
+            })
+            .collect();
+        v.sort_unstable();
+        UrlRanges(v)
+    }
+
+    fn holds(&self, a: &Atom) -> bool {
+        let i = self
+            .0
+            .partition_point(|&(view, start, _)| (view, start) <= (a.view.id, a.inner));
+        i > 0 && {
+            let (view, _, end) = self.0[i - 1];
+            view == a.view.id && a.inner < end
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! names, and every trap.
 
 use super::*;
+use crate::finding::Signing;
 use base64::Engine;
 
 const ID: &str = "AKIA2IJB4LAJLJ6HDU6G";
@@ -149,17 +150,6 @@ fn sees_through_encodings() {
         .flat_map(|u| u.to_le_bytes())
         .collect();
     assert_eq!(triples(&utf16), vec![pair(ID, SECRET)]);
-    let presigned = fill("https://b.s3.amazonaws.com/k?X-Amz-Credential={ASIA}%2F20240101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Security-Token={T}");
-    let presigned = presigned
-        .replace('/', "%2F")
-        .replace('+', "%2B")
-        .replace("https:%2F%2F", "https://");
-    let found = triples(presigned.as_bytes());
-    assert_eq!(
-        found,
-        vec![(Some(ASIA.into()), None, Some(TOKEN.into()))],
-        "{presigned}"
-    );
 }
 
 #[test]
@@ -774,6 +764,165 @@ fn anchors_inside_one_long_run_read_it_once() {
         assert!(b <= 2 * a + (64 << 10), "{name}: {a} then {b}");
         assert!(triples(large.as_bytes()).is_empty());
     }
+}
+
+/// What a presigned URL's finding holds: key ID, token, signing, expiry.
+type Signed = (String, Option<String>, Signing, Option<String>);
+
+/// Findings of `text` split into presigned URLs and the rest.
+fn presigned_and_leaks(text: &str) -> (Vec<Signed>, Vec<Triple>) {
+    let mut urls = Vec::new();
+    let mut leaks = Vec::new();
+    for c in Detector::new().detect(text.as_bytes()) {
+        let token = c.session_token.map(|p| p.value.expose().to_string());
+        match c.presigned {
+            Some(p) => {
+                assert!(c.secret_access_key.is_none(), "{text}");
+                assert_eq!(c.confidence, Confidence::Medium);
+                let id = c.access_key_id.map(|p| p.value).unwrap_or_default();
+                urls.push((id, token, p.signing, p.expires));
+            }
+            None => leaks.push((
+                c.access_key_id.map(|p| p.value),
+                c.secret_access_key.map(|p| p.value.expose().to_string()),
+                token,
+            )),
+        }
+    }
+    (urls, leaks)
+}
+
+type Triple = (Option<String>, Option<String>, Option<String>);
+
+/// The token as a query writes it.
+fn percent(v: &str) -> String {
+    v.replace('/', "%2F")
+        .replace('+', "%2B")
+        .replace('=', "%3D")
+}
+
+fn sigv4(host_and_path: &str, id: &str, token: Option<&str>) -> String {
+    let mut url = format!(
+        "https://{host_and_path}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={id}%2F20231130%2Fus-west-2%2Fs3%2Faws4_request&X-Amz-Date=20231130T235959Z&X-Amz-Expires=3600"
+    );
+    if let Some(t) = token {
+        url.push_str(&format!("&X-Amz-Security-Token={}", percent(t)));
+    }
+    url.push_str("&X-Amz-SignedHeaders=host&X-Amz-Signature=3e5c1f0d9b7a6c4e2f8d0b1a3c5e7f9d2b4a6c8e0f1d3b5a7c9e2f4d6b8a0c1e");
+    url
+}
+
+#[test]
+fn presigned_urls_are_their_own_kind_in_real_world_shapes() {
+    let expiry = Some("2023-12-01T00:59:59Z".to_string());
+    let temp = (
+        ASIA.to_string(),
+        Some(TOKEN.to_string()),
+        Signing::Sigv4,
+        expiry.clone(),
+    );
+    let long_term = (ID.to_string(), None, Signing::Sigv4, expiry.clone());
+    let virtual_hosted = sigv4(
+        "my-bucket.s3.us-west-2.amazonaws.com/reports/q3.pdf",
+        ASIA,
+        Some(TOKEN),
+    );
+    let path_style = sigv4(
+        "s3.us-west-2.amazonaws.com/my-bucket/data/train.csv",
+        ID,
+        None,
+    );
+    for (text, want) in [
+        // A link in a shell script and in prose.
+        (format!("wget -O q3.pdf \"{virtual_hosted}\"\n"), temp.clone()),
+        (format!("Download: {path_style}\n"), long_term.clone()),
+        // A Notion export's image in Markdown.
+        (format!("# Notes\n\n![image.png]({virtual_hosted})\n\nmore text\n"), temp.clone()),
+        // A notebook's output, the URL in a JSON string.
+        (
+            format!(
+                "{{\"cells\": [{{\"outputs\": [{{\"data\": {{\"text/plain\": [\"'{path_style}'\"]}}, \"output_type\": \"execute_result\"}}]}}]}}"
+            ),
+            long_term.clone(),
+        ),
+        // The same notebook JSON written with `\/` and `\u0026`.
+        (
+            format!(
+                "{{\"url\":\"{}\"}}",
+                virtual_hosted.replace('/', "\\/").replace('&', "\\u0026")
+            ),
+            temp.clone(),
+        ),
+        // HTML.
+        (
+            format!("<img src=\"{}\" alt=\"chart\">", virtual_hosted.replace('&', "&amp;")),
+            temp.clone(),
+        ),
+        // SigV2: `AWSAccessKeyId`, `Expires` (seconds since 1970), `Signature`.
+        (
+            format!("curl -o f.zip 'https://my-bucket.s3.amazonaws.com/f.zip?AWSAccessKeyId={ID}&Expires=1701388800&Signature=vjbyPxybdZaNmGa%2ByT272YEAiv4%3D'\n"),
+            (ID.to_string(), None, Signing::Sigv2, Some("2023-12-01T00:00:00Z".into())),
+        ),
+        (
+            format!("FILE_URL = \"https://s3.amazonaws.com/my-bucket/f.zip?Signature=vjbyPxybdZaNmGa%2ByT272YEAiv4%3D&Expires=1701388800&AWSAccessKeyId={ID}\""),
+            (ID.to_string(), None, Signing::Sigv2, Some("2023-12-01T00:00:00Z".into())),
+        ),
+    ] {
+        let (urls, leaks) = presigned_and_leaks(&text);
+        assert_eq!(urls, vec![want], "{text}");
+        assert_eq!(leaks, vec![], "{text}");
+    }
+}
+
+#[test]
+fn a_key_id_leaked_beside_its_presigned_url_is_still_a_leak() {
+    let url = sigv4("b.s3.amazonaws.com/k", ID, None);
+    // The same key ID as a pair a few lines below the link: one leak, one URL.
+    let text = fill(&format!(
+        "Share: {url}\n\n[default]\naws_access_key_id = {{ID}}\naws_secret_access_key = {{S}}\n"
+    ));
+    let (urls, leaks) = presigned_and_leaks(&text);
+    assert_eq!(urls.len(), 1, "{text}");
+    assert_eq!(leaks, vec![pair(ID, SECRET)], "{text}");
+    // And on the same line: the URL's key ID does not take the secret.
+    let text = fill(&format!("{url} aws_secret_access_key={{S}} key={{ID}}\n"));
+    let (urls, leaks) = presigned_and_leaks(&text);
+    assert_eq!(urls.len(), 1, "{text}");
+    assert_eq!(leaks, vec![pair(ID, SECRET)], "{text}");
+    // A named secret whose only key ID is the URL's: a lone secret.
+    let text = fill(&format!("{url}\naws_secret_access_key = {{S}}\n"));
+    let (urls, leaks) = presigned_and_leaks(&text);
+    assert_eq!(urls.len(), 1, "{text}");
+    assert_eq!(leaks, vec![(None, Some(SECRET.into()), None)], "{text}");
+}
+
+#[test]
+fn a_presigned_urls_token_stays_with_it() {
+    // Another temporary key beside the link does not take the link's token.
+    let url = sigv4("b.s3.amazonaws.com/k", ASIA, Some(TOKEN));
+    let other = "ASIADPMRCG4BE4UMR46P";
+    let text = format!("export AWS_ACCESS_KEY_ID={other}\ncurl '{url}'\n");
+    let (urls, leaks) = presigned_and_leaks(&text);
+    assert_eq!(urls.len(), 1, "{text}");
+    assert_eq!(urls[0].1.as_deref(), Some(TOKEN));
+    assert_eq!(leaks, vec![(Some(other.into()), None, None)], "{text}");
+    // A URL whose key ID is a documentation example: nothing at all.
+    let url = sigv4("b.s3.amazonaws.com/k", "ASIAIOSFODNN7EXAMPLE", Some(TOKEN));
+    assert_eq!(triples(url.as_bytes()), vec![], "{url}");
+}
+
+#[test]
+fn not_every_credential_parameter_is_a_presigned_url() {
+    // The old AWS tools' credential file: `AWSAccessKeyId=` on a line of its own.
+    let text = fill("AWSAccessKeyId={ID}\nAWSSecretKey={S}\n");
+    let (urls, leaks) = presigned_and_leaks(&text);
+    assert_eq!(urls, vec![]);
+    assert_eq!(leaks, vec![pair(ID, SECRET)]);
+    // A query that passes a key pair along is a leak, not a signature.
+    let text = fill("https://x/api?AWSAccessKeyId={ID}&AWSSecretKey={S}");
+    let (urls, leaks) = presigned_and_leaks(&text);
+    assert_eq!(urls, vec![], "{text}");
+    assert_eq!(leaks, vec![pair(ID, SECRET)], "{text}");
 }
 
 /// `n` distinct, well-formed key IDs that are not placeholders.

@@ -44,9 +44,14 @@ impl Reporter for Github {
         let findings = by_urgency(report.findings);
         for f in findings.iter().take(SHOWN_PER_STEP) {
             let pos = f.credential.first_position();
+            // A presigned URL is low severity: a notice, not an error.
+            let command = match Rule::of(&f.credential) {
+                Rule::PresignedUrl => "notice",
+                _ => "error",
+            };
             writeln!(
                 out,
-                "::error file={},line={},col={},title={}::{}",
+                "::{command} file={},line={},col={},title={}::{}",
                 escape_property(&style.clean(f.location.path.as_str())),
                 pos.line,
                 pos.column,

@@ -12,7 +12,7 @@
 use super::{Report, Reporter, Style};
 use crate::finding::{
     is_account_id, Arn, BlobOrigin, Commit, Confidence, Credential, Encoding, Finding, Location,
-    MemberPath, Origin, Part, Position, RefList, ReportPath, Secret, Verdict,
+    MemberPath, Origin, Part, Position, Presigned, RefList, ReportPath, Secret, Signing, Verdict,
 };
 use crate::stats::Stats;
 use serde::{Deserialize, Serialize};
@@ -54,6 +54,8 @@ struct FindingJson<'a> {
     session_token: Option<PartJson>,
     account_id: Option<&'a str>,
     confidence: Confidence,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    presigned: Option<PresignedJson>,
     verification: Option<VerificationJson>,
     // Git history only.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -79,6 +81,31 @@ struct PartJson {
     column: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     encoding: Option<Encoding>,
+}
+
+/// A presigned URL on the wire: how it was signed, when it expires.
+#[derive(Serialize, Deserialize)]
+struct PresignedJson {
+    signing: Signing,
+    /// RFC 3339; `null` when the URL states no expiry.
+    expires: Option<String>,
+}
+
+impl PresignedJson {
+    fn into_presigned(self) -> Result<Presigned, String> {
+        if let Some(t) = &self.expires {
+            if !is_rfc3339(t) {
+                return Err(format!(
+                    "presigned.expires {:?} is not an RFC 3339 date",
+                    capped(t)
+                ));
+            }
+        }
+        Ok(Presigned {
+            signing: self.signing,
+            expires: self.expires,
+        })
+    }
 }
 
 /// A verdict on the wire: a status and the members that status has.
@@ -213,6 +240,10 @@ impl<'a> FindingJson<'a> {
                 .map(|p| part(p, style.secret(&p.value))),
             account_id: c.account_id.as_deref(),
             confidence: c.confidence,
+            presigned: c.presigned.as_ref().map(|p| PresignedJson {
+                signing: p.signing,
+                expires: p.expires.clone(),
+            }),
             verification: f.verdict.as_ref().map(VerificationJson::of),
             blob: blob.map(|b| b.id.as_str()),
             author: commit.and_then(|c| c.author.as_deref()),
@@ -302,6 +333,8 @@ struct FindingIn {
     #[serde(default)]
     account_id: Option<String>,
     confidence: Confidence,
+    #[serde(default)]
+    presigned: Option<PresignedJson>,
     #[serde(default)]
     verification: Option<VerificationJson>,
     #[serde(default)]
@@ -459,6 +492,10 @@ impl FindingIn {
             .verification
             .map(VerificationJson::into_verdict)
             .transpose()?;
+        let presigned = self
+            .presigned
+            .map(PresignedJson::into_presigned)
+            .transpose()?;
         // History findings carry provenance fields; file findings none.
         let origin = if self.blob.is_some() || self.still_at_head.is_some() {
             let refs = self.refs.unwrap_or_default();
@@ -490,6 +527,7 @@ impl FindingIn {
                 account_id: self.account_id,
                 confidence: self.confidence,
                 member: self.member.map(MemberPath::from_names),
+                presigned,
             },
             location: Location {
                 repo: self.repo.map(|r| Arc::from(capped(&r))),
@@ -588,6 +626,7 @@ mod tests {
                 assert_eq!(a.credential.member, b.credential.member);
                 assert_eq!(a.verdict, b.verdict);
                 assert_eq!(a.commit(), b.commit());
+                assert_eq!(a.credential.presigned, b.credential.presigned);
             }
         }
     }
@@ -631,6 +670,14 @@ mod tests {
                 "ARN",
             ),
             (r#","verification":{"status":"owned"}"#, "status"),
+            (
+                r#","presigned":{"signing":"sigv4","expires":"\u001b[2J"}"#,
+                "presigned.expires",
+            ),
+            (
+                r#","presigned":{"signing":"sigv9","expires":null}"#,
+                "sigv9",
+            ),
         ] {
             let err = read_report(&finding(extra)).expect_err(extra).to_string();
             assert!(err.contains(needle), "{extra}: {err}");

@@ -93,7 +93,7 @@ pub fn render(format: Format, report: &Report<'_>, style: &Style) -> io::Result<
 
 /// A fixed set of findings every reporter's snapshot test renders: a file
 /// pair, a history finding in an archive member with hostile names, a live
-/// key, a lone secret, a session token.
+/// key, a lone secret, a session token, a key ID in a presigned URL.
 #[cfg(test)]
 pub(crate) mod fixture {
     use crate::finding::*;
@@ -141,6 +141,7 @@ pub(crate) mod fixture {
                 account_id: Some("123456789012".into()),
                 confidence: Confidence::High,
                 member: None,
+                presigned: None,
             },
             file("config/prod.env"),
         );
@@ -152,6 +153,7 @@ pub(crate) mod fixture {
                 account_id: Some("210987654321".into()),
                 confidence: Confidence::High,
                 member: None,
+                presigned: None,
             },
             Location {
                 repo: Some(Arc::from("https://git.example.com/acme/api.git")),
@@ -186,6 +188,7 @@ pub(crate) mod fixture {
                         .join("inner ##[stop-commands]x.tar")
                         .join("a`b|c\r\n::error::pwned.env"),
                 ),
+                presigned: None,
             },
             Location {
                 repo: None,
@@ -207,6 +210,7 @@ pub(crate) mod fixture {
                 account_id: None,
                 confidence: Confidence::Medium,
                 member: None,
+                presigned: None,
             },
             file("terraform/main.tf"),
         );
@@ -222,11 +226,29 @@ pub(crate) mod fixture {
                 account_id: Some("123456789012".into()),
                 confidence: Confidence::High,
                 member: None,
+                presigned: None,
             },
             file("notebooks/explore.ipynb"),
         );
         token.verdict = Some(Verdict::Expired);
-        vec![pair, live, hostile, lone_secret, token]
+        // The same key ID leaked in the pair above, here only inside a
+        // presigned link: a finding of its own kind.
+        let presigned = Finding::new(
+            Credential {
+                access_key_id: id("AKIA2IJB4LAJLJ6HDU6G", 12),
+                secret_access_key: None,
+                session_token: None,
+                account_id: Some("123456789012".into()),
+                confidence: Confidence::Medium,
+                member: None,
+                presigned: Some(Presigned {
+                    signing: Signing::Sigv4,
+                    expires: Some("2026-01-02T04:04:05Z".into()),
+                }),
+            },
+            file("docs/download.md"),
+        );
+        vec![pair, live, hostile, lone_secret, token, presigned]
     }
 
     pub(crate) fn stats() -> Stats {

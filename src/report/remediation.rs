@@ -164,6 +164,7 @@ mod tests {
                 account_id: None,
                 confidence: Confidence::High,
                 member: None,
+                presigned: None,
             },
             Location {
                 repo: None,

@@ -4,7 +4,7 @@
 //! `partialFingerprints`, redacted messages, help with remediation, and
 //! GitHub's per-run result limit.
 
-use super::vocab::{by_urgency, describe, is_error, Rule, HELP};
+use super::vocab::{by_urgency, describe, level, Rule, HELP, PRESIGNED_HELP};
 use super::{Report, Reporter, Style};
 use crate::finding::Finding;
 use serde_json::{json, Value};
@@ -44,7 +44,6 @@ fn result(f: &Finding, style: &Style) -> Value {
                 .map(|p| p.value.expose().len())
         })
         .unwrap_or(1);
-    let level = if is_error(f) { "error" } else { "warning" };
     let mut properties = json!({"confidence": f.credential.confidence});
     if let Some(account) = &f.credential.account_id {
         properties["accountId"] = json!(account);
@@ -62,9 +61,12 @@ fn result(f: &Finding, style: &Style) -> Value {
     if let Some(v) = &f.verdict {
         properties["verification"] = json!(v.label());
     }
+    if let Some(p) = &f.credential.presigned {
+        properties["presignedUrl"] = json!({"signing": p.signing, "expires": p.expires});
+    }
     json!({
         "ruleId": rule.id(),
-        "level": level,
+        "level": level(f),
         "message": {"text": describe(f, style)},
         "locations": [{
             "physicalLocation": {
@@ -87,13 +89,14 @@ impl Reporter for Sarif {
         let rules: Vec<Value> = Rule::ALL
             .iter()
             .map(|r| {
+                let help = if *r == Rule::PresignedUrl { PRESIGNED_HELP } else { HELP };
                 json!({
                     "id": r.id(),
                     "name": r.title().replace(' ', ""),
                     "shortDescription": {"text": r.title()},
                     "fullDescription": {"text": format!("{}. Found by keysweep in files or git history.", r.title())},
-                    "help": {"text": HELP, "markdown": HELP.replace('\n', "\n\n")},
-                    "defaultConfiguration": {"level": if *r == Rule::KeyId { "warning" } else { "error" }},
+                    "help": {"text": help, "markdown": help.replace('\n', "\n\n")},
+                    "defaultConfiguration": {"level": r.default_level()},
                     "properties": {"security-severity": r.security_severity(), "tags": ["security", "secrets", "aws"], "precision": "very-high"},
                 })
             })

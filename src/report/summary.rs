@@ -4,7 +4,7 @@
 //! [`crate::term::markdown_code`]: it cannot close its cell or code span,
 //! nor inject links, images, headings or HTML.
 
-use super::vocab::{by_urgency, place, short_id, status_label};
+use super::vocab::{by_urgency, place, presigned_text, short_id, status_label};
 use super::Style;
 use crate::finding::Finding;
 use crate::term::{markdown_code, Medium};
@@ -24,11 +24,20 @@ pub fn step_summary(findings: &[Finding], style: &Style) -> String {
         s.push_str("No leaked AWS credentials found.\n");
         return s;
     }
+    let presigned = findings
+        .iter()
+        .filter(|f| f.credential.presigned.is_some())
+        .count();
     s.push_str(&format!(
-        "**{} leaked AWS credential finding(s).**\n\n",
-        findings.len()
+        "**{} leaked AWS credential finding(s).**",
+        findings.len() - presigned
     ));
-    s.push_str("| Status | Key ID | Location | Commit |\n| --- | --- | --- | --- |\n");
+    if presigned > 0 {
+        s.push_str(&format!(
+            " {presigned} presigned URL(s): key IDs without a secret, low severity."
+        ));
+    }
+    s.push_str("\n\n| Status | Key ID | Location | Commit |\n| --- | --- | --- | --- |\n");
     let ordered = by_urgency(findings);
     for (i, f) in ordered.iter().enumerate() {
         let id = match (&f.credential.access_key_id, &f.credential.secret_access_key) {
@@ -37,9 +46,14 @@ pub fn step_summary(findings: &[Finding], style: &Style) -> String {
             (None, None) => "(session token)".to_string(),
         };
         let pos = f.credential.first_position();
+        let status = match &f.credential.presigned {
+            // Its expiry came from the scanned URL: escaped like any value.
+            Some(p) => markdown_code(&format!("presigned URL, {}", presigned_text(p, &style))),
+            None => status_label(f.verdict.as_ref()).to_string(),
+        };
         let row = format!(
             "| {} | {} | {} | {} |\n",
-            status_label(f.verdict.as_ref()),
+            status,
             markdown_code(&id),
             markdown_code(&format!("{}:{}", place(f, &style), pos.line)),
             f.commit()

@@ -4,7 +4,7 @@
 //! every scanned name cleaned for the medium.
 
 use super::remediation::remediation;
-use super::vocab::{place, short_id};
+use super::vocab::{place, presigned_text, short_id};
 use super::{Report, Reporter, Style};
 use crate::finding::{CredentialKey, Finding, Verdict};
 use std::collections::{BTreeMap, HashSet};
@@ -113,11 +113,21 @@ fn write_group(
         return Ok(());
     };
     let mut head = Vec::new();
+    // A presigned URL's key ID is low severity: not in alarm red.
+    let id_paint = |s: &str| {
+        if key.presigned {
+            paint.yellow(s)
+        } else {
+            paint.red(s)
+        }
+    };
     match &key.access_key_id {
-        Some(id) => head.push(paint.red(id)),
-        None => head.push(paint.red("(no key ID)")),
+        Some(id) => head.push(id_paint(id)),
+        None => head.push(id_paint("(no key ID)")),
     }
-    if let Some(s) = &key.secret_access_key {
+    if key.presigned {
+        head.push("in a presigned URL (no secret; not a leaked key pair)".to_string());
+    } else if let Some(s) = &key.secret_access_key {
         head.push(format!("secret {}", style.secret(s)));
     } else if key.access_key_id.is_some() {
         head.push(paint.dim("no secret found"));
@@ -183,6 +193,9 @@ fn write_group(
                 line.push_str(&paint.dim("  (not at HEAD)"));
             }
         }
+        if let Some(p) = &f.credential.presigned {
+            line.push_str(&format!("  {}", presigned_text(p, style)));
+        }
         writeln!(out, "{line}")?;
     }
     writeln!(out)
@@ -190,7 +203,11 @@ fn write_group(
 
 /// The one-line summary printed to stderr after a text report.
 pub fn summary(report: &Report<'_>) -> String {
-    let credentials: HashSet<_> = report.findings.iter().map(|f| f.credential.key()).collect();
+    let (presigned, leaked): (Vec<&Finding>, Vec<&Finding>) = report
+        .findings
+        .iter()
+        .partition(|f| f.credential.presigned.is_some());
+    let credentials: HashSet<_> = leaked.iter().map(|f| f.credential.key()).collect();
     let s = report.stats;
     let scanned = if s.blobs > 0 || s.repos > 0 {
         format!("{} blobs", s.blobs)
@@ -198,14 +215,24 @@ pub fn summary(report: &Report<'_>) -> String {
         format!("{} files", s.files)
     };
     let mut line = format!(
-        "{} credential{} in {} place{}; scanned {scanned} ({:.1} MB) in {:.2} s",
+        "{} credential{} in {} place{}",
         credentials.len(),
         plural(credentials.len()),
-        report.findings.len(),
-        plural(report.findings.len()),
+        leaked.len(),
+        plural(leaked.len()),
+    );
+    if !presigned.is_empty() {
+        line.push_str(&format!(
+            ", {} presigned URL{} (no secret)",
+            presigned.len(),
+            plural(presigned.len())
+        ));
+    }
+    line.push_str(&format!(
+        "; scanned {scanned} ({:.1} MB) in {:.2} s",
         s.bytes as f64 / 1e6,
         s.elapsed_ms as f64 / 1e3,
-    );
+    ));
     if s.findings_over_limit > 0 {
         line.push_str(&format!(
             " (and {} more past the limit of {} per file, not listed)",

@@ -3,7 +3,7 @@
 //! the order of urgency. One place, so the formats never disagree.
 
 use super::Style;
-use crate::finding::{Credential, Finding, Verdict};
+use crate::finding::{Credential, Finding, Presigned, Signing, Verdict};
 
 /// The rule a finding falls under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,12 +12,23 @@ pub enum Rule {
     KeyId,
     Secret,
     SessionToken,
+    /// A key ID (and token) in a presigned URL: no secret, low severity.
+    PresignedUrl,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 4] = [Rule::Pair, Rule::KeyId, Rule::Secret, Rule::SessionToken];
+    pub const ALL: [Rule; 5] = [
+        Rule::Pair,
+        Rule::KeyId,
+        Rule::Secret,
+        Rule::SessionToken,
+        Rule::PresignedUrl,
+    ];
 
     pub fn of(c: &Credential) -> Rule {
+        if c.presigned.is_some() {
+            return Rule::PresignedUrl;
+        }
         match (&c.access_key_id, &c.secret_access_key) {
             (Some(_), Some(_)) => Rule::Pair,
             (Some(_), None) => Rule::KeyId,
@@ -32,6 +43,7 @@ impl Rule {
             Rule::KeyId => "aws-access-key-id",
             Rule::Secret => "aws-secret-access-key",
             Rule::SessionToken => "aws-session-token",
+            Rule::PresignedUrl => "aws-presigned-url",
         }
     }
 
@@ -41,6 +53,7 @@ impl Rule {
             Rule::KeyId => "Leaked AWS access key ID",
             Rule::Secret => "Leaked AWS secret access key",
             Rule::SessionToken => "Leaked AWS session token",
+            Rule::PresignedUrl => "AWS presigned URL",
         }
     }
 
@@ -50,17 +63,42 @@ impl Rule {
             Rule::Pair => "9.5",
             Rule::Secret | Rule::SessionToken => "8.0",
             Rule::KeyId => "5.0",
+            Rule::PresignedUrl => "2.0",
+        }
+    }
+
+    /// The SARIF default level of the rule (a finding's own level is
+    /// [`level`]).
+    pub fn default_level(self) -> &'static str {
+        match self {
+            Rule::Pair | Rule::Secret | Rule::SessionToken => "error",
+            Rule::KeyId => "warning",
+            Rule::PresignedUrl => "note",
         }
     }
 }
 
+/// What a presigned URL states: how it was signed and when it expires.
+pub fn presigned_text(p: &Presigned, style: &Style) -> String {
+    let signing = match p.signing {
+        Signing::Sigv2 => "SigV2",
+        Signing::Sigv4 => "SigV4",
+    };
+    match &p.expires {
+        Some(t) => format!("{signing}, expires {}", style.clean(t)),
+        None => format!("{signing}, states no expiry"),
+    }
+}
+
 /// How urgent a finding is; lower is more urgent. Live keys first, then
-/// pairs (usable as found), then lone secrets and tokens, then lone key IDs.
+/// pairs (usable as found), then lone secrets and tokens, then lone key
+/// IDs, then presigned URLs.
 pub fn urgency(f: &Finding) -> (u8, u8) {
     let rule = match Rule::of(&f.credential) {
         Rule::Pair => 0,
         Rule::Secret | Rule::SessionToken => 1,
         Rule::KeyId => 2,
+        Rule::PresignedUrl => 3,
     };
     (u8::from(!f.is_live()), rule)
 }
@@ -68,6 +106,18 @@ pub fn urgency(f: &Finding) -> (u8, u8) {
 /// Whether a finding is an error (must be acted on) or a warning.
 pub fn is_error(f: &Finding) -> bool {
     f.is_live() || Rule::of(&f.credential) == Rule::Pair
+}
+
+/// The SARIF level of a finding: errors, presigned URLs as notes, the
+/// rest as warnings.
+pub fn level(f: &Finding) -> &'static str {
+    if is_error(f) {
+        "error"
+    } else if Rule::of(&f.credential) == Rule::PresignedUrl {
+        "note"
+    } else {
+        "warning"
+    }
 }
 
 /// The findings, most urgent first; ties keep their canonical order.
@@ -128,19 +178,35 @@ pub fn place(f: &Finding, style: &Style) -> String {
 /// A one-line, redacted description of a finding, for annotations and SARIF.
 pub fn describe(f: &Finding, style: &Style) -> String {
     let c = &f.credential;
-    let mut text = match c.key_id() {
-        Some(id) => format!("AWS access key {id}"),
-        None => "AWS credential".to_string(),
-    };
-    if let Some(s) = &c.secret_access_key {
-        text.push_str(&format!(
-            " with its secret access key ({})",
-            style.secret(&s.value)
+    let mut text = if let Some(p) = &c.presigned {
+        let mut t = format!(
+            "AWS presigned URL signed with access key {}",
+            c.key_id().unwrap_or("(none)")
+        );
+        if c.session_token.is_some() {
+            t.push_str(" and a session token");
+        }
+        t.push_str(&format!(
+            " ({}); it holds no secret",
+            presigned_text(p, style)
         ));
-    }
-    if c.session_token.is_some() {
-        text.push_str(" and session token");
-    }
+        t
+    } else {
+        let mut t = match c.key_id() {
+            Some(id) => format!("AWS access key {id}"),
+            None => "AWS credential".to_string(),
+        };
+        if let Some(s) = &c.secret_access_key {
+            t.push_str(&format!(
+                " with its secret access key ({})",
+                style.secret(&s.value)
+            ));
+        }
+        if c.session_token.is_some() {
+            t.push_str(" and session token");
+        }
+        t
+    };
     if let Some(a) = &c.account_id {
         text.push_str(&format!(" (account {a})"));
     }
@@ -165,3 +231,9 @@ pub const HELP: &str = "An AWS credential is committed to the repository. Deleti
 3. Delete it: aws iam delete-access-key --user-name USER --access-key-id KEY_ID, and issue a new one if still needed (better: an IAM role).\n\
 4. Remove it from the code; rewrite history if the repository is public.\n\
 A false alarm can be suppressed with `keysweep:allow` on the line, an allowlist in .keysweep.toml, or a baseline.";
+
+/// What to do about a presigned URL, for SARIF help and the docs.
+pub const PRESIGNED_HELP: &str = "A presigned URL is committed to the repository. It holds the access key ID that signed it (and, for temporary credentials, a session token) but no secret access key: it grants the one request it names, to anyone who has it, until it expires.\n\
+1. If it has not expired, and the object is private, treat it as exposed: for temporary credentials revoke the role's active sessions; for a long-term key deactivate the key, which ends every URL it signed.\n\
+2. Replace the link with one generated when needed, with a short expiry, and keep generated links out of committed docs and notebook outputs.\n\
+It is reported apart from leaked keys and never verified: there is no secret to sign with.";

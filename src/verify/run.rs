@@ -27,7 +27,7 @@ enum Plan {
 /// result into each finding's `verification`.
 ///
 /// No request is made for a credential without both key ID and secret
-/// (`skipped`), or whose account is a known canary account or in
+/// (`skipped`, as presigned URLs always are), or whose account is a known canary account or in
 /// `opts.skip_accounts` (`canary`). Errors only when verification cannot run
 /// at all (bad options, no runtime); per-credential failures are
 /// `unverified` with a reason.
@@ -68,6 +68,10 @@ pub fn verify_findings(
             .iter()
             .find_map(|&i| findings[i].credential.account_id.as_deref());
         let plan = match (&key.access_key_id, &key.secret_access_key) {
+            // A presigned URL holds a signature, never the secret.
+            _ if key.presigned => Plan::Done(skipped(
+                "a presigned URL holds no secret access key: nothing to sign with",
+            )),
             (None, _) => Plan::Done(skipped("no access key ID to sign with")),
             (Some(_), None) => Plan::Done(skipped("no secret access key found with this key ID")),
             (Some(id), Some(secret)) => {

@@ -35,6 +35,7 @@ fn finding(key_id: Option<&str>, secret: Option<&str>, token: Option<&str>) -> F
             account_id: key_id.and_then(account_id_from_key_id),
             confidence: Confidence::High,
             member: None,
+            presigned: None,
         },
         location: Location {
             repo: None,
@@ -545,6 +546,54 @@ fn key_id_without_secret_is_skipped_without_a_request() {
     );
     assert_eq!(summary.requests, 0);
     assert_eq!(server.requests_for(&lonely), 0);
+}
+
+/// A presigned URL's key ID is never sent to STS: the URL holds no secret,
+/// and even a finding that claimed one would not be verified as a key pair.
+#[test]
+fn presigned_urls_are_never_verified() {
+    use keysweep::detect::Detector;
+    use keysweep::finding::{Presigned, Signing};
+
+    let server = sts::server();
+    let live = server.fixture("live_second_user");
+    let temp = server.fixture("temporary");
+    let token = temp.session_token.as_deref().expect("token");
+    let url = format!(
+        "curl 'https://b.s3.amazonaws.com/k.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential={}%2F20240101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20240101T000000Z&X-Amz-Expires=3600&X-Amz-Security-Token={}&X-Amz-SignedHeaders=host&X-Amz-Signature=0a1b'\n",
+        temp.access_key_id,
+        token.replace('/', "%2F").replace('+', "%2B").replace('=', "%3D"),
+    );
+    let mut findings: Vec<Finding> = Detector::new()
+        .detect(url.as_bytes())
+        .into_iter()
+        .map(|c| {
+            let mut f = finding(None, None, None);
+            f.credential = c;
+            f
+        })
+        .collect();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert!(findings[0].credential.presigned.is_some());
+    assert!(findings[0].credential.session_token.is_some());
+    let mut forged = finding(
+        Some(&live.access_key_id),
+        Some(&live.secret_access_key),
+        None,
+    );
+    forged.credential.presigned = Some(Presigned {
+        signing: Signing::Sigv4,
+        expires: None,
+    });
+    findings.push(forged);
+    let summary = run(&mut findings, &opts());
+    assert_eq!(summary.requests, 0);
+    for f in &findings {
+        assert_eq!(status(f), Status::Skipped, "{f:?}");
+        assert!(error(f).contains("presigned"), "{}", error(f));
+    }
+    assert_eq!(server.requests_for(&temp.access_key_id), 0);
+    assert_eq!(server.requests_for(&live.access_key_id), 0);
 }
 
 #[test]

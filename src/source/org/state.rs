@@ -24,7 +24,9 @@
 use super::OrgError;
 use crate::detect::RULES_VERSION;
 use crate::diag::Diagnostics;
-use crate::finding::{Confidence, Credential, Encoding, MemberPath, Part, Position, Secret};
+use crate::finding::{
+    Confidence, Credential, Encoding, MemberPath, Part, Position, Presigned, Secret, Signing,
+};
 use crate::source::git::{BlobMemory, ObjectId, ScannedBlobs};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -332,6 +334,15 @@ struct StoredCredential {
     confidence: Confidence,
     /// Archive member names, outermost first.
     member: Option<Vec<String>>,
+    /// Found in a presigned URL.
+    #[serde(default)]
+    presigned: Option<StoredPresigned>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredPresigned {
+    signing: Signing,
+    expires: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -385,6 +396,10 @@ impl StoredCredential {
             account_id: c.account_id.clone(),
             confidence: c.confidence,
             member: c.member.as_ref().map(|m| m.names().to_vec()),
+            presigned: c.presigned.as_ref().map(|p| StoredPresigned {
+                signing: p.signing,
+                expires: p.expires.clone(),
+            }),
         }
     }
 
@@ -396,6 +411,10 @@ impl StoredCredential {
             account_id: self.account_id,
             confidence: self.confidence,
             member: self.member.map(MemberPath::from_names),
+            presigned: self.presigned.map(|p| Presigned {
+                signing: p.signing,
+                expires: p.expires,
+            }),
         }
     }
 }
@@ -470,7 +489,19 @@ mod tests {
             account_id: Some("123456789012".into()),
             confidence: Confidence::High,
             member: Some(MemberPath::default().join("a.zip").join("b")),
+            presigned: None,
         }
+    }
+
+    /// A pair and a presigned URL's key ID: both kept as found.
+    fn credentials() -> Vec<Credential> {
+        let mut presigned = credential();
+        presigned.secret_access_key = None;
+        presigned.presigned = Some(Presigned {
+            signing: Signing::Sigv2,
+            expires: Some("2024-01-01T00:00:00Z".into()),
+        });
+        vec![credential(), presigned]
     }
 
     #[test]
@@ -482,9 +513,9 @@ mod tests {
         {
             let mut s = BlobState::open(dir.path(), &diag).expect("open");
             assert!(s.is_empty());
-            s.record("r", vec![(clean, Vec::new()), (dirty, vec![credential()])])
+            s.record("r", vec![(clean, Vec::new()), (dirty, credentials())])
                 .expect("record");
-            assert_eq!(s.recall(&dirty), Some(vec![credential()]));
+            assert_eq!(s.recall(&dirty), Some(credentials()));
         }
         let path = state_path(dir.path());
         #[cfg(unix)]
@@ -504,7 +535,7 @@ mod tests {
         let mut s = BlobState::open(dir.path(), &diag).expect("reopen");
         assert_eq!(s.len(), 2);
         assert_eq!(s.recall(&clean), Some(Vec::new()));
-        assert_eq!(s.recall(&dirty), Some(vec![credential()]));
+        assert_eq!(s.recall(&dirty), Some(credentials()));
         let third = ObjectId::from_hex(b"3333333333333333333333333333333333333333").expect("hex");
         s.record("r2", vec![(third, Vec::new())]).expect("record");
         drop(s);
