@@ -20,6 +20,7 @@ fuzz_target!(|data: &[u8]| {
     let report = Report {
         findings: &findings,
         stats: &stats,
+        options: "",
     };
     for medium in [Medium::Terminal, Medium::CiLog] {
         let style = Style {
@@ -27,7 +28,14 @@ fuzz_target!(|data: &[u8]| {
             color: true,
             medium,
         };
-        for format in [Format::Text, Format::Json, Format::Jsonl, Format::Sarif, Format::Github] {
+        for format in [
+            Format::Text,
+            Format::Json,
+            Format::Jsonl,
+            Format::Sarif,
+            Format::Github,
+            Format::Html,
+        ] {
             let out = render(format, &report, &style).expect("rendering to memory");
             if matches!(format, Format::Text | Format::Github) {
                 let out = String::from_utf8_lossy(&out);
