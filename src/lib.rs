@@ -20,6 +20,7 @@
 pub mod app;
 pub mod atomic_file;
 pub mod blob;
+mod calendar;
 pub mod cli;
 pub mod detect;
 pub mod diag;

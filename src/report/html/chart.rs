@@ -3,6 +3,7 @@
 //! was first committed, and how many findings each repository holds.
 //! Every label from scanned data goes through [`crate::term::html`].
 
+use crate::calendar::{civil_from_days, days_from_civil};
 use crate::term::html;
 use std::fmt::Write as _;
 
@@ -60,29 +61,10 @@ fn days_in_month(y: i64, m: i64) -> i64 {
     }
 }
 
-/// Howard Hinnant's `days_from_civil`.
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// `YYYY-MM-DD` of a day number, or `YYYY-MM` without the day (the
 /// inverse of [`days_from_civil`]).
 fn date_label(days: i64, with_day: bool) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = civil_from_days(days);
     if with_day {
         format!("{y:04}-{m:02}-{d:02}")
     } else {
