@@ -72,7 +72,7 @@ impl Reporter for Github {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{fixture, render, Format, Report, Style};
+    use super::super::{fixture, Format, Style};
     use super::*;
 
     #[test]
@@ -87,19 +87,7 @@ mod tests {
 
     #[test]
     fn snapshot() {
-        let findings = fixture::findings();
-        let stats = fixture::stats();
-        let bytes = render(
-            Format::Github,
-            &Report {
-                findings: &findings,
-                stats: &stats,
-                options: "",
-            },
-            &Style::default(),
-        )
-        .expect("render");
-        let out = String::from_utf8(bytes).expect("UTF-8");
+        let out = fixture::rendered(Format::Github, Style::default());
         for line in out.lines() {
             // One command per line, at its start, and no legacy command.
             assert!(

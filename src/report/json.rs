@@ -582,23 +582,11 @@ pub fn read_report(text: &str) -> Result<(Vec<Finding>, Stats), ReadError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{fixture, render, Format, Report, Style};
+    use super::super::{fixture, Format, Style};
     use super::*;
 
     fn json(format: Format, style: Style) -> String {
-        let findings = fixture::findings();
-        let stats = fixture::stats();
-        let bytes = render(
-            format,
-            &Report {
-                findings: &findings,
-                stats: &stats,
-                options: "",
-            },
-            &style,
-        )
-        .expect("render");
-        String::from_utf8(bytes).expect("UTF-8")
+        fixture::rendered(format, style)
     }
 
     #[test]

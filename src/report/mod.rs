@@ -251,6 +251,18 @@ pub(crate) mod fixture {
         vec![pair, live, hostile, lone_secret, token, presigned]
     }
 
+    /// The fixture rendered by `format` in `style`, as text.
+    pub(crate) fn rendered(format: super::Format, style: super::Style) -> String {
+        let (findings, stats) = (findings(), stats());
+        let report = super::Report {
+            findings: &findings,
+            stats: &stats,
+            options: "",
+        };
+        let bytes = super::render(format, &report, &style).expect("render");
+        String::from_utf8(bytes).expect("UTF-8")
+    }
+
     pub(crate) fn stats() -> Stats {
         Stats {
             files: 3,

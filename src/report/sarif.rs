@@ -132,25 +132,12 @@ impl Reporter for Sarif {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{fixture, render, Format, Report, Style};
+    use super::super::{fixture, Format, Style};
     use super::uri_of;
 
     #[test]
     fn snapshot() {
-        let findings = fixture::findings();
-        let stats = fixture::stats();
-        let bytes = render(
-            Format::Sarif,
-            &Report {
-                findings: &findings,
-                stats: &stats,
-                options: "",
-            },
-            &Style::default(),
-        )
-        .expect("render");
-        let out = String::from_utf8(bytes)
-            .expect("UTF-8")
+        let out = fixture::rendered(Format::Sarif, Style::default())
             .replace(env!("CARGO_PKG_VERSION"), "[version]");
         insta::assert_snapshot!(out);
     }

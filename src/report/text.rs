@@ -276,23 +276,11 @@ pub fn summary(report: &Report<'_>) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{fixture, render, Format, Report, Style};
+    use super::super::{fixture, Format, Report, Style};
     use crate::term::Medium;
 
     fn text(style: Style) -> String {
-        let findings = fixture::findings();
-        let stats = fixture::stats();
-        let bytes = render(
-            Format::Text,
-            &Report {
-                findings: &findings,
-                stats: &stats,
-                options: "",
-            },
-            &style,
-        )
-        .expect("render");
-        String::from_utf8(bytes).expect("UTF-8")
+        fixture::rendered(Format::Text, style)
     }
 
     #[test]
