@@ -317,6 +317,58 @@ pub struct Candidate<'a> {
     pub wiki_url: Option<String>,
 }
 
+/// One repository as GitHub's REST API (and Gitea's, which follows it)
+/// lists it.
+#[derive(serde::Deserialize)]
+struct GithubShapedRepo {
+    #[serde(default)]
+    full_name: String,
+    clone_url: Option<String>,
+    #[serde(default)]
+    archived: bool,
+    #[serde(default)]
+    fork: bool,
+    #[serde(default)]
+    has_wiki: bool,
+}
+
+/// Lists a GitHub-shaped API (GitHub, Gitea, Forgejo) from `first`: each
+/// page a JSON list of repositories, the next page in the `Link` header. An
+/// empty page ends the listing even if a server keeps linking onwards.
+pub fn list_link_paged(api: &Api, first: String, filter: &Filter) -> Result<Listing, OrgError> {
+    let mut url = first;
+    let mut out = Listing::default();
+    for _ in 0..MAX_PAGES {
+        let answer = api.get(&url)?;
+        let page: Vec<GithubShapedRepo> = serde_json::from_str(&answer.body).map_err(|e| {
+            api.fail(format!(
+                "unexpected answer (not a list of repositories): {e}"
+            ))
+        })?;
+        for repo in &page {
+            let Some(clone_url) = &repo.clone_url else {
+                continue;
+            };
+            out.take(
+                api,
+                filter,
+                Candidate {
+                    name: &repo.full_name,
+                    clone_url,
+                    archived: repo.archived,
+                    fork: repo.fork,
+                    wiki_url: repo.has_wiki.then(|| wiki_beside(clone_url)),
+                },
+            );
+        }
+        match answer.next_link() {
+            Some(next) if !page.is_empty() => url = next,
+            _ => return Ok(out.finish()),
+        }
+    }
+    Err(api.fail(format!("more than {MAX_PAGES} pages of repositories")))
+}
+
 /// `https://host/x/r.git` → `https://host/x/r.wiki.git`: where GitHub,
 /// GitLab and Gitea serve a repository's wiki.
 pub fn wiki_beside(clone_url: &str) -> String {

@@ -8,9 +8,8 @@
 //! scanning is not part of the `verify` feature). The hardening (token only
 //! to the API origin, clone URLs only on GitHub's host) is [`super::forge`]'s.
 
-use super::forge::{self, Api, Candidate, Filter, Listing};
+use super::forge::{self, Api, Filter, Listing};
 use super::OrgError;
-use serde::Deserialize;
 
 /// Whose repositories to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,19 +26,6 @@ pub struct Query<'a> {
     pub owner: Owner<'a>,
     pub token: Option<&'a str>,
     pub filter: Filter,
-}
-
-#[derive(Deserialize)]
-struct RepoJson {
-    #[serde(default)]
-    full_name: String,
-    clone_url: Option<String>,
-    #[serde(default)]
-    archived: bool,
-    #[serde(default)]
-    fork: bool,
-    #[serde(default)]
-    has_wiki: bool,
 }
 
 /// The owner's repositories as clone URLs, archived ones and forks left
@@ -67,38 +53,5 @@ pub fn list_repos(q: &Query<'_>) -> Result<Listing, OrgError> {
     let auth = q.token.map(|t| ("Authorization", format!("Bearer {t}")));
     let api = Api::new(what, base, auth, "GITHUB_TOKEN")?;
 
-    let mut url = format!("{base}/{path}");
-    let mut out = Listing::default();
-    for _ in 0..forge::MAX_PAGES {
-        let answer = api.get(&url)?;
-        let page: Vec<RepoJson> = serde_json::from_str(&answer.body).map_err(|e| {
-            api.fail(format!(
-                "unexpected answer (not a list of repositories): {e}"
-            ))
-        })?;
-        for repo in &page {
-            let Some(clone_url) = &repo.clone_url else {
-                continue;
-            };
-            out.take(
-                &api,
-                &q.filter,
-                Candidate {
-                    name: &repo.full_name,
-                    clone_url,
-                    archived: repo.archived,
-                    fork: repo.fork,
-                    wiki_url: repo.has_wiki.then(|| forge::wiki_beside(clone_url)),
-                },
-            );
-        }
-        match answer.next_link() {
-            None => return Ok(out.finish()),
-            Some(next) => url = next,
-        }
-    }
-    Err(api.fail(format!(
-        "more than {} pages of repositories",
-        forge::MAX_PAGES
-    )))
+    forge::list_link_paged(&api, format!("{base}/{path}"), &q.filter)
 }
