@@ -420,7 +420,8 @@ pub struct RefList {
 
 impl RefList {
     /// From every ref name holding the blob (any order, no repeats).
-    pub fn new(mut names: Vec<String>) -> RefList {
+    #[cfg(test)]
+    pub(crate) fn new(mut names: Vec<String>) -> RefList {
         let total = names.len();
         names.sort_unstable();
         names.truncate(MAX_REFS_LISTED);

@@ -18,7 +18,7 @@
 //! [`gitcli`] is the one way the `git` program is run.
 
 pub mod app;
-pub mod atomic_file;
+pub(crate) mod atomic_file;
 pub mod blob;
 mod calendar;
 pub mod cli;
@@ -30,7 +30,7 @@ pub mod integrations;
 pub mod report;
 pub mod settings;
 pub mod source;
-pub mod stats;
+pub(crate) mod stats;
 pub mod term;
 /// Live verification; the STS client inside needs the `verify` feature,
 /// the canary screen does not.

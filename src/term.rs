@@ -106,7 +106,8 @@ pub fn for_ci_log(s: &str) -> String {
 /// Whether the GitHub Actions runner would act on `line` as a workflow
 /// command: `::` after leading whitespace, or `##[` anywhere. (Its rules,
 /// for tests that replay output through them.)
-pub fn runner_would_act(line: &str) -> bool {
+#[cfg(test)]
+pub(crate) fn runner_would_act(line: &str) -> bool {
     line.trim_start().starts_with("::") || line.contains("##[")
 }
 

@@ -6,12 +6,6 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::{alphabet, Engine};
 
-/// Characters of a value run as written: base64 characters plus the
-/// starts of `%2F`, `\/` and `&#47;` escapes.
-pub fn is_run_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'/' | b'+' | b'=') || is_escape_start(b)
-}
-
 /// One escape sequence inside a value, decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Escape {
@@ -205,17 +199,6 @@ pub fn base64(run: &[u8]) -> Option<Vec<u8>> {
         .decode(body)
         .or_else(|_| URL_SAFE.decode(body))
         .ok()
-}
-
-/// Is `run` shaped like base64 that is worth decoding: the base64 alphabet
-/// only, and more than letters (real encodings mix cases and digits).
-pub fn looks_like_base64(run: &[u8]) -> bool {
-    run.len() >= 8
-        && run
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'))
-        && run.iter().any(|b| b.is_ascii_lowercase())
-        && run.iter().any(|b| b.is_ascii_uppercase())
 }
 
 /// Mostly printable text (what an encoded config or credential decodes to).

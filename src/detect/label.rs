@@ -66,7 +66,8 @@ const MAX_NAMES: usize = 4;
 
 /// Classifies the name in front of `data[at..]`: on its line, or on the
 /// line above when the value stands alone on its line.
-pub fn label_before(data: &[u8], at: usize) -> Label {
+#[cfg(test)]
+fn label_before(data: &[u8], at: usize) -> Label {
     named(data, at).0
 }
 

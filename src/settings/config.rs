@@ -154,7 +154,7 @@ impl Config {
             path: path.clone(),
             message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
         })?;
-        let (mut config, baseline) = Self::parse_with_baseline(&text, &path)?;
+        let (mut config, baseline) = Self::parse(&text, &path)?;
         if let Some(baseline) = baseline {
             let dir = path.parent().unwrap_or(Path::new("."));
             config.add_baseline(&dir.join(baseline))?;
@@ -182,7 +182,7 @@ impl Config {
             path: shown.clone(),
             message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
         })?;
-        let (mut config, baseline) = Self::parse_with_baseline(&text, &shown)?;
+        let (mut config, baseline) = Self::parse(&text, &shown)?;
         if let Some(baseline) = baseline {
             // Inside the repository, from its root: no absolute paths, no `..`.
             let name = baseline.to_string_lossy().replace('\\', "/");
@@ -218,14 +218,9 @@ impl Config {
         }
     }
 
-    /// Parses config text; `path` names it in errors. The `baseline` key is
-    /// not followed here (see [`Config::load`]).
-    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        Self::parse_with_baseline(text, path).map(|(c, _)| c)
-    }
-
-    /// [`Config::parse`], and the baseline path the file names.
-    fn parse_with_baseline(
+    /// Parses config text; `path` names it in errors. Returns the baseline
+    /// path the file names without following it (see [`Config::load`]).
+    pub fn parse(
         text: &str,
         path: &Path,
     ) -> Result<(Config, Option<PathBuf>), ConfigError> {

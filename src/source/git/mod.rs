@@ -43,7 +43,7 @@ use std::sync::Arc;
 pub use gix::ObjectId;
 pub use history::{scan_history, scan_history_with_memory};
 pub use range::{parse_range, scan_commits, scan_range};
-pub use repo::{file_at, is_zero_oid, shallow_boundary, FileAtError, Lookup};
+pub use repo::{file_at, is_zero_oid, Lookup};
 
 /// How a history scan behaves.
 #[derive(Debug, Clone)]

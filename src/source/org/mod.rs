@@ -251,20 +251,6 @@ pub struct OrgOptions {
     pub history: HistoryOptions,
 }
 
-/// The default cache directory: `$XDG_CACHE_HOME/keysweep`, else
-/// `~/.cache/keysweep`.
-pub fn default_cache_dir() -> Option<PathBuf> {
-    let non_empty = |v: std::ffi::OsString| (!v.is_empty()).then(|| PathBuf::from(v));
-    std::env::var_os("XDG_CACHE_HOME")
-        .and_then(non_empty)
-        .map(|d| d.join("keysweep"))
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .and_then(non_empty)
-                .map(|h| h.join(".cache").join("keysweep"))
-        })
-}
-
 /// What an organization scan found, and what it did.
 #[derive(Debug, Default)]
 pub struct OrgScan {

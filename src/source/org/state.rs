@@ -278,11 +278,13 @@ impl BlobState {
     }
 
     /// Number of blobs remembered.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.known.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
         self.known.is_empty()
     }
 
