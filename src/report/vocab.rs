@@ -7,7 +7,7 @@ use crate::finding::{Credential, Finding, Presigned, Signing, Verdict};
 
 /// The rule a finding falls under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rule {
+pub(crate) enum Rule {
     Pair,
     KeyId,
     Secret,
@@ -58,7 +58,7 @@ impl Rule {
     }
 
     /// GitHub code scanning's `security-severity` (0–10).
-    pub fn security_severity(self) -> &'static str {
+    pub(crate) fn security_severity(self) -> &'static str {
         match self {
             Rule::Pair => "9.5",
             Rule::Secret | Rule::SessionToken => "8.0",
@@ -69,7 +69,7 @@ impl Rule {
 
     /// The SARIF default level of the rule (a finding's own level is
     /// [`level`]).
-    pub fn default_level(self) -> &'static str {
+    pub(crate) fn default_level(self) -> &'static str {
         match self {
             Rule::Pair | Rule::Secret | Rule::SessionToken => "error",
             Rule::KeyId => "warning",
@@ -79,7 +79,7 @@ impl Rule {
 }
 
 /// What a presigned URL states: how it was signed and when it expires.
-pub fn presigned_text(p: &Presigned, style: &Style) -> String {
+pub(crate) fn presigned_text(p: &Presigned, style: &Style) -> String {
     let signing = match p.signing {
         Signing::Sigv2 => "SigV2",
         Signing::Sigv4 => "SigV4",
@@ -93,7 +93,7 @@ pub fn presigned_text(p: &Presigned, style: &Style) -> String {
 /// How urgent a finding is; lower is more urgent. Live keys first, then
 /// pairs (usable as found), then lone secrets and tokens, then lone key
 /// IDs, then presigned URLs.
-pub fn urgency(f: &Finding) -> (u8, u8) {
+pub(crate) fn urgency(f: &Finding) -> (u8, u8) {
     let rule = match Rule::of(&f.credential) {
         Rule::Pair => 0,
         Rule::Secret | Rule::SessionToken => 1,
@@ -104,7 +104,7 @@ pub fn urgency(f: &Finding) -> (u8, u8) {
 }
 
 /// Whether a finding is an error (must be acted on) or a warning.
-pub fn is_error(f: &Finding) -> bool {
+pub(crate) fn is_error(f: &Finding) -> bool {
     f.is_live() || Rule::of(&f.credential) == Rule::Pair
 }
 
@@ -121,19 +121,19 @@ pub fn level(f: &Finding) -> &'static str {
 }
 
 /// The findings, most urgent first; ties keep their canonical order.
-pub fn by_urgency(findings: &[Finding]) -> Vec<&Finding> {
+pub(crate) fn by_urgency(findings: &[Finding]) -> Vec<&Finding> {
     let mut v: Vec<&Finding> = findings.iter().collect();
     v.sort_by_key(|f| urgency(f));
     v
 }
 
 /// The status word of a finding: its verdict, or `found` when not verified.
-pub fn status_label(v: Option<&Verdict>) -> &'static str {
+pub(crate) fn status_label(v: Option<&Verdict>) -> &'static str {
     v.map_or("found", Verdict::label)
 }
 
 /// What a verdict means, in a few words (server-provided text cleaned).
-pub fn verdict_text(v: &Verdict, style: &Style) -> String {
+pub(crate) fn verdict_text(v: &Verdict, style: &Style) -> String {
     match v {
         Verdict::Live { arn, .. } => format!("LIVE: still works ({})", style.clean(arn.as_str())),
         Verdict::Invalid { code } => format!("no longer valid ({})", style.clean(code)),
@@ -153,7 +153,7 @@ pub fn verdict_text(v: &Verdict, style: &Style) -> String {
 
 /// The first 12 characters of a commit id (counted in characters: a
 /// report read back may hold anything there).
-pub fn short_id(id: &str) -> String {
+pub(crate) fn short_id(id: &str) -> String {
     id.chars().take(12).collect()
 }
 
@@ -176,7 +176,7 @@ pub fn place(f: &Finding, style: &Style) -> String {
 }
 
 /// A one-line, redacted description of a finding, for annotations and SARIF.
-pub fn describe(f: &Finding, style: &Style) -> String {
+pub(crate) fn describe(f: &Finding, style: &Style) -> String {
     let c = &f.credential;
     let mut text = if let Some(p) = &c.presigned {
         let mut t = format!(
@@ -225,7 +225,7 @@ pub fn describe(f: &Finding, style: &Style) -> String {
 }
 
 /// What to do about a leaked key, for SARIF help and the docs.
-pub const HELP: &str = "An AWS credential is committed to the repository. Deleting the file does not remove it from git history.\n\
+pub(crate) const HELP: &str = "An AWS credential is committed to the repository. Deleting the file does not remove it from git history.\n\
 1. Deactivate the key now: aws iam update-access-key --user-name USER --access-key-id KEY_ID --status Inactive\n\
 2. Check CloudTrail (Event history, filter by Access key ID) for what the key was used for.\n\
 3. Delete it: aws iam delete-access-key --user-name USER --access-key-id KEY_ID, and issue a new one if still needed (better: an IAM role).\n\
@@ -233,7 +233,7 @@ pub const HELP: &str = "An AWS credential is committed to the repository. Deleti
 A false alarm can be suppressed with `keysweep:allow` on the line, an allowlist in .keysweep.toml, or a baseline.";
 
 /// What to do about a presigned URL, for SARIF help and the docs.
-pub const PRESIGNED_HELP: &str = "A presigned URL is committed to the repository. It holds the access key ID that signed it (and, for temporary credentials, a session token) but no secret access key: it grants the one request it names, to anyone who has it, until it expires.\n\
+pub(crate) const PRESIGNED_HELP: &str = "A presigned URL is committed to the repository. It holds the access key ID that signed it (and, for temporary credentials, a session token) but no secret access key: it grants the one request it names, to anyone who has it, until it expires.\n\
 1. If it has not expired, and the object is private, treat it as exposed: for temporary credentials revoke the role's active sessions; for a long-term key deactivate the key, which ends every URL it signed.\n\
 2. Replace the link with one generated when needed, with a short expiry, and keep generated links out of committed docs and notebook outputs.\n\
 It is reported apart from leaked keys and never verified: there is no secret to sign with.";

@@ -19,7 +19,7 @@ pub struct SourceScan {
 
 impl SourceScan {
     /// Adds another scan's findings and counts to this one.
-    pub fn absorb(&mut self, other: SourceScan) {
+    pub(crate) fn absorb(&mut self, other: SourceScan) {
         self.stats.add(&other.stats);
         self.findings.extend(other.findings);
     }

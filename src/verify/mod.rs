@@ -18,12 +18,14 @@
 //!    throttling, an optional request budget), and anything that is not a
 //!    clear answer from STS is `unverified` with its reason, never a verdict.
 //!
-//! [`canary`] is pure and builds without the `verify` feature; the STS
-//! client, the cache and the runner need it.
+//! The canary screen, the STS client, the cache and the runner need the
+//! `verify` feature; the owner record types do not (reports carry them in
+//! every build).
 //!
 //! [`owner`] is the other path: the operator's own credentials, never the
 //! found key, to learn who owns a key ID and to deactivate it.
 
+#[cfg(feature = "verify")]
 pub mod canary;
 pub mod owner;
 

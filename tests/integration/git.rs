@@ -5,9 +5,7 @@ use keysweep::blob::ReadLimits;
 use keysweep::detect::Detector;
 use keysweep::diag::Diagnostics;
 use keysweep::finding::Finding;
-use keysweep::source::git::{
-    scan_commits, scan_history, scan_range, GitError, HistoryOptions,
-};
+use keysweep::source::git::{scan_commits, scan_history, scan_range, GitError, HistoryOptions};
 use keysweep::source::SourceScan;
 use std::path::Path;
 

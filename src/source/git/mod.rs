@@ -75,7 +75,7 @@ impl Default for HistoryOptions {
 }
 
 /// A boxed cause, kept as the `source` of the error that wraps it.
-pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 /// Why a history scan could not run at all. Problems with single objects
 /// (corrupt, missing) are warnings and counts, not errors.
@@ -124,7 +124,7 @@ pub trait BlobMemory: Sync {
 
 /// Blobs a scan detected (not recalled), each with its credentials (often
 /// none): what the caller adds to its [`BlobMemory`].
-pub type ScannedBlobs = Vec<(ObjectId, Vec<Credential>)>;
+pub(crate) type ScannedBlobs = Vec<(ObjectId, Vec<Credential>)>;
 
 /// A finding in a git blob at `path`, sharing the blob's path and origin
 /// with the blob's other findings (build each once per blob: a blob may
