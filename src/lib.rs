@@ -11,7 +11,8 @@
 //!   it to [`detect`], which turns bytes into credentials (pure);
 //! - [`finding`]: the typed result (credential, location, verdict);
 //! - [`verify`]: asks STS about them;
-//! - [`report`]: writes them out, every scanned name through [`term`].
+//! - [`report`]: turns them into bytes, every scanned name through
+//!   [`term`]; `sink` writes those bytes where the settings say.
 //!
 //! [`app`] drives the stages; [`cli`] only describes the arguments;
 //! [`integrations`] holds the pre-push hook and GitHub Actions glue;
@@ -29,6 +30,7 @@ pub mod gitcli;
 pub mod integrations;
 pub mod report;
 pub mod settings;
+mod sink;
 pub mod source;
 pub(crate) mod stats;
 pub mod term;

@@ -36,7 +36,10 @@ mod repo;
 mod treefilter;
 
 use crate::blob::ReadLimits;
+use crate::detect::Detector;
+use crate::diag::Diagnostics;
 use crate::finding::{BlobOrigin, Credential, Finding, Location, Origin, ReportPath};
+use crate::source::SourceScan;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -142,4 +145,42 @@ pub(crate) fn blob_finding(
             origin: Origin::Blob(origin),
         },
     )
+}
+
+/// Whole histories (or a range) of one or more repositories. With several,
+/// a repository that cannot be read is a warning and a count, not the end.
+pub(crate) fn scan_repositories(
+    repos: &[PathBuf],
+    range: Option<&str>,
+    detector: &Detector,
+    opts: &HistoryOptions,
+    diag: &Diagnostics,
+) -> Result<SourceScan, GitError> {
+    let several = repos.len() > 1;
+    let mut out = SourceScan::default();
+    for repo in repos {
+        let result = match range {
+            Some(r) => scan_range(repo, r, detector, opts, diag),
+            None => scan_history(repo, detector, opts, diag),
+        };
+        match result {
+            Ok(mut scan) => {
+                if several {
+                    let name: std::sync::Arc<str> =
+                        std::sync::Arc::from(repo.to_string_lossy().as_ref());
+                    for f in &mut scan.findings {
+                        f.location.repo = Some(name.clone());
+                    }
+                }
+                out.absorb(scan);
+            }
+            Err(e) if !several => return Err(e),
+            Err(e) => {
+                diag.warn(crate::diag::chain(&e));
+                out.stats.walk_errors += 1;
+            }
+        }
+    }
+    crate::finding::sort_canonical(&mut out.findings);
+    Ok(out)
 }

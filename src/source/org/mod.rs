@@ -32,6 +32,7 @@ pub mod forge;
 pub mod gitea;
 pub mod github;
 pub mod gitlab;
+pub(crate) mod plan;
 pub mod rescan;
 pub mod state;
 
