@@ -118,6 +118,7 @@ fn plan(
     tips: &[String],
     exclude: &[String],
     shallow: &[ObjectId],
+    threads: usize,
     diag: &Diagnostics,
     counters: &AtomicStats,
 ) -> Result<Plan, GitError> {
@@ -155,15 +156,13 @@ fn plan(
     let graph = Graph::new(commits);
     let order = graph.oldest_first();
 
+    // Which trees each commit is compared with, oldest commit first.
     let mut parent_tree: HashMap<ObjectId, Option<ObjectId>> = HashMap::new();
-    let mut differ = Differ::new(&r.repo);
-    let mut changes: Vec<Change> = Vec::new();
-    let mut ordered = Vec::with_capacity(order.len());
+    let mut jobs: Vec<(ObjectId, ObjectId, Vec<Option<ObjectId>>)> =
+        Vec::with_capacity(order.len());
     for &n in &order {
         let node = &graph.nodes[n];
         let id = node.id;
-        let position = ordered.len();
-        ordered.push(id);
         let mut parent_trees: Vec<Option<ObjectId>> = Vec::new();
         if !shallow.contains(&id) {
             for p in &headers[&id].parents {
@@ -187,17 +186,19 @@ fn plan(
         if parent_trees.is_empty() {
             parent_trees.push(None);
         }
-        commit_changes(
-            r,
-            &mut differ,
-            id,
-            node.tree,
-            &parent_trees,
-            position,
-            &mut changes,
-            diag,
-            counters,
-        );
+        jobs.push((id, node.tree, parent_trees));
+    }
+    let ordered: Vec<ObjectId> = jobs.iter().map(|(id, _, _)| *id).collect();
+
+    // The diffs, in runs of consecutive commits: within a run each commit's
+    // tree is read again as its child's old side (the differ's cache), and
+    // runs go to threads side by side.
+    let diffed = diff_runs(r, &jobs, threads, diag, counters)?;
+    let mut changes: Vec<Change> = Vec::new();
+    let mut differ = DiffTotals::default();
+    for run in diffed {
+        changes.extend(run.changes);
+        differ.add(run.totals);
     }
     if differ.too_deep > 0 {
         // Unlike attribution (which only loses a path), a range scan did
@@ -210,7 +211,7 @@ fn plan(
             differ.too_deep
         ));
     }
-    let gitlinks: Vec<Vec<u8>> = std::mem::take(&mut differ.gitlinks).into_iter().collect();
+    let gitlinks: Vec<Vec<u8>> = differ.gitlinks.into_iter().collect();
     // Oldest commit first, then by path: "first" below means that, on
     // every run (paths within a commit come out of a hash map).
     changes.sort_by(|a, b| (a.commit, &a.path).cmp(&(b.commit, &b.path)));
@@ -225,13 +226,107 @@ fn plan(
     })
 }
 
+/// Commits diffed on one thread before the rest go to others: below this a
+/// range is diffed in place (most pushes are a few commits).
+const SEQUENTIAL_COMMITS: usize = 64;
+
+/// What the diffs of one run of commits found, and what they could not do.
+#[derive(Default)]
+struct DiffTotals {
+    gitlinks: std::collections::BTreeSet<Vec<u8>>,
+    too_deep: usize,
+    #[cfg(test)]
+    diffs: usize,
+    #[cfg(test)]
+    narrows: usize,
+}
+
+impl DiffTotals {
+    fn add(&mut self, other: DiffTotals) {
+        self.gitlinks.extend(other.gitlinks);
+        self.too_deep += other.too_deep;
+        #[cfg(test)]
+        {
+            self.diffs += other.diffs;
+            self.narrows += other.narrows;
+        }
+    }
+}
+
+struct DiffedRun {
+    changes: Vec<Change>,
+    totals: DiffTotals,
+}
+
+/// Diffs `jobs` (commit, tree, parent trees; oldest first) in consecutive
+/// runs, side by side on `threads` threads; the runs come back in order.
+fn diff_runs(
+    r: &Repo,
+    jobs: &[(ObjectId, ObjectId, Vec<Option<ObjectId>>)],
+    threads: usize,
+    diag: &Diagnostics,
+    counters: &AtomicStats,
+) -> Result<Vec<DiffedRun>, GitError> {
+    let repo_path = r.path.as_path();
+    let diff_run = |repo: &gix::Repository,
+                    first: usize,
+                    run: &[(ObjectId, ObjectId, Vec<Option<ObjectId>>)]| {
+        let mut differ = Differ::new(repo);
+        let mut changes: Vec<Change> = Vec::new();
+        for (i, (id, tree, parent_trees)) in run.iter().enumerate() {
+            commit_changes(
+                repo_path,
+                &mut differ,
+                *id,
+                *tree,
+                parent_trees,
+                first + i,
+                &mut changes,
+                diag,
+                counters,
+            );
+        }
+        DiffedRun {
+            changes,
+            totals: DiffTotals {
+                gitlinks: std::mem::take(&mut differ.gitlinks),
+                too_deep: differ.too_deep,
+                #[cfg(test)]
+                diffs: differ.diffs,
+                #[cfg(test)]
+                narrows: differ.narrows,
+            },
+        }
+    };
+    if threads <= 1 || jobs.len() < SEQUENTIAL_COMMITS {
+        let mut repo = r.repo.clone();
+        repo.objects.set_pack_cache(delta_base_cache);
+        return Ok(vec![diff_run(&repo, 0, jobs)]);
+    }
+    // A few runs per thread balance the load; each run starts with a cold
+    // tree cache, so not many more.
+    let run_len = jobs.len().div_ceil(threads * 4).max(SEQUENTIAL_COMMITS / 2);
+    let sync = r.repo.clone().into_sync();
+    let pool = pool(threads)?;
+    Ok(pool.install(|| {
+        jobs.par_chunks(run_len)
+            .enumerate()
+            .map(|(k, run)| {
+                let mut repo = sync.to_thread_local();
+                repo.objects.set_pack_cache(delta_base_cache);
+                diff_run(&repo, k * run_len, run)
+            })
+            .collect()
+    }))
+}
+
 /// The paths commit `id` changed against every one of its parents.
 #[expect(
     clippy::too_many_arguments,
     reason = "one call site, all inputs distinct"
 )]
 fn commit_changes(
-    r: &Repo,
+    repo_path: &Path,
     differ: &mut Differ<'_>,
     id: ObjectId,
     tree: ObjectId,
@@ -253,7 +348,7 @@ fn commit_changes(
         AtomicStats::bump(&counters.corrupt_objects, 1);
         diag.warn(format_args!(
             "{}: commit {id}: a tree cannot be read, its changes may be incomplete: {why}",
-            r.path.display()
+            repo_path.display()
         ));
     };
     for pt in parent_trees {
@@ -342,15 +437,14 @@ pub fn scan_commits(
     let shallow = warn_if_shallow(&r, diag);
     let counters = AtomicStats::default();
     diag.set_message("scanning commits");
-    let plan = plan(&r, tips, exclude, &shallow, diag, &counters)?;
-    warn_about_submodules(&plan.gitlinks, &r, diag);
-
     let scanner = BlobScanner {
         detector,
         limits: opts.limits,
         counters: &counters,
         diag,
     };
+    let plan = plan(&r, tips, exclude, &shallow, opts.threads, diag, &counters)?;
+    warn_about_submodules(&plan.gitlinks, &r, diag);
     let mut new_blobs: Vec<ObjectId> = plan.changes.iter().map(|ch| ch.new).collect();
     new_blobs.sort();
     new_blobs.dedup();
@@ -552,6 +646,41 @@ fn warn_too_large(
 }
 
 /// Reads and scans `ids` in parallel, one repository handle per worker.
+/// The delta-base cache for reading a range's trees and blobs: the versions
+/// of one file are deltas of each other, so a bigger cache saves inflating
+/// the same bases again (as in attribution).
+fn delta_base_cache() -> Box<dyn gix::odb::pack::cache::DecodeEntry + Send> {
+    Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+        64 << 20,
+    ))
+}
+
+/// Reads and scans one blob; an unreadable one is named and counted.
+fn scan_one(
+    repo: &gix::Repository,
+    repo_path: &Path,
+    id: &ObjectId,
+    buf: &mut Vec<u8>,
+    scanner: &BlobScanner<'_>,
+) -> Outcome {
+    use gix::objs::FindExt;
+    match repo.objects.find_blob(id, buf) {
+        Ok(blob) => Outcome::Scanned(scanner.scan_blob(
+            &format_args!("{}: blob {id}", repo_path.display()),
+            blob.data,
+        )),
+        Err(e) => {
+            AtomicStats::bump(&scanner.counters.corrupt_objects, 1);
+            scanner.diag.warn(format_args!(
+                "{}: blob {id} cannot be read; skipped: {}",
+                repo_path.display(),
+                reason(&e)
+            ));
+            Outcome::Unreadable
+        }
+    }
+}
+
 fn scan_blobs(
     r: &Repo,
     ids: &[ObjectId],
@@ -567,26 +696,12 @@ fn scan_blobs(
     let results: Vec<(ObjectId, Outcome)> = pool.install(|| {
         ids.par_iter()
             .map_init(
-                || (sync.to_thread_local(), Vec::new()),
-                |(repo, buf), id| {
-                    use gix::objs::FindExt;
-                    let outcome = match repo.objects.find_blob(id, buf) {
-                        Ok(blob) => Outcome::Scanned(scanner.scan_blob(
-                            &format_args!("{}: blob {id}", repo_path.display()),
-                            blob.data,
-                        )),
-                        Err(e) => {
-                            AtomicStats::bump(&scanner.counters.corrupt_objects, 1);
-                            scanner.diag.warn(format_args!(
-                                "{}: blob {id} cannot be read; skipped: {}",
-                                repo_path.display(),
-                                reason(&e)
-                            ));
-                            Outcome::Unreadable
-                        }
-                    };
-                    (*id, outcome)
+                || {
+                    let mut repo = sync.to_thread_local();
+                    repo.objects.set_pack_cache(delta_base_cache);
+                    (repo, Vec::new())
                 },
+                |(repo, buf), id| (*id, scan_one(repo, repo_path, id, buf, scanner)),
             )
             .collect()
     });
@@ -670,6 +785,7 @@ mod tests {
                 &["main".to_string()],
                 &["main~1^1~1".to_string()],
                 &[],
+                2,
                 &Diagnostics::silent(),
                 &counters,
             )
@@ -700,5 +816,74 @@ mod tests {
         assert!(parse_range("..b").is_err());
         assert!(parse_range("a...b").is_err());
         assert!(parse_range("  ").is_err());
+    }
+
+    #[test]
+    fn a_long_range_diffed_on_several_threads_plans_what_one_thread_does() {
+        // Runs of commits go to threads side by side; the changes, their
+        // order, the merges' narrowing and the submodule paths must not
+        // depend on how the range was cut.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut script = String::new();
+        let n = 3 * SEQUENTIAL_COMMITS;
+        for mark in 1..=n {
+            script.push_str(&format!(
+                "commit refs/heads/{}\nmark :{mark}\ncommitter T <t@example.com> {} +0000\ndata 1\nc\n",
+                if mark % 7 == 3 { "side" } else { "main" },
+                1_700_000_000 + mark
+            ));
+            if mark > 1 {
+                let parent = if mark % 7 == 4 { mark - 2 } else { mark - 1 };
+                script.push_str(&format!("from :{parent}\n"));
+                if mark % 7 == 4 {
+                    // Merge the side commit made just before.
+                    script.push_str(&format!("merge :{}\n", mark - 1));
+                }
+            }
+            script.push_str(&format!(
+                "M 100644 inline dir{}/f{}\ndata {}\nversion {mark:08}\n",
+                mark % 5,
+                mark % 11,
+                17
+            ));
+            if mark == n / 2 {
+                script.push_str(&format!("M 160000 {} vendored\n", "1".repeat(40)));
+            }
+            script.push('\n');
+        }
+        imported(dir.path(), &script);
+        let r = super::super::repo::open(dir.path()).expect("open");
+        let plan_with = |threads| {
+            plan(
+                &r,
+                &["main".to_string()],
+                &[],
+                &[],
+                threads,
+                &Diagnostics::silent(),
+                &AtomicStats::default(),
+            )
+            .expect("plan")
+        };
+        let one = plan_with(1);
+        let two = plan_with(2);
+        assert!(
+            one.commits.len() > SEQUENTIAL_COMMITS,
+            "{}",
+            one.commits.len()
+        );
+        assert!(one.changes.len() >= one.commits.len() / 2);
+        let key = |p: &Plan| {
+            p.changes
+                .iter()
+                .map(|c| (c.commit, c.path.clone(), c.new, c.olds.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(one.commits, two.commits);
+        assert_eq!(key(&one), key(&two));
+        assert_eq!(one.gitlinks, two.gitlinks);
+        assert_eq!(one.gitlinks, vec![b"vendored".to_vec()]);
+        assert_eq!(one.diffs, two.diffs);
+        assert_eq!(one.narrows, two.narrows);
     }
 }
