@@ -561,6 +561,7 @@ fn common(
             show_secrets: c.show_secrets,
             color,
             medium,
+            today: today(),
         },
         quiet: c.quiet,
         progress: !c.no_progress,
@@ -585,6 +586,15 @@ fn common(
         output,
         fail_on,
     })
+}
+
+/// Today in days since 1970-01-01 (UTC), for "last used 2 days ago".
+fn today() -> Option<i64> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    i64::try_from(secs / 86_400).ok()
 }
 
 /// `--verify` and its options, checked.

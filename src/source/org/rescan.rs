@@ -164,6 +164,7 @@ pub fn remember(cache_dir: &Path, repo: &str, fp: &str, scan: &SourceScan) -> st
         show_secrets: true,
         color: false,
         medium: Medium::Terminal,
+        today: None,
     };
     let report = report::render(
         Format::Json,
