@@ -22,6 +22,9 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Instant;
 
+#[cfg(feature = "verify")]
+mod owner;
+
 /// Exit codes, documented in README.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -49,6 +52,9 @@ pub fn run(command: Command) -> anyhow::Result<Exit> {
 
 /// Runs one scanning command, fully configured.
 fn drive(mut s: Settings, env: &dyn Env) -> anyhow::Result<Exit> {
+    if let Task::Revoke(r) = &s.task {
+        return revoke(r, &s);
+    }
     let started = Instant::now();
     let diag = Diagnostics::new(s.output.progress, s.output.quiet, s.output.style.medium);
     let Some(Sourced { mut scan, trusted }) = source(&s, &diag, env)? else {
@@ -78,7 +84,11 @@ fn drive(mut s: Settings, env: &dyn Env) -> anyhow::Result<Exit> {
             verify(&mut scan, opts, &s, &diag)?;
         }
     }
-    if !matches!(s.task, Task::Merge { .. }) {
+    if let Some(opts) = &s.owner {
+        let required = matches!(s.task, Task::Triage { .. });
+        look_up_owners(&mut scan, opts, required, &diag)?;
+    }
+    if !matches!(s.task, Task::Merge { .. } | Task::Triage { .. }) {
         scan.stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     }
 
@@ -192,6 +202,9 @@ fn source(s: &Settings, diag: &Diagnostics, env: &dyn Env) -> anyhow::Result<Opt
         }
         Task::Org(o) => organization(o, &detector, &history(o.reachable_only), diag)?,
         Task::Merge { reports } => merge(reports)?,
+        Task::Triage { report } => merge(std::slice::from_ref(report))?,
+        // `drive` runs revocations before any source is read.
+        Task::Revoke(_) => return Ok(None),
     };
     Ok(Some(Sourced { scan, trusted }))
 }
@@ -390,15 +403,7 @@ fn merge(reports: &[std::path::PathBuf]) -> anyhow::Result<SourceScan> {
     let mut elapsed_ms = 0;
     let mut seen = std::collections::HashSet::new();
     for path in reports {
-        let bytes = crate::settings::config::read_own_file(
-            path,
-            crate::settings::config::MAX_BASELINE_BYTES,
-        )
-        .with_context(|| format!("cannot read {}", path.display()))?;
-        let text = std::str::from_utf8(&bytes)
-            .with_context(|| format!("cannot merge {}: not UTF-8 text", path.display()))?;
-        let (part, part_stats) = report::json::read_report(text)
-            .with_context(|| format!("cannot merge {}", path.display()))?;
+        let (part, part_stats) = read_report_file(path)?;
         // Shards run side by side: the run took as long as the slowest.
         elapsed_ms = elapsed_ms.max(part_stats.elapsed_ms);
         out.stats.add(&part_stats);
@@ -411,6 +416,37 @@ fn merge(reports: &[std::path::PathBuf]) -> anyhow::Result<SourceScan> {
     sort_canonical(&mut out.findings);
     out.stats.elapsed_ms = elapsed_ms;
     Ok(out)
+}
+
+/// A JSON report read back (untrusted: every field checked), as
+/// `merge`, `triage` and `revoke` read it.
+fn read_report_file(path: &Path) -> anyhow::Result<(Vec<Finding>, crate::stats::Stats)> {
+    let bytes =
+        crate::settings::config::read_own_file(path, crate::settings::config::MAX_BASELINE_BYTES)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::str::from_utf8(&bytes)
+        .with_context(|| format!("cannot read {}: not UTF-8 text", path.display()))?;
+    report::json::read_report(text).with_context(|| format!("cannot read {}", path.display()))
+}
+
+#[cfg(feature = "verify")]
+use owner::{look_up_owners, revoke};
+
+/// Unreachable: settings refuse owner lookups in a build without them.
+#[cfg(not(feature = "verify"))]
+fn look_up_owners(
+    _: &mut SourceScan,
+    _: &crate::verify::owner::OwnerOptions,
+    _: bool,
+    _: &Diagnostics,
+) -> anyhow::Result<()> {
+    anyhow::bail!("this keysweep was built without owner lookups")
+}
+
+/// Unreachable: settings refuse owner lookups in a build without them.
+#[cfg(not(feature = "verify"))]
+fn revoke(_: &crate::settings::RevokeSettings, _: &Settings) -> anyhow::Result<Exit> {
+    anyhow::bail!("this keysweep was built without owner lookups")
 }
 
 #[cfg(feature = "verify")]
