@@ -9,6 +9,7 @@
 //! the finding and the field, never a panic and never text that later
 //! reaches a terminal unescaped.
 
+use super::vocab::by_tier;
 use super::{Report, Reporter, Style};
 use crate::finding::{
     is_account_id, Arn, BlobOrigin, Commit, Confidence, Credential, Encoding, Finding, Location,
@@ -275,9 +276,8 @@ impl Reporter for Json {
                 name: "keysweep",
                 version: env!("CARGO_PKG_VERSION"),
             },
-            findings: report
-                .findings
-                .iter()
+            findings: by_tier(report.findings)
+                .into_iter()
                 .map(|f| FindingJson::new(f, style))
                 .collect(),
             stats: report.stats,
@@ -292,7 +292,7 @@ pub struct JsonLines;
 
 impl Reporter for JsonLines {
     fn write(&self, out: &mut dyn Write, report: &Report<'_>, style: &Style) -> io::Result<()> {
-        for f in report.findings {
+        for f in by_tier(report.findings) {
             serde_json::to_writer(&mut *out, &FindingJson::new(f, style))?;
             writeln!(out)?;
         }
@@ -624,13 +624,20 @@ mod tests {
             let (back, _) = read_report(&text).expect("reads back");
             let original = fixture::findings();
             assert_eq!(back.len(), original.len());
-            for (a, b) in original.iter().zip(&back) {
+            // Most urgent first: the active administrator key on top.
+            assert!(back[0].is_active_admin());
+            for a in &original {
+                let b = back
+                    .iter()
+                    .find(|b| b.fingerprint() == a.fingerprint())
+                    .expect("every finding reads back");
                 assert_eq!(a.fingerprint(), b.fingerprint());
                 assert_eq!(a.location.path.as_str(), b.location.path.as_str());
                 assert_eq!(a.credential.member, b.credential.member);
                 assert_eq!(a.verdict, b.verdict);
                 assert_eq!(a.commit(), b.commit());
                 assert_eq!(a.credential.presigned, b.credential.presigned);
+                assert_eq!(a.owner, b.owner);
             }
         }
     }

@@ -287,6 +287,16 @@ pub fn owner_text(o: &OwnerRecord, style: &Style) -> String {
     }
 }
 
+/// The findings with the most urgent tier first (active administrator
+/// keys, live and active keys, keys not yours: [`urgency`]`.0`); within a
+/// tier, canonical order. The order of the JSON reports: without owner
+/// lookup or verification it is the canonical order itself.
+pub fn by_tier(findings: &[Finding]) -> Vec<&Finding> {
+    let mut v: Vec<&Finding> = findings.iter().collect();
+    v.sort_by_key(|f| urgency(f).0);
+    v
+}
+
 /// The findings, most urgent first; ties keep their canonical order.
 pub fn by_urgency(findings: &[Finding]) -> Vec<&Finding> {
     let mut v: Vec<&Finding> = findings.iter().collect();

@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// A key ID of a known canary-token account (Thinkst's 171436882533).
-const CANARY_KEY: &str = "AKIASP2TPHJSQH3FJRUX";
+pub(crate) const CANARY_KEY: &str = "AKIASP2TPHJSQH3FJRUX";
 /// An old-style key ID that no account has.
 const UNKNOWN_OLD_KEY: &str = "AKIAJQZXPWC3LNE4B6TD";
 
@@ -50,7 +50,7 @@ fn lookup_one(lookup: &OwnerLookup, key: &KeyId) -> OwnerRecord {
 
 /// No request the server ever received holds a leaked secret or session
 /// token, and none was signed with a leaked key.
-fn assert_no_leaked_secret_was_sent(s: &OwnerServer) {
+pub(crate) fn assert_no_leaked_secret_was_sent(s: &OwnerServer) {
     let requests = s.recorded();
     assert!(!requests.is_empty());
     let everything = serde_json::to_string(&requests).expect("JSON");
