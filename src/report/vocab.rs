@@ -210,6 +210,32 @@ pub fn day_text(date: &str, style: &Style) -> String {
     format!("{day}{ago}")
 }
 
+/// When the key was created and last used (`created 2024-03-02 · last used
+/// 2026-01-01 by s3 in eu-west-1`), for tables that show the user, account
+/// and status in columns of their own; cleaned.
+pub fn owner_dates(o: &OwnerRecord, style: &Style) -> String {
+    let mut parts = Vec::new();
+    if let Some(c) = &o.created {
+        parts.push(format!("created {}", day_text(c, style)));
+    }
+    if let Some(u) = &o.last_used {
+        parts.push(match &u.date {
+            None => "never used".to_string(),
+            Some(d) => {
+                let mut t = format!("last used {}", day_text(d, style));
+                if let Some(svc) = &u.service {
+                    t.push_str(&format!(" by {}", style.clean(svc)));
+                }
+                if let Some(r) = &u.region {
+                    t.push_str(&format!(" in {}", style.clean(r)));
+                }
+                t
+            }
+        });
+    }
+    parts.join(" · ")
+}
+
 /// What the owner lookup says about a key, in one line, every name AWS
 /// gave cleaned for the style's medium: `owned by ci-deploy in prod
 /// (123456789012), Active, created 2024-03-02, last used 2026-01-01 (2 days

@@ -16,7 +16,7 @@ mod chart;
 mod link;
 
 use super::remediation::{remediation, Principal};
-use super::vocab::{active, active_admin, owner_label, owner_text, short_id, urgency};
+use super::vocab::{active, active_admin, owner_dates, owner_label, owner_text, short_id, urgency};
 use super::{Report, Reporter, Style};
 use crate::finding::{Commit, CredentialKey, Finding, Verdict};
 use crate::term::html;
@@ -565,14 +565,29 @@ fn row(
     // account of the key.
     match g.owner {
         Some(o) => {
+            // A found key's user, account and admin rights have their own
+            // columns: here only its dates (and what could not be read).
+            let mut detail = if o.state == OwnerState::Found {
+                owner_dates(o, style)
+            } else {
+                owner_text(o, style)
+            };
+            if o.state == OwnerState::Found {
+                if let Some(e) = &o.error {
+                    detail.push_str(&format!(" (partly: {})", style.clean(e)));
+                }
+            }
             let _ = write!(
                 s,
-                "<td data-v=\"{}\"><strong class=\"owner-{}\">{}</strong><br><span class=\"muted\">{}</span></td>",
+                "<td data-v=\"{}\"><strong class=\"owner-{}\">{}</strong>",
                 owner_rank(o),
                 owner_id(o),
-                owner_label(o),
-                html(&owner_text(o, style))
+                owner_label(o)
             );
+            if !detail.is_empty() {
+                let _ = write!(s, "<br><span class=\"muted\">{}</span>", html(&detail));
+            }
+            s.push_str("</td>");
         }
         None => s.push_str("<td data-v=\"9\">—</td>"),
     }
