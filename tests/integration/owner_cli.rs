@@ -17,7 +17,7 @@ const SOME_SECRET: &str = "u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8dKLzd";
 /// `keysweep ARGS` as a security team would run it: profile `auditor` from
 /// a temporary AWS config file, the loopback endpoints by flag, no AWS_*
 /// variable, home or instance metadata of this machine.
-fn operator(s: &OwnerServer, dir: &Path, args: &[&str]) -> Command {
+pub(crate) fn operator(s: &OwnerServer, dir: &Path, args: &[&str]) -> Command {
     let config = s.config_file(dir, 0);
     let mut cmd = keysweep();
     for (name, _) in std::env::vars_os() {
