@@ -162,12 +162,6 @@ fn write_group(
         } else {
             writeln!(out, "  {status} {detail}")?;
         }
-        if let Some(steps) = remediation(first) {
-            writeln!(out, "  {}", paint.bold("Do this now:"))?;
-            for step in steps {
-                writeln!(out, "    - {}", style.clean(&step))?;
-            }
-        }
     }
     if let Some(o) = &first.owner {
         let text = owner_text(o, style);
@@ -179,6 +173,12 @@ fn write_group(
             text
         };
         writeln!(out, "  {} {shown}", paint.bold("owner:"))?;
+    }
+    if let Some(steps) = remediation(first) {
+        writeln!(out, "  {}", paint.bold("Do this now:"))?;
+        for step in steps {
+            writeln!(out, "    - {}", style.clean(&step))?;
+        }
     }
     for f in findings {
         let pos = f.credential.first_position();
