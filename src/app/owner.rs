@@ -49,10 +49,8 @@ fn connect(opts: &OwnerOptions, diag: &Diagnostics) -> anyhow::Result<OwnerLooku
     }
     let lookup = OwnerLookup::connect(opts.clone())?;
     let (account, arn) = lookup.operator();
-    diag.say(format_args!(
-        "owner lookup as {} (account {account})",
-        crate::term::Medium::Terminal.clean(arn)
-    ));
+    // `say` cleans the line for the medium (the ARN is STS's answer).
+    diag.say(format_args!("owner lookup as {arn} (account {account})"));
     Ok(lookup)
 }
 
