@@ -265,17 +265,27 @@ fn revoke_asks_shows_the_plan_and_deactivates_exactly_the_key_asked_for() {
     let repo = leaks(s, &["cli_revoke_target", "cli_revoke_keep", "outside"]);
     let home = tempfile::tempdir().expect("temp dir");
     let report_path = home.path().join("report.json");
+    // The report holds the secrets in full: revoke must still send none.
     let scanned = run(keysweep()
-        .args(["scan", "--format", "json", "-o"])
+        .args(["scan", "--format", "json", "--show-secrets", "-o"])
         .arg(&report_path)
         .arg(repo.path()));
     assert_eq!(scanned.code, 1, "{}", scanned.stderr);
-    let report: Value =
+    let mut report: Value =
         serde_json::from_str(&std::fs::read_to_string(&report_path).expect("report"))
             .expect("JSON");
     let target = s.key("cli_revoke_target").access_key_id.clone();
     let keep = s.key("cli_revoke_keep").access_key_id.clone();
     let outside = s.key("outside").access_key_id.clone();
+    // A forged owner object: the outsider's key claimed to be an Active key
+    // of a prod user. Revoke looks keys up again and never believes it.
+    for f in report["findings"].as_array_mut().expect("findings") {
+        if f["access_key_id"]["value"] == outside.as_str() {
+            f["owner"] = serde_json::json!({"key_id": outside, "state": "found",
+                "account": s.account("prod"), "user": "cli-revoke", "key_status": "Active"});
+        }
+    }
+    std::fs::write(&report_path, report.to_string()).expect("write report");
     let fp = fingerprint_of(&report, &target);
     let revoke = |extra: &[&str]| {
         let mut args = vec!["revoke", "--fingerprint", &fp];
