@@ -29,6 +29,8 @@ pub(crate) fn operator(s: &OwnerServer, dir: &Path, args: &[&str]) -> Command {
         .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-credentials"))
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env("HOME", dir)
+        // Where no project `.keysweep.toml` applies.
+        .current_dir(dir)
         .args(args)
         .args([
             "--profile",
@@ -233,6 +235,20 @@ fn triage_adds_owners_to_a_report_in_any_format() {
     assert_eq!(
         owner_of(&merged, &s.key("mgmt_backup").access_key_id),
         o,
+        "{}",
+        merged.stderr
+    );
+
+    // `merge --owner-lookup` looks the keys of merged reports up too.
+    let merged = run(operator(
+        s,
+        home.path(),
+        &["merge", "--owner-lookup", "--format", "json"],
+    )
+    .arg(&report));
+    assert_eq!(
+        owner_of(&merged, &s.key("admin_by_document").access_key_id)["user"],
+        "power",
         "{}",
         merged.stderr
     );
