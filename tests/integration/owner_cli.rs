@@ -430,3 +430,87 @@ fn revoke_asks_shows_the_plan_and_deactivates_exactly_the_key_asked_for() {
 
     assert_no_leaked_secret_was_sent(s);
 }
+
+/// Runs `cmd` with a pseudo-terminal as its standard input and output (a
+/// Python `pty.fork`), typing `answer` when it asks; what it printed.
+fn on_a_terminal(cmd: &Command, answer: &str) -> (i32, String) {
+    const DRIVER: &str = r#"
+import os, pty, sys
+answer = sys.argv[1].encode()
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+seen = b""
+asked = False
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    seen += chunk
+    if not asked and b"Type yes to go on:" in seen:
+        os.write(fd, answer + b"\n")
+        asked = True
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(seen.decode("utf-8", "replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+    let mut py = Command::new("python3");
+    py.arg("-c").arg(DRIVER).arg(answer).arg(cmd.get_program());
+    py.args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => py.env(k, v),
+            None => py.env_remove(k),
+        };
+    }
+    if let Some(d) = cmd.get_current_dir() {
+        py.current_dir(d);
+    }
+    let out = py.output().expect("python3 runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+#[cfg(unix)]
+fn revoke_on_a_terminal_acts_only_on_yes() {
+    let s = owner::server();
+    let repo = leaks(s, &["cli_revoke_tty"]);
+    let home = tempfile::tempdir().expect("temp dir");
+    let report_path = home.path().join("report.json");
+    let scanned = run(keysweep()
+        .args(["scan", "--format", "json", "-o"])
+        .arg(&report_path)
+        .arg(repo.path()));
+    assert_eq!(scanned.code, 1, "{}", scanned.stderr);
+    let key = s.key("cli_revoke_tty").access_key_id.clone();
+    let mut cmd = operator(s, home.path(), &["revoke", "--all-active"]);
+    cmd.arg(&report_path);
+
+    let (code, shown) = on_a_terminal(&cmd, "no");
+    assert_eq!(code, 0, "{shown}");
+    assert!(
+        shown.contains(&format!("will deactivate {key} of user cli-tty")),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Deactivate 1 key? Type yes to go on:"),
+        "{shown}"
+    );
+    assert!(shown.contains("Nothing was changed."), "{shown}");
+    assert_eq!(s.key_status(&key).as_deref(), Some("Active"));
+
+    let (code, shown) = on_a_terminal(&cmd, "yes");
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains(": deactivated"), "{shown}");
+    assert!(
+        shown.contains("--status Active"),
+        "the undo command: {shown}"
+    );
+    assert_eq!(s.key_status(&key).as_deref(), Some("Inactive"));
+}

@@ -205,6 +205,8 @@ def seed(endpoint: str, bench_keys: int) -> dict:
     user(prod, "cli-revoke")
     key("cli_revoke_target", prod, "cli-revoke")
     key("cli_revoke_keep", prod, "cli-revoke")
+    user(prod, "cli-tty")
+    key("cli_revoke_tty", prod, "cli-tty")
 
     staging = accounts["staging"]
     iam = iams[staging]
