@@ -514,3 +514,27 @@ fn revoke_on_a_terminal_acts_only_on_yes() {
     );
     assert_eq!(s.key_status(&key).as_deref(), Some("Inactive"));
 }
+
+#[test]
+fn a_scan_whose_owner_lookup_cannot_connect_still_reports() {
+    let s = owner::server();
+    let repo = leaks(s, &["mgmt_backup"]);
+    let home = tempfile::tempdir().expect("temp dir");
+    let r = run(operator(
+        s,
+        home.path(),
+        &["scan", "--format", "json", "--owner-lookup"],
+    )
+    .env("AWS_CONFIG_FILE", home.path().join("missing"))
+    .arg(repo.path()));
+    assert_eq!(r.code, 1, "the finding still fails the run: {}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("warning: owner lookup did not run: could not load your AWS credentials"),
+        "{}",
+        r.stderr
+    );
+    let findings = r.findings();
+    assert_eq!(findings.len(), 1);
+    assert!(findings[0].get("owner").is_none());
+}
