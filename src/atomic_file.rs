@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Who may read the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub(crate) enum Access {
     /// Only the owner (0600): the file holds secrets.
     Private,
     /// As the umask allows (0666 & !umask).
@@ -24,7 +24,7 @@ pub enum Access {
 /// file (`/dev/stdout`, a FIFO, a terminal) cannot be replaced and is
 /// written in place. On error the old file is untouched and no temporary
 /// file is left behind.
-pub fn write_replacing(path: &Path, bytes: &[u8], access: Access) -> std::io::Result<()> {
+pub(crate) fn write_replacing(path: &Path, bytes: &[u8], access: Access) -> std::io::Result<()> {
     if let Ok(meta) = std::fs::metadata(path) {
         if !meta.is_file() && !meta.is_dir() {
             let mut f = std::fs::OpenOptions::new().write(true).open(path)?;

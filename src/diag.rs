@@ -67,7 +67,7 @@ impl Diagnostics {
     }
 
     /// One problem, one line: `warning: <message>`.
-    pub fn warn(&self, message: impl std::fmt::Display) {
+    pub(crate) fn warn(&self, message: impl std::fmt::Display) {
         if !self.quiet {
             let line = self.medium.clean(&format!("warning: {message}"));
             self.progress.suspend(|| eprintln!("{line}"));
@@ -75,17 +75,17 @@ impl Diagnostics {
     }
 
     /// Counts scanned bytes on the progress bar.
-    pub fn advance(&self, bytes: u64) {
+    pub(crate) fn advance(&self, bytes: u64) {
         self.progress.inc(bytes);
     }
 
-    pub fn set_message(&self, msg: &str) {
+    pub(crate) fn set_message(&self, msg: &str) {
         self.progress.set_message(self.medium.clean(msg));
     }
 
     /// A fixed part before the message, e.g. `[3/40 repos] ` in org scans,
     /// which the per-repository messages do not overwrite.
-    pub fn set_prefix(&self, prefix: &str) {
+    pub(crate) fn set_prefix(&self, prefix: &str) {
         self.progress.set_prefix(self.medium.clean(prefix));
     }
 

@@ -44,7 +44,7 @@ impl Secret {
 }
 
 /// Keeps the first four characters of `value` and masks the rest.
-pub fn redact(value: &str) -> String {
+pub(crate) fn redact(value: &str) -> String {
     value
         .chars()
         .enumerate()
@@ -77,7 +77,7 @@ pub struct Position {
 
 impl Position {
     /// The first byte of a blob.
-    pub const START: Position = Position {
+    pub(crate) const START: Position = Position {
         offset: 0,
         line: 1,
         column: 1,
@@ -121,13 +121,13 @@ pub enum Confidence {
 /// The longest archive member name kept, in bytes; longer names are cut
 /// (at a character boundary) and marked, so one hostile name cannot make
 /// every finding and report line huge.
-pub const MAX_MEMBER_NAME: usize = 1024;
+pub(crate) const MAX_MEMBER_NAME: usize = 1024;
 
 /// The longest path kept, in bytes (PATH_MAX on Linux): git trees can hold
 /// longer ones (a 4,000-level tree of 200-byte names is a 280 KB repository
 /// that passes `git fsck`). A longer path is cut and marked with its length
 /// and a digest of the whole, so two long paths stay two paths.
-pub const MAX_PATH_NAME: usize = 4096;
+pub(crate) const MAX_PATH_NAME: usize = 4096;
 
 /// The most findings one blob (file, git blob or archive) contributes; the
 /// rest are counted in `stats.findings_over_limit` and the blob is named in
@@ -157,14 +157,14 @@ impl MemberPath {
     }
 
     /// Builds a path from names read back from a report.
-    pub fn from_names(names: Vec<String>) -> MemberPath {
+    pub(crate) fn from_names(names: Vec<String>) -> MemberPath {
         MemberPath(names.iter().map(|n| cap_name(n, MAX_MEMBER_NAME)).collect())
     }
 }
 
 /// `name` cut to at most `max` bytes (at a character boundary) and marked
 /// with its length when it was longer.
-pub fn cap_name(name: &str, max: usize) -> String {
+pub(crate) fn cap_name(name: &str, max: usize) -> String {
     if name.len() <= max {
         return name.to_string();
     }
@@ -218,7 +218,7 @@ pub struct Presigned {
 
 impl Credential {
     /// The position reported for the whole credential: its first part.
-    pub fn first_position(&self) -> Position {
+    pub(crate) fn first_position(&self) -> Position {
         [
             self.access_key_id.as_ref().map(|p| p.position),
             self.secret_access_key.as_ref().map(|p| p.position),
@@ -261,7 +261,7 @@ pub struct CredentialKey {
 impl CredentialKey {
     /// A stable hex digest of the credential; safe to print or store (it
     /// cannot be turned back into the secret).
-    pub fn digest(&self) -> String {
+    pub(crate) fn digest(&self) -> String {
         let mut h = Sha256::new();
         for part in [
             self.access_key_id.as_deref(),
@@ -409,7 +409,7 @@ pub struct Commit {
 }
 
 /// The most ref names kept for one blob; the rest are counted.
-pub const MAX_REFS_LISTED: usize = 100;
+pub(crate) const MAX_REFS_LISTED: usize = 100;
 
 /// Ref names holding a blob: the first [`MAX_REFS_LISTED`] in name order,
 /// and how many there are in all.
@@ -421,7 +421,8 @@ pub struct RefList {
 
 impl RefList {
     /// From every ref name holding the blob (any order, no repeats).
-    pub fn new(mut names: Vec<String>) -> RefList {
+    #[cfg(test)]
+    pub(crate) fn new(mut names: Vec<String>) -> RefList {
         let total = names.len();
         names.sort_unstable();
         names.truncate(MAX_REFS_LISTED);
@@ -429,7 +430,7 @@ impl RefList {
     }
 
     /// A list already capped elsewhere (read back from a report).
-    pub fn with_total(names: Vec<String>, total: usize) -> RefList {
+    pub(crate) fn with_total(names: Vec<String>, total: usize) -> RefList {
         let total = total.max(names.len());
         RefList { names, total }
     }
@@ -496,7 +497,7 @@ impl fmt::Display for Arn {
 }
 
 /// Twelve ASCII digits.
-pub fn is_account_id(s: &str) -> bool {
+pub(crate) fn is_account_id(s: &str) -> bool {
     s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
@@ -522,7 +523,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub fn is_live(&self) -> bool {
+    pub(crate) fn is_live(&self) -> bool {
         matches!(self, Verdict::Live { .. })
     }
 
@@ -610,7 +611,7 @@ impl Finding {
         self.blob().and_then(|b| b.commit.as_ref())
     }
 
-    pub fn is_live(&self) -> bool {
+    pub(crate) fn is_live(&self) -> bool {
         self.verdict.as_ref().is_some_and(Verdict::is_live)
     }
 
@@ -629,7 +630,7 @@ impl Finding {
 
     /// The order every report and merge uses: repository, path, member,
     /// commit, position, blob, fingerprint.
-    pub fn canonical_cmp(&self, other: &Finding) -> Ordering {
+    pub(crate) fn canonical_cmp(&self, other: &Finding) -> Ordering {
         let key = |f: &Finding| {
             let pos = f.credential.first_position();
             (
@@ -650,7 +651,7 @@ impl Finding {
 }
 
 /// Sorts findings into [`Finding::canonical_cmp`] order.
-pub fn sort_canonical(findings: &mut [Finding]) {
+pub(crate) fn sort_canonical(findings: &mut [Finding]) {
     findings.sort_by(Finding::canonical_cmp);
 }
 

@@ -59,7 +59,7 @@ impl Git {
     /// Like [`Git::new`] but leaving `core.hooksPath` as the repository
     /// sets it: only for asking where its hooks live (`rev-parse
     /// --git-path hooks`), which runs none.
-    pub fn asking_for_hooks_dir(dir: &Path) -> Git {
+    pub(crate) fn asking_for_hooks_dir(dir: &Path) -> Git {
         Self::bare(Some(dir), "rev-parse")
     }
 
@@ -116,7 +116,7 @@ impl Git {
     /// Lets git find the repository from the directory alone: a `GIT_DIR`
     /// or `GIT_WORK_TREE` in keysweep's own environment (a hook's, say)
     /// must not point it at another repository.
-    pub fn discovering(mut self) -> Git {
+    pub(crate) fn discovering(mut self) -> Git {
         for var in [
             "GIT_DIR",
             "GIT_WORK_TREE",
@@ -137,7 +137,7 @@ impl Git {
 
     /// A config setting passed through the environment (git >= 2.31),
     /// invisible in the process list; appended after any the user set.
-    pub fn secret_config(mut self, key: &str, value: &str) -> Git {
+    pub(crate) fn secret_config(mut self, key: &str, value: &str) -> Git {
         self.extra_config.push((key.to_string(), value.to_string()));
         self
     }

@@ -11,14 +11,15 @@
 //!   it to [`detect`], which turns bytes into credentials (pure);
 //! - [`finding`]: the typed result (credential, location, verdict);
 //! - [`verify`]: asks STS about them;
-//! - [`report`]: writes them out, every scanned name through [`term`].
+//! - [`report`]: turns them into bytes, every scanned name through
+//!   [`term`]; `sink` writes those bytes where the settings say.
 //!
 //! [`app`] drives the stages; [`cli`] only describes the arguments;
 //! [`integrations`] holds the pre-push hook and GitHub Actions glue;
 //! [`gitcli`] is the one way the `git` program is run.
 
 pub mod app;
-pub mod atomic_file;
+pub(crate) mod atomic_file;
 pub mod blob;
 mod calendar;
 pub mod cli;
@@ -29,8 +30,9 @@ pub mod gitcli;
 pub mod integrations;
 pub mod report;
 pub mod settings;
+mod sink;
 pub mod source;
-pub mod stats;
+pub(crate) mod stats;
 pub mod term;
 /// Live verification; the STS client inside needs the `verify` feature,
 /// the canary screen does not.

@@ -104,7 +104,7 @@ impl Stats {
 
 /// Lock-free counters shared by worker threads.
 #[derive(Debug, Default)]
-pub struct AtomicStats {
+pub(crate) struct AtomicStats {
     pub files: AtomicU64,
     pub blobs: AtomicU64,
     pub commits: AtomicU64,
@@ -124,11 +124,11 @@ pub struct AtomicStats {
 }
 
 impl AtomicStats {
-    pub fn bump(counter: &AtomicU64, n: u64) {
+    pub(crate) fn bump(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Relaxed);
     }
 
-    pub fn snapshot(&self) -> Stats {
+    pub(crate) fn snapshot(&self) -> Stats {
         Stats {
             files: self.files.load(Relaxed),
             blobs: self.blobs.load(Relaxed),

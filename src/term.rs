@@ -33,7 +33,7 @@ impl Medium {
         Self::from_env_with(|k| std::env::var(k).ok())
     }
 
-    pub fn from_env_with(var: impl Fn(&str) -> Option<String>) -> Medium {
+    pub(crate) fn from_env_with(var: impl Fn(&str) -> Option<String>) -> Medium {
         if var("GITHUB_ACTIONS").is_some_and(|v| v == "true") {
             Medium::CiLog
         } else {
@@ -67,7 +67,7 @@ fn is_invisible_format(c: char) -> bool {
 /// Control characters and invisible formatting characters shown as escapes
 /// (`\t`, `\n`, `\r`, `\x1b`, `\u{202e}`), so a name can neither drive the
 /// terminal, nor hide what it is, nor shift the columns around it.
-pub fn for_terminal(s: &str) -> String {
+pub(crate) fn for_terminal(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -93,7 +93,7 @@ pub fn for_terminal(s: &str) -> String {
 /// begins a line. Line breaks are already escaped, so scanned text can start
 /// a line only where keysweep puts it; `::` further in (as in every ARN) is
 /// left as it is.
-pub fn for_ci_log(s: &str) -> String {
+pub(crate) fn for_ci_log(s: &str) -> String {
     let t = for_terminal(s).replace("##[", "#\\x23[");
     let indent = t.len() - t.trim_start().len();
     if t[indent..].starts_with("::") {
@@ -106,7 +106,8 @@ pub fn for_ci_log(s: &str) -> String {
 /// Whether the GitHub Actions runner would act on `line` as a workflow
 /// command: `::` after leading whitespace, or `##[` anywhere. (Its rules,
 /// for tests that replay output through them.)
-pub fn runner_would_act(line: &str) -> bool {
+#[cfg(test)]
+pub(crate) fn runner_would_act(line: &str) -> bool {
     line.trim_start().starts_with("::") || line.contains("##[")
 }
 
@@ -115,7 +116,7 @@ pub fn runner_would_act(line: &str) -> bool {
 /// reference, so nothing can open or close a code span, emphasis, link,
 /// image, heading, HTML tag or table cell, and no URL is auto-linked;
 /// control characters are shown escaped first.
-pub fn markdown_code(s: &str) -> String {
+pub(crate) fn markdown_code(s: &str) -> String {
     let mut out = String::from("<code>");
     for c in for_terminal(s).chars() {
         if c.is_ascii_punctuation() {
@@ -147,7 +148,7 @@ pub fn html(s: &str) -> String {
 
 /// `value` as one POSIX shell word: bare when it holds only characters no
 /// shell treats specially, else in single quotes (a quote inside as `'\''`).
-pub fn shell_quote(value: &str) -> String {
+pub(crate) fn shell_quote(value: &str) -> String {
     let plain = !value.is_empty()
         && value
             .bytes()

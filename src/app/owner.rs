@@ -113,7 +113,7 @@ pub(super) fn revoke(r: &RevokeSettings, s: &Settings) -> anyhow::Result<Exit> {
         .owner
         .as_ref()
         .context("internal: revoke without owner options")?;
-    let (findings, _) = super::read_report_file(&r.report)?;
+    let (findings, _) = crate::source::reports::read(&r.report)?;
 
     // The key IDs asked for, all from the report; checked before any request.
     let candidates: Vec<KeyId> = match &r.which {

@@ -30,7 +30,7 @@ pub enum Scanned {
 
 /// Scans blobs for one run: shared by reference across worker threads.
 #[derive(Clone, Copy)]
-pub struct BlobScanner<'a> {
+pub(crate) struct BlobScanner<'a> {
     pub detector: &'a Detector,
     pub limits: ReadLimits,
     pub counters: &'a AtomicStats,
@@ -40,7 +40,7 @@ pub struct BlobScanner<'a> {
 impl BlobScanner<'_> {
     /// A blob already in memory (a git object). `name` says which in
     /// warnings (`repo: blob <id>`).
-    pub fn scan_blob(&self, name: &dyn Display, data: &[u8]) -> Scanned {
+    pub(crate) fn scan_blob(&self, name: &dyn Display, data: &[u8]) -> Scanned {
         let size = data.len() as u64;
         if size > self.limits.max_file_size {
             return self.too_large(size);
@@ -59,13 +59,13 @@ impl BlobScanner<'_> {
     }
 
     /// A blob judged too large by its header, never read.
-    pub fn too_large(&self, size: u64) -> Scanned {
+    pub(crate) fn too_large(&self, size: u64) -> Scanned {
         AtomicStats::bump(&self.counters.skipped_too_large, 1);
         Scanned::TooLarge(size)
     }
 
     /// A file on disk, read whole or in overlapping windows.
-    pub fn scan_file(&self, path: &Path, name: &dyn Display) -> std::io::Result<Scanned> {
+    pub(crate) fn scan_file(&self, path: &Path, name: &dyn Display) -> std::io::Result<Scanned> {
         let mut credentials = Vec::new();
         let mut over_limit = 0;
         let read = read_file(path, &self.limits, &mut |window| {

@@ -35,10 +35,10 @@ impl Default for ReadLimits {
 
 /// Context kept on each side of a window: more than the longest value run
 /// (16 KiB) plus the widest pairing distance (4 KiB).
-pub const OVERLAP: usize = 32 << 10;
+pub(crate) const OVERLAP: usize = 32 << 10;
 
 /// Default of [`ReadLimits::max_whole_archive`].
-pub const MAX_WHOLE_ARCHIVE: u64 = 64 << 20;
+pub(crate) const MAX_WHOLE_ARCHIVE: u64 = 64 << 20;
 
 fn starts_like_archive(file: &mut File) -> io::Result<bool> {
     use std::io::{Seek, SeekFrom};
@@ -49,7 +49,7 @@ fn starts_like_archive(file: &mut File) -> io::Result<bool> {
 }
 
 /// One window of a file.
-pub struct Window<'a> {
+pub(crate) struct Window<'a> {
     pub bytes: &'a [u8],
     /// The part of `bytes` this window reports findings for.
     pub owned: Range<usize>,
@@ -59,13 +59,13 @@ pub struct Window<'a> {
 
 /// What reading a file did.
 #[derive(Debug, PartialEq, Eq)]
-pub enum FileRead {
+pub(crate) enum FileRead {
     Scanned { bytes: u64 },
     TooLarge { size: u64 },
 }
 
 /// Reads `path` and calls `scan` on each window, in order.
-pub fn read_file(
+pub(crate) fn read_file(
     path: &Path,
     limits: &ReadLimits,
     scan: &mut dyn FnMut(Window<'_>),

@@ -112,7 +112,7 @@ pub fn is_placeholder_secret(secret: &str) -> bool {
 
 /// Session tokens copied from AWS documentation: they carry `EXAMPLE`, or
 /// share a long piece of a documented token's body.
-pub fn is_placeholder_token(token: &str) -> bool {
+pub(crate) fn is_placeholder_token(token: &str) -> bool {
     token.contains("EXAMPLE") || is_doc_token_copy(token.as_bytes())
 }
 
@@ -396,7 +396,7 @@ fn typed_run_at(s: &[u8]) -> usize {
 }
 
 /// The inline suppression marker, as in `# keysweep:allow`.
-pub const INLINE_ALLOW: &[u8] = b"keysweep:allow";
+pub(crate) const INLINE_ALLOW: &[u8] = b"keysweep:allow";
 
 #[cfg(test)]
 mod tests {

@@ -41,7 +41,7 @@ impl Default for Limits {
 /// what `xz -9` and 7-Zip's ultra level use; a header that asks for more
 /// (up to 4 GiB, in a file of a few bytes) is refused before anything is
 /// allocated.
-pub const MAX_DICTIONARY: u64 = 64 << 20;
+pub(crate) const MAX_DICTIONARY: u64 = 64 << 20;
 
 /// A zip's end-of-central-directory record: 22 bytes, then a comment of at
 /// most 65,535 bytes, at the very end of the file.
@@ -50,7 +50,7 @@ const EOCD_REACH: usize = 22 + 0xFFFF;
 /// End-record signatures a zip may hold (stored nested zips each add one).
 /// The zip reader tries every one from the back and scans forward from
 /// each, so a file of end records was quadratic to open.
-pub const MAX_EOCD_CANDIDATES: usize = 16;
+pub(crate) const MAX_EOCD_CANDIDATES: usize = 16;
 /// Bytes the zip reader may read to open an archive (find and parse its
 /// central directory), as a multiple of the archive's size: a backstop that
 /// keeps opening linear whatever the reader's search does.

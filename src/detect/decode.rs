@@ -6,15 +6,9 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::{alphabet, Engine};
 
-/// Characters of a value run as written: base64 characters plus the
-/// starts of `%2F`, `\/` and `&#47;` escapes.
-pub fn is_run_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'/' | b'+' | b'=') || is_escape_start(b)
-}
-
 /// One escape sequence inside a value, decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Escape {
+pub(crate) struct Escape {
     /// The ASCII byte it stands for.
     pub byte: u8,
     /// Bytes the escape takes in the text.
@@ -28,7 +22,7 @@ pub struct Escape {
 /// `&#x2F;`, `&#47;` and the named `&sol;`, `&plus;`, `&equals;` (HTML and XML
 /// character references). Escapes for other characters are not part of any
 /// credential, so they are `None` too.
-pub fn escape_at(data: &[u8], i: usize) -> Option<Escape> {
+pub(crate) fn escape_at(data: &[u8], i: usize) -> Option<Escape> {
     use crate::finding::Encoding;
     let ascii = |v: u32, len: usize, kind| {
         u8::try_from(v)
@@ -109,7 +103,7 @@ fn number(data: &[u8], at: usize, radix: u32, max: usize) -> Option<(u32, usize)
 }
 
 /// Starts an escape: `%`, `\\` or `&`.
-pub fn is_escape_start(b: u8) -> bool {
+pub(crate) fn is_escape_start(b: u8) -> bool {
     matches!(b, b'%' | b'\\' | b'&')
 }
 
@@ -144,7 +138,7 @@ pub fn unescape(run: &[u8]) -> Option<(Vec<u8>, crate::finding::Encoding)> {
 /// where it ends in `data`, and the kind of its first escape. Plain bytes
 /// beyond the escaped run are left to the caller's own scan, so nothing is
 /// found twice.
-pub fn unescape_from(
+pub(crate) fn unescape_from(
     data: &[u8],
     at: usize,
     max: usize,
@@ -205,17 +199,6 @@ pub fn base64(run: &[u8]) -> Option<Vec<u8>> {
         .decode(body)
         .or_else(|_| URL_SAFE.decode(body))
         .ok()
-}
-
-/// Is `run` shaped like base64 that is worth decoding: the base64 alphabet
-/// only, and more than letters (real encodings mix cases and digits).
-pub fn looks_like_base64(run: &[u8]) -> bool {
-    run.len() >= 8
-        && run
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_'))
-        && run.iter().any(|b| b.is_ascii_lowercase())
-        && run.iter().any(|b| b.is_ascii_uppercase())
 }
 
 /// Mostly printable text (what an encoded config or credential decodes to).

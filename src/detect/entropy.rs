@@ -5,9 +5,9 @@
 //! character; a 40-hex SHA-1 at most 4.0 (16 symbols), English text far less.
 
 /// Minimum for a secret access key (40 characters).
-pub const SECRET_MIN: f64 = 4.2;
+pub(crate) const SECRET_MIN: f64 = 4.2;
 /// Minimum for a session token (hundreds of base64 characters: ~5.9 when random).
-pub const TOKEN_MIN: f64 = 4.5;
+pub(crate) const TOKEN_MIN: f64 = 4.5;
 
 /// Bits per byte of `data`.
 pub fn shannon(data: &[u8]) -> f64 {

@@ -18,7 +18,7 @@ fn is_base32(b: u8) -> bool {
 }
 
 /// Characters that may not touch a key ID on either side.
-pub fn is_word(b: u8) -> bool {
+pub(crate) fn is_word(b: u8) -> bool {
     b.is_ascii_alphanumeric()
 }
 
@@ -31,7 +31,7 @@ pub fn key_id_at(data: &[u8], at: usize) -> Option<&str> {
 
 /// Why a key-ID-shaped string is not a key ID.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rejected {
+pub(crate) enum Rejected {
     /// A documentation example, placeholder or typed pattern.
     Placeholder,
     /// Upper-case letters and digits, but with a 0, 1, 8 or 9 that AWS never
@@ -43,7 +43,7 @@ pub enum Rejected {
 /// they are not even shaped like a key ID (wrong length, lower case, glued
 /// to a word), else the key ID or why it was rejected. A secret whose only
 /// neighbour is a rejected key ID is suspicious too.
-pub fn judge_at(data: &[u8], at: usize) -> Option<Result<&str, Rejected>> {
+pub(crate) fn judge_at(data: &[u8], at: usize) -> Option<Result<&str, Rejected>> {
     let end = at.checked_add(LEN)?;
     let id = data.get(at..end)?;
     if !PREFIXES.iter().any(|p| &id[..4] == *p) {

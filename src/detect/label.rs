@@ -18,7 +18,7 @@ use std::ops::Range;
 
 /// How strongly the name in front of a value marks it as an AWS credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub enum Strength {
+pub(crate) enum Strength {
     /// No name, or one that says nothing (`nonce`, `id`).
     #[default]
     None,
@@ -30,7 +30,7 @@ pub enum Strength {
 
 /// The names in front of a value, classified for secrets and for tokens.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Label {
+pub(crate) struct Label {
     pub secret: Strength,
     pub token: Strength,
 }
@@ -66,7 +66,8 @@ const MAX_NAMES: usize = 4;
 
 /// Classifies the name in front of `data[at..]`: on its line, or on the
 /// line above when the value stands alone on its line.
-pub fn label_before(data: &[u8], at: usize) -> Label {
+#[cfg(test)]
+fn label_before(data: &[u8], at: usize) -> Label {
     named(data, at).0
 }
 
@@ -321,7 +322,7 @@ const HEADER_REACH: usize = 16 << 10;
 /// Labels values of one buffer, remembering the last table header found so
 /// that a long table is walked up once, not once per row.
 #[derive(Debug, Default)]
-pub struct Labeler {
+pub(crate) struct Labeler {
     table: Option<Table>,
     /// Lines walked up looking for headers, for the test that proves a
     /// table is walked once.
@@ -454,7 +455,7 @@ fn min_cells(delimiter: u8) -> usize {
 /// (`SecretKey`, `AccessSecret`). Only such names are worth looking for a
 /// value on the lines below (source code says `secret` and `token`
 /// everywhere), and this runs for each of them: a few byte compares.
-pub fn names_aws(data: &[u8], word: Range<usize>) -> bool {
+pub(crate) fn names_aws(data: &[u8], word: Range<usize>) -> bool {
     let (start, end) = (word.start, word.end);
     // Every name below ends in s, z, n or y before the word, or starts
     // with a or k after it: most words are done after two bytes.
@@ -544,12 +545,12 @@ const IDENT: [bool; 256] = {
 
 /// Lines below a name where its value may stand: alone on the next line,
 /// or a few lines down in its block (`default = …`).
-pub const LINES_BELOW: usize = BLOCK_LINES;
+pub(crate) const LINES_BELOW: usize = BLOCK_LINES;
 
 /// The end of the delimited table whose row holds `at` (the last line below
 /// with as many cells), when that line is a table row: a name in a header
 /// names every value in its column.
-pub fn table_end(data: &[u8], at: usize) -> Option<usize> {
+pub(crate) fn table_end(data: &[u8], at: usize) -> Option<usize> {
     let start = line_floor(data, at, ROW_REACH);
     if start > 0 && data[start - 1] != b'\n' {
         return None;

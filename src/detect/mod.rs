@@ -31,7 +31,7 @@ use std::ops::Range;
 /// found, where it is reported, how parts pair), so that results remembered
 /// from earlier runs (the `keysweep org` blob state, keyed by crate version
 /// and this number) are thrown away and blobs are scanned again.
-pub const RULES_VERSION: u32 = 3;
+pub(crate) const RULES_VERSION: u32 = 3;
 
 /// How far (bytes) around a key ID to look for its secret and token on its
 /// own line, and the unit of the pairing distances below.
@@ -107,7 +107,7 @@ impl Detector {
         Self::with_archive_limits(archive::Limits::default())
     }
 
-    pub fn with_archive_limits(archive_limits: archive::Limits) -> Self {
+    pub(crate) fn with_archive_limits(archive_limits: archive::Limits) -> Self {
         let mut patterns: Vec<(Vec<u8>, Anchor)> = Vec::new();
         for p in keyid::PREFIXES {
             patterns.push((p.to_vec(), Anchor::KeyPrefix));
@@ -163,7 +163,12 @@ impl Detector {
     /// overlap by more than the pairing distance, each owning its own middle,
     /// find every credential of a file that is too large to hold in memory
     /// exactly once.
-    pub fn scan_chunk(&self, bytes: &[u8], owned: Range<usize>, start: Position) -> Detection {
+    pub(crate) fn scan_chunk(
+        &self,
+        bytes: &[u8],
+        owned: Range<usize>,
+        start: Position,
+    ) -> Detection {
         let mut out = Detection::default();
         let budget = std::cell::Cell::new(self.archive_limits.max_total_bytes);
         // Only a whole blob is opened as an archive: a window of a larger

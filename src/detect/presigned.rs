@@ -38,7 +38,7 @@ const CLOSERS: [&[u8]; 8] = [
 
 /// A presigned URL around a key ID: where it lies and what it states.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Url {
+pub(crate) struct Url {
     /// The URL's bytes, as far as it was read.
     pub range: Range<usize>,
     pub presigned: Presigned,
@@ -49,7 +49,7 @@ pub struct Url {
 /// million credential parameters and no URL end would otherwise be read
 /// 16 KiB per key ID.)
 #[derive(Debug, Default)]
-pub struct Reader {
+pub(crate) struct Reader {
     last: Option<Query>,
     /// Bytes of URLs read, for the test that proves each is read once.
     #[cfg(test)]
@@ -68,7 +68,7 @@ struct Query {
 impl Reader {
     /// The presigned URL whose signing key ID is `data[key]`, if it is one.
     /// Key IDs come in order of position.
-    pub fn around_key(&mut self, data: &[u8], key: Range<usize>) -> Option<Url> {
+    pub(crate) fn around_key(&mut self, data: &[u8], key: Range<usize>) -> Option<Url> {
         // Every spelling of `=` ends in `=` or `D`: most key IDs (after a
         // quote, a space, a colon) are decided by one byte.
         let before = key.start.checked_sub(1).and_then(|i| data.get(i))?;

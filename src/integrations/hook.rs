@@ -7,7 +7,7 @@ use crate::gitcli::Git;
 use std::path::{Path, PathBuf};
 
 /// Marks hooks this tool wrote, so a reinstall may replace them.
-pub const MARKER: &str = "# installed by keysweep";
+pub(crate) const MARKER: &str = "# installed by keysweep";
 
 #[derive(Debug, thiserror::Error)]
 pub enum HookError {
@@ -36,7 +36,7 @@ pub fn script(exe: &Path) -> String {
 }
 
 /// Where git looks for hooks in the repository at `repo`.
-pub fn hooks_dir(repo: &Path) -> Result<PathBuf, HookError> {
+pub(crate) fn hooks_dir(repo: &Path) -> Result<PathBuf, HookError> {
     let out = Git::asking_for_hooks_dir(repo)
         .args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"])
         .output()

@@ -31,7 +31,7 @@ impl RefUpdate {
         is_zero_oid(&self.local_oid)
     }
 
-    pub fn is_new_ref(&self) -> bool {
+    pub(crate) fn is_new_ref(&self) -> bool {
         is_zero_oid(&self.remote_oid)
     }
 }
@@ -44,7 +44,7 @@ pub enum PrePushError {
 
 /// Why the commits of a push could not be worked out.
 #[derive(Debug, thiserror::Error)]
-pub enum PushError {
+pub(crate) enum PushError {
     #[error(transparent)]
     Input(#[from] PrePushError),
     #[error(transparent)]
@@ -57,7 +57,7 @@ pub enum PushError {
 /// branch is new to the remote and has no commit there). Returns the remote's
 /// name and the update git would have written, or `None` outside pre-commit.
 /// `local_oid_of` resolves the local branch when `TO_REF` is absent too.
-pub fn from_pre_commit_env(
+pub(crate) fn from_pre_commit_env(
     var: &dyn Fn(&str) -> Option<String>,
     local_oid_of: &dyn Fn(&str) -> Option<String>,
 ) -> Option<(String, RefUpdate)> {
@@ -141,7 +141,7 @@ pub fn plan(
 
 /// What a push sends, and what it may be judged by.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Push {
+pub(crate) struct Push {
     pub commits: CommitSet,
     /// A commit the remote already has, whose `.keysweep.toml` applies: the
     /// remote's default branch (`refs/remotes/<remote>/HEAD`), else a tip
@@ -152,7 +152,7 @@ pub struct Push {
 /// The commits a push sends, as git (stdin lines) or the pre-commit
 /// framework (`PRE_COMMIT_*` variables, `var`) describes it; `None` when it
 /// sends none (only deletions).
-pub fn commits_to_push(
+pub(crate) fn commits_to_push(
     repo: &Path,
     remote: Option<&str>,
     stdin: &str,
@@ -221,7 +221,7 @@ fn remote_tracking_refs(lookup: &Lookup, remote: &str) -> Vec<String> {
 
 /// What the hook prints when it blocks a push: one line per finding (place
 /// names cleaned for the terminal), then how to fix it.
-pub fn blocked_message(findings: &[Finding], style: &Style) -> String {
+pub(crate) fn blocked_message(findings: &[Finding], style: &Style) -> String {
     let mut msg = String::from(
         "\nkeysweep: push blocked: the commits being pushed contain AWS credentials.\n",
     );

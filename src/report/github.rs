@@ -13,12 +13,12 @@ use crate::term::Medium;
 use std::io::{self, Write};
 
 /// Annotations GitHub displays per step and level.
-pub const SHOWN_PER_STEP: usize = 10;
+pub(crate) const SHOWN_PER_STEP: usize = 10;
 
 pub struct Github;
 
 /// Escapes a message (`%`, CR, LF).
-pub fn escape_data(s: &str) -> String {
+pub(crate) fn escape_data(s: &str) -> String {
     s.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
@@ -27,7 +27,7 @@ pub fn escape_data(s: &str) -> String {
 /// Escapes a property value (also `:` and `,`). A legacy `##[` is broken
 /// with `%23`, which the runner does not decode: a file so named gets a
 /// wrong annotation path rather than a command.
-pub fn escape_property(s: &str) -> String {
+pub(crate) fn escape_property(s: &str) -> String {
     escape_data(s)
         .replace(':', "%3A")
         .replace(',', "%2C")

@@ -25,7 +25,7 @@ use std::sync::Arc;
 /// 2: `path` no longer carries `!member`; archive members are `member`, a
 /// list of names; fingerprints of findings in archives changed with it;
 /// `refs_total` added.
-pub const FORMAT_VERSION: u32 = 2;
+pub(crate) const FORMAT_VERSION: u32 = 2;
 
 #[derive(Serialize)]
 struct Document<'a> {
@@ -288,7 +288,7 @@ impl Reporter for Json {
 }
 
 /// `--format jsonl`: one finding object per line, no wrapper.
-pub struct JsonLines;
+pub(crate) struct JsonLines;
 
 impl Reporter for JsonLines {
     fn write(&self, out: &mut dyn Write, report: &Report<'_>, style: &Style) -> io::Result<()> {

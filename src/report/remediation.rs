@@ -10,7 +10,7 @@ use crate::term::shell_quote;
 
 /// Who a `GetCallerIdentity` ARN names.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Principal {
+pub(crate) enum Principal {
     /// `arn:aws:iam::ACCOUNT:user/path/NAME`: a long-term key of an IAM user.
     User {
         account: String,
@@ -34,7 +34,7 @@ pub enum Principal {
 
 impl Principal {
     /// Reads an ARN of any partition (`aws`, `aws-us-gov`, `aws-cn`, …).
-    pub fn from_arn(arn: &Arn) -> Principal {
+    pub(crate) fn from_arn(arn: &Arn) -> Principal {
         let arn = arn.as_str();
         let other = || Principal::Other {
             arn: arn.to_string(),

@@ -13,13 +13,13 @@ use serde_json::{json, Value};
 use std::io::{self, Write};
 
 /// GitHub accepts at most this many results per run.
-pub const MAX_RESULTS: usize = 25_000;
+pub(crate) const MAX_RESULTS: usize = 25_000;
 
 pub struct Sarif;
 
 /// A relative path as a URI reference: RFC 3986 unreserved characters and
 /// `/` as they are, every other byte percent-encoded.
-pub fn uri_of(path: &[u8]) -> String {
+pub(crate) fn uri_of(path: &[u8]) -> String {
     let mut out = String::with_capacity(path.len());
     for &b in path {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {

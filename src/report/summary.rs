@@ -12,7 +12,7 @@ use crate::finding::Finding;
 use crate::term::{markdown_code, Medium};
 
 /// GitHub's size limit for one step summary.
-pub const SUMMARY_LIMIT: usize = 1 << 20;
+pub(crate) const SUMMARY_LIMIT: usize = 1 << 20;
 
 /// The summary's Markdown.
 pub fn step_summary(findings: &[Finding], style: &Style) -> String {

@@ -8,7 +8,7 @@ use crate::verify::owner::{OwnerRecord, OwnerState};
 
 /// The rule a finding falls under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rule {
+pub(crate) enum Rule {
     Pair,
     KeyId,
     Secret,
@@ -59,7 +59,7 @@ impl Rule {
     }
 
     /// GitHub code scanning's `security-severity` (0–10).
-    pub fn security_severity(self) -> &'static str {
+    pub(crate) fn security_severity(self) -> &'static str {
         match self {
             Rule::Pair => "9.5",
             Rule::Secret | Rule::SessionToken => "8.0",
@@ -70,7 +70,7 @@ impl Rule {
 
     /// The SARIF default level of the rule (a finding's own level is
     /// [`level`]).
-    pub fn default_level(self) -> &'static str {
+    pub(crate) fn default_level(self) -> &'static str {
         match self {
             Rule::Pair | Rule::Secret | Rule::SessionToken => "error",
             Rule::KeyId => "warning",
@@ -80,7 +80,7 @@ impl Rule {
 }
 
 /// What a presigned URL states: how it was signed and when it expires.
-pub fn presigned_text(p: &Presigned, style: &Style) -> String {
+pub(crate) fn presigned_text(p: &Presigned, style: &Style) -> String {
     let signing = match p.signing {
         Signing::Sigv2 => "SigV2",
         Signing::Sigv4 => "SigV4",
@@ -96,7 +96,7 @@ pub fn presigned_text(p: &Presigned, style: &Style) -> String {
 /// accounts that are not the operator's, then the rest; within each, pairs
 /// (usable as found), then lone secrets and tokens, then lone key IDs, then
 /// presigned URLs.
-pub fn urgency(f: &Finding) -> (u8, u8) {
+pub(crate) fn urgency(f: &Finding) -> (u8, u8) {
     let rule = match Rule::of(&f.credential) {
         Rule::Pair => 0,
         Rule::Secret | Rule::SessionToken => 1,
@@ -121,25 +121,25 @@ pub fn urgency(f: &Finding) -> (u8, u8) {
 
 /// The owner lookup says the finding's key is Active. A presigned URL is
 /// not: it grants the one request it names, whatever its key can do.
-pub fn active(f: &Finding) -> bool {
+pub(crate) fn active(f: &Finding) -> bool {
     f.is_active() && Rule::of(&f.credential) != Rule::PresignedUrl
 }
 
 /// Active, and its user is an administrator (presigned URLs aside, as for
 /// [`active`]): the most severe finding there is.
-pub fn active_admin(f: &Finding) -> bool {
+pub(crate) fn active_admin(f: &Finding) -> bool {
     f.is_active_admin() && Rule::of(&f.credential) != Rule::PresignedUrl
 }
 
 /// Whether a finding is an error (must be acted on) or a warning: live or
 /// active keys, and pairs.
-pub fn is_error(f: &Finding) -> bool {
+pub(crate) fn is_error(f: &Finding) -> bool {
     f.is_live() || active(f) || Rule::of(&f.credential) == Rule::Pair
 }
 
 /// The SARIF level of a finding: errors, presigned URLs as notes, the
 /// rest as warnings.
-pub fn level(f: &Finding) -> &'static str {
+pub(crate) fn level(f: &Finding) -> &'static str {
     if is_error(f) {
         "error"
     } else if Rule::of(&f.credential) == Rule::PresignedUrl {
@@ -151,7 +151,7 @@ pub fn level(f: &Finding) -> &'static str {
 
 /// GitHub code scanning's `security-severity` of one finding: its rule's,
 /// raised to the top for an active key whose user is an administrator.
-pub fn security_severity(f: &Finding) -> &'static str {
+pub(crate) fn security_severity(f: &Finding) -> &'static str {
     if active_admin(f) {
         "10.0"
     } else {
@@ -160,7 +160,7 @@ pub fn security_severity(f: &Finding) -> &'static str {
 }
 
 /// The owner lookup's state in a word or two, for tables and filters.
-pub fn owner_label(o: &OwnerRecord) -> &'static str {
+pub(crate) fn owner_label(o: &OwnerRecord) -> &'static str {
     match o.state {
         OwnerState::Found if o.is_active() => "active",
         OwnerState::Found => match o.key_status {
@@ -177,7 +177,7 @@ pub fn owner_label(o: &OwnerRecord) -> &'static str {
 }
 
 /// `prod (123456789012)`, or the account alone; cleaned.
-pub fn account_text(o: &OwnerRecord, style: &Style) -> String {
+fn account_text(o: &OwnerRecord, style: &Style) -> String {
     let account = style.clean(o.account.as_deref().unwrap_or("?"));
     match &o.account_name {
         Some(name) => format!("{} ({account})", style.clean(name)),
@@ -196,7 +196,7 @@ fn day_number(date: &str) -> Option<i64> {
 }
 
 /// `2026-01-01`, and `(2 days ago)` when the style knows today's date.
-pub fn day_text(date: &str, style: &Style) -> String {
+fn day_text(date: &str, style: &Style) -> String {
     let day: String = date.chars().take(10).collect();
     let day = style.clean(&day);
     let ago = match (style.today, day_number(date)) {
@@ -213,7 +213,7 @@ pub fn day_text(date: &str, style: &Style) -> String {
 /// When the key was created and last used (`created 2024-03-02 · last used
 /// 2026-01-01 by s3 in eu-west-1`), for tables that show the user, account
 /// and status in columns of their own; cleaned.
-pub fn owner_dates(o: &OwnerRecord, style: &Style) -> String {
+pub(crate) fn owner_dates(o: &OwnerRecord, style: &Style) -> String {
     let mut parts = Vec::new();
     if let Some(c) = &o.created {
         parts.push(format!("created {}", day_text(c, style)));
@@ -240,7 +240,7 @@ pub fn owner_dates(o: &OwnerRecord, style: &Style) -> String {
 /// gave cleaned for the style's medium: `owned by ci-deploy in prod
 /// (123456789012), Active, created 2024-03-02, last used 2026-01-01 (2 days
 /// ago) by s3 in eu-west-1, AdministratorAccess`.
-pub fn owner_text(o: &OwnerRecord, style: &Style) -> String {
+pub(crate) fn owner_text(o: &OwnerRecord, style: &Style) -> String {
     let account = account_text(o, style);
     let why = |e: &Option<String>| style.clean(e.as_deref().unwrap_or("no reason given"));
     match o.state {
@@ -317,26 +317,26 @@ pub fn owner_text(o: &OwnerRecord, style: &Style) -> String {
 /// keys, live and active keys, keys not yours: [`urgency`]`.0`); within a
 /// tier, canonical order. The order of the JSON reports: without owner
 /// lookup or verification it is the canonical order itself.
-pub fn by_tier(findings: &[Finding]) -> Vec<&Finding> {
+pub(crate) fn by_tier(findings: &[Finding]) -> Vec<&Finding> {
     let mut v: Vec<&Finding> = findings.iter().collect();
     v.sort_by_key(|f| urgency(f).0);
     v
 }
 
 /// The findings, most urgent first; ties keep their canonical order.
-pub fn by_urgency(findings: &[Finding]) -> Vec<&Finding> {
+pub(crate) fn by_urgency(findings: &[Finding]) -> Vec<&Finding> {
     let mut v: Vec<&Finding> = findings.iter().collect();
     v.sort_by_key(|f| urgency(f));
     v
 }
 
 /// The status word of a finding: its verdict, or `found` when not verified.
-pub fn status_label(v: Option<&Verdict>) -> &'static str {
+pub(crate) fn status_label(v: Option<&Verdict>) -> &'static str {
     v.map_or("found", Verdict::label)
 }
 
 /// What a verdict means, in a few words (server-provided text cleaned).
-pub fn verdict_text(v: &Verdict, style: &Style) -> String {
+pub(crate) fn verdict_text(v: &Verdict, style: &Style) -> String {
     match v {
         Verdict::Live { arn, .. } => format!("LIVE: still works ({})", style.clean(arn.as_str())),
         Verdict::Invalid { code } => format!("no longer valid ({})", style.clean(code)),
@@ -356,7 +356,7 @@ pub fn verdict_text(v: &Verdict, style: &Style) -> String {
 
 /// The first 12 characters of a commit id (counted in characters: a
 /// report read back may hold anything there).
-pub fn short_id(id: &str) -> String {
+pub(crate) fn short_id(id: &str) -> String {
     id.chars().take(12).collect()
 }
 
@@ -379,7 +379,7 @@ pub fn place(f: &Finding, style: &Style) -> String {
 }
 
 /// A one-line, redacted description of a finding, for annotations and SARIF.
-pub fn describe(f: &Finding, style: &Style) -> String {
+pub(crate) fn describe(f: &Finding, style: &Style) -> String {
     let c = &f.credential;
     let mut text = if let Some(p) = &c.presigned {
         let mut t = format!(
@@ -432,7 +432,7 @@ pub fn describe(f: &Finding, style: &Style) -> String {
 }
 
 /// What to do about a leaked key, for SARIF help and the docs.
-pub const HELP: &str = "An AWS credential is committed to the repository. Deleting the file does not remove it from git history.\n\
+pub(crate) const HELP: &str = "An AWS credential is committed to the repository. Deleting the file does not remove it from git history.\n\
 1. Deactivate the key now: aws iam update-access-key --user-name USER --access-key-id KEY_ID --status Inactive\n\
 2. Check CloudTrail (Event history, filter by Access key ID) for what the key was used for.\n\
 3. Delete it: aws iam delete-access-key --user-name USER --access-key-id KEY_ID, and issue a new one if still needed (better: an IAM role).\n\
@@ -440,7 +440,7 @@ pub const HELP: &str = "An AWS credential is committed to the repository. Deleti
 A false alarm can be suppressed with `keysweep:allow` on the line, an allowlist in .keysweep.toml, or a baseline.";
 
 /// What to do about a presigned URL, for SARIF help and the docs.
-pub const PRESIGNED_HELP: &str = "A presigned URL is committed to the repository. It holds the access key ID that signed it (and, for temporary credentials, a session token) but no secret access key: it grants the one request it names, to anyone who has it, until it expires.\n\
+pub(crate) const PRESIGNED_HELP: &str = "A presigned URL is committed to the repository. It holds the access key ID that signed it (and, for temporary credentials, a session token) but no secret access key: it grants the one request it names, to anyone who has it, until it expires.\n\
 1. If it has not expired, and the object is private, treat it as exposed: for temporary credentials revoke the role's active sessions; for a long-term key deactivate the key, which ends every URL it signed.\n\
 2. Replace the link with one generated when needed, with a short expiry, and keep generated links out of committed docs and notebook outputs.\n\
 It is reported apart from leaked keys and never verified: there is no secret to sign with.";

@@ -28,11 +28,11 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// The file looked for in the scanned directory when `--config` is not given.
-pub const DEFAULT_FILE: &str = ".keysweep.toml";
+pub(crate) const DEFAULT_FILE: &str = ".keysweep.toml";
 /// The largest config file read.
-pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
+pub(crate) const MAX_CONFIG_BYTES: u64 = 1 << 20;
 /// The largest baseline read.
-pub const MAX_BASELINE_BYTES: u64 = 256 << 20;
+pub(crate) const MAX_BASELINE_BYTES: u64 = 256 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -105,7 +105,7 @@ pub struct Allowlist {
 impl Allowlist {
     /// Whether a finding is allowed (and so not reported). Path globs match
     /// the reported path of the file (for an archive, the archive itself).
-    pub fn allows(&self, f: &Finding) -> bool {
+    pub(crate) fn allows(&self, f: &Finding) -> bool {
         self.paths
             .as_ref()
             .is_some_and(|g| g.is_match(f.location.path.as_str()))
@@ -154,7 +154,7 @@ impl Config {
             path: path.clone(),
             message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
         })?;
-        let (mut config, baseline) = Self::parse_with_baseline(&text, &path)?;
+        let (mut config, baseline) = Self::parse(&text, &path)?;
         if let Some(baseline) = baseline {
             let dir = path.parent().unwrap_or(Path::new("."));
             config.add_baseline(&dir.join(baseline))?;
@@ -166,7 +166,7 @@ impl Config {
     /// the same commit), for `ci` and `pre-push`: configuration comes from a
     /// commit that is not under judgement, never from the commits being
     /// judged. No file there: an empty configuration.
-    pub fn load_at_commit(repo: &Path, rev: &str) -> Result<Config, ConfigError> {
+    pub(crate) fn load_at_commit(repo: &Path, rev: &str) -> Result<Config, ConfigError> {
         let at = |what: &str, e: &dyn std::error::Error| ConfigError::AtCommit {
             what: what.to_string(),
             rev: rev.to_string(),
@@ -182,7 +182,7 @@ impl Config {
             path: shown.clone(),
             message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
         })?;
-        let (mut config, baseline) = Self::parse_with_baseline(&text, &shown)?;
+        let (mut config, baseline) = Self::parse(&text, &shown)?;
         if let Some(baseline) = baseline {
             // Inside the repository, from its root: no absolute paths, no `..`.
             let name = baseline.to_string_lossy().replace('\\', "/");
@@ -209,7 +209,7 @@ impl Config {
 
     /// Adds what `other` holds to this configuration: its fingerprints and
     /// accounts (an explicit `--baseline` beside a committed config).
-    pub fn absorb(&mut self, other: Config) {
+    pub(crate) fn absorb(&mut self, other: Config) {
         self.allow.fingerprints.extend(other.allow.fingerprints);
         self.allow.key_ids.extend(other.allow.key_ids);
         self.skip_accounts.extend(other.skip_accounts);
@@ -218,17 +218,9 @@ impl Config {
         }
     }
 
-    /// Parses config text; `path` names it in errors. The `baseline` key is
-    /// not followed here (see [`Config::load`]).
-    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        Self::parse_with_baseline(text, path).map(|(c, _)| c)
-    }
-
-    /// [`Config::parse`], and the baseline path the file names.
-    fn parse_with_baseline(
-        text: &str,
-        path: &Path,
-    ) -> Result<(Config, Option<PathBuf>), ConfigError> {
+    /// Parses config text; `path` names it in errors. Returns the baseline
+    /// path the file names without following it (see [`Config::load`]).
+    pub fn parse(text: &str, path: &Path) -> Result<(Config, Option<PathBuf>), ConfigError> {
         let invalid = |message: String| ConfigError::Invalid {
             path: path.to_path_buf(),
             message,
@@ -299,7 +291,7 @@ impl Config {
     }
 
     /// Adds the fingerprints of a previous JSON (or JSONL) report.
-    pub fn add_baseline(&mut self, path: &Path) -> Result<(), ConfigError> {
+    pub(crate) fn add_baseline(&mut self, path: &Path) -> Result<(), ConfigError> {
         let err = |message: String| ConfigError::Baseline {
             path: path.to_path_buf(),
             message,
@@ -339,7 +331,7 @@ fn line_column(text: &str, at: usize) -> (usize, usize) {
 
 /// A parser's message with every quoted piece of the file's text replaced
 /// by `…`; only the schema's own words stay quoted.
-pub fn scrub(message: &str) -> String {
+pub(crate) fn scrub(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     let mut rest = message;
     while let Some(start) = rest.find(['`', '"']) {
@@ -374,7 +366,7 @@ pub fn scrub(message: &str) -> String {
 /// Reads a file keysweep uses for itself (config, baseline, state, cache):
 /// never through a symbolic link, only a regular file (a FIFO would hang
 /// the run, `/dev/zero` would fill memory), at most `max` bytes.
-pub fn read_own_file(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_own_file(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     use std::io::{Error, ErrorKind};
     let mut options = std::fs::OpenOptions::new();
     options.read(true);

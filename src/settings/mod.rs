@@ -25,7 +25,7 @@ use std::time::Duration;
 
 /// Which findings make the exit code 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailOn {
+pub(crate) enum FailOn {
     Any,
     Live,
     None,
@@ -33,7 +33,7 @@ pub enum FailOn {
 
 /// What one run does, fully checked.
 #[derive(Debug)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub task: Task,
     /// Worker threads for reading and scanning.
     pub threads: usize,
@@ -58,7 +58,7 @@ pub struct Settings {
 
 /// Where the findings come from.
 #[derive(Debug)]
-pub enum Task {
+pub(crate) enum Task {
     /// Files and directories.
     Files {
         paths: Vec<PathBuf>,
@@ -110,7 +110,7 @@ pub enum RevokeWhich {
 
 /// The repositories of an organization scan, and how to fetch them.
 #[derive(Debug)]
-pub struct OrgSettings {
+pub(crate) struct OrgSettings {
     /// Every source named, in the order the flags list them; their
     /// repositories are merged into one run.
     pub sources: Vec<Source>,
@@ -126,7 +126,7 @@ pub struct OrgSettings {
 
 /// Where repositories come from.
 #[derive(Debug)]
-pub enum Source {
+pub(crate) enum Source {
     /// A file of URLs and paths, already read.
     File(Vec<RepoSpec>),
     GithubOrg(String),
@@ -148,7 +148,7 @@ pub enum Source {
 /// The forges' tokens, from the environment (never from a flag, which
 /// `ps` would show).
 #[derive(Default)]
-pub struct ForgeTokens {
+pub(crate) struct ForgeTokens {
     pub github: Option<String>,
     pub gitlab: Option<String>,
     pub gitea: Option<String>,
@@ -187,7 +187,7 @@ pub struct Output {
 
 /// A flag or combination that cannot work, said before any work.
 #[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
+pub(crate) enum SettingsError {
     #[error("{0}")]
     Invalid(String),
     #[error(transparent)]
@@ -199,13 +199,13 @@ fn invalid(message: impl Into<String>) -> SettingsError {
 }
 
 /// The environment a run sees, passed in so tests can set it.
-pub trait Env {
+pub(crate) trait Env {
     fn var(&self, name: &str) -> Option<String>;
     fn stdout_is_terminal(&self) -> bool;
 }
 
 /// The process's own environment.
-pub struct ProcessEnv;
+pub(crate) struct ProcessEnv;
 
 impl Env for ProcessEnv {
     fn var(&self, name: &str) -> Option<String> {
@@ -221,7 +221,7 @@ impl Env for ProcessEnv {
 impl Settings {
     /// Checks a scanning command and builds its settings; `None` for a
     /// command that scans nothing (`hook install`).
-    pub fn from_command(
+    pub(crate) fn from_command(
         command: Command,
         env: &dyn Env,
     ) -> Result<Option<Settings>, SettingsError> {
@@ -241,7 +241,7 @@ impl Settings {
     /// What this run was asked to do, in a few words, for a report's
     /// reader: the command, verification, limits, what fails the run.
     /// Counts, never local paths (a report is passed on).
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let plural =
             |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         let mut parts = vec![match &self.task {
@@ -925,7 +925,7 @@ fn verify_options(a: &VerifyArgs, env: &dyn Env) -> Result<VerifyOptions, Settin
 }
 
 /// The host of an `http(s)://` URL, lower-cased, without port or user.
-pub fn url_host(url: &str) -> Option<(String, String)> {
+pub(crate) fn url_host(url: &str) -> Option<(String, String)> {
     let (scheme, rest) = url.split_once("://")?;
     let scheme = scheme.to_ascii_lowercase();
     let authority = rest.split(['/', '?', '#']).next()?;
@@ -939,7 +939,7 @@ pub fn url_host(url: &str) -> Option<(String, String)> {
 }
 
 /// Whether `host` is this machine: `localhost`, 127.0.0.0/8 or `::1`.
-pub fn is_loopback(host: &str) -> bool {
+pub(crate) fn is_loopback(host: &str) -> bool {
     host == "localhost"
         || host
             .parse::<std::net::IpAddr>()

@@ -1,11 +1,13 @@
 //! Where blobs come from: a filesystem walk, a git object database, a range
-//! of commits, the repositories of an organization. Every source hands its
+//! of commits, the repositories of an organization, the reports of earlier
+//! runs. Every source hands its
 //! bytes to the one blob worker ([`crate::blob`]) and returns the same
 //! [`SourceScan`]: findings with their locations, and what it did.
 
 pub mod fs;
 pub mod git;
 pub mod org;
+pub(crate) mod reports;
 
 use crate::finding::Finding;
 use crate::stats::Stats;
@@ -19,7 +21,7 @@ pub struct SourceScan {
 
 impl SourceScan {
     /// Adds another scan's findings and counts to this one.
-    pub fn absorb(&mut self, other: SourceScan) {
+    pub(crate) fn absorb(&mut self, other: SourceScan) {
         self.stats.add(&other.stats);
         self.findings.extend(other.findings);
     }

@@ -16,7 +16,7 @@
 /// Accounts known to host canary tokens: the union of TruffleHog's Thinkst
 /// and Thinkst-knockoff lists (`pkg/detectors/aws/access_keys/canary.go`)
 /// and Kingfisher's built-in skip list (`BUILTIN_SKIP_ACCOUNT_IDS`).
-pub const CANARY_ACCOUNTS: [&str; 29] = [
+pub(crate) const CANARY_ACCOUNTS: [&str; 29] = [
     // TruffleHog thinkstCanaryList
     "052310077262",
     "171436882533",
@@ -52,13 +52,13 @@ pub const CANARY_ACCOUNTS: [&str; 29] = [
 ];
 
 /// True when `account` (12 digits) is a known canary-token account.
-pub fn is_canary_account(account: &str) -> bool {
+pub(crate) fn is_canary_account(account: &str) -> bool {
     CANARY_ACCOUNTS.contains(&account)
 }
 
 /// Why a credential must not be sent to STS, if it must not.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DoNotContact {
+pub(crate) enum DoNotContact {
     /// The account is on the built-in canary list.
     KnownCanary { account: String },
     /// The account is on the user's skip list.
@@ -88,7 +88,7 @@ impl DoNotContact {
 /// Decides whether a key may be verified: the account is the one the
 /// detector decoded, or, when it did not, the one decoded here from the key
 /// ID (so a caller that forgot to decode cannot trip a canary).
-pub fn screen(
+pub(crate) fn screen(
     access_key_id: Option<&str>,
     decoded_account: Option<&str>,
     skip_accounts: &[String],

@@ -18,12 +18,14 @@
 //!    throttling, an optional request budget), and anything that is not a
 //!    clear answer from STS is `unverified` with its reason, never a verdict.
 //!
-//! [`canary`] is pure and builds without the `verify` feature; the STS
-//! client, the cache and the runner need it.
+//! The canary screen, the STS client, the cache and the runner need the
+//! `verify` feature; the owner record types do not (reports carry them in
+//! every build).
 //!
 //! [`owner`] is the other path: the operator's own credentials, never the
 //! found key, to learn who owns a key ID and to deactivate it.
 
+#[cfg(feature = "verify")]
 pub mod canary;
 pub mod owner;
 
@@ -120,4 +122,39 @@ pub enum VerifyError {
     EmptyRegion,
     #[error("could not start the verification runtime")]
     Runtime(#[source] std::io::Error),
+}
+
+/// The verify stage of a run: every finding of `scan` asked about (the
+/// accounts of the trusted config skipped too), the request counts kept in
+/// its stats.
+#[cfg(feature = "verify")]
+pub(crate) fn verify_scan(
+    scan: &mut crate::source::SourceScan,
+    opts: &VerifyOptions,
+    skip_accounts: &[String],
+    diag: &crate::diag::Diagnostics,
+) -> Result<(), VerifyError> {
+    let mut opts = opts.clone();
+    opts.skip_accounts.extend(skip_accounts.iter().cloned());
+    if let Some(endpoint) = &opts.endpoint {
+        diag.say(format_args!(
+            "verifying against the STS endpoint {endpoint}"
+        ));
+    }
+    let summary = verify_findings(&mut scan.findings, &opts, diag)?;
+    scan.stats.verify_requests = summary.requests as u64;
+    scan.stats.verify_cached = summary.cached as u64;
+    scan.stats.credentials_verified = summary.distinct as u64;
+    Ok(())
+}
+
+/// Unreachable: settings refuse `--verify` in a build without it.
+#[cfg(not(feature = "verify"))]
+pub(crate) fn verify_scan(
+    _: &mut crate::source::SourceScan,
+    _: &VerifyOptions,
+    _: &[String],
+    _: &crate::diag::Diagnostics,
+) -> anyhow::Result<()> {
+    anyhow::bail!("this keysweep was built without verification")
 }

@@ -5,9 +5,7 @@ use keysweep::blob::ReadLimits;
 use keysweep::detect::Detector;
 use keysweep::diag::Diagnostics;
 use keysweep::finding::Finding;
-use keysweep::source::git::{
-    scan_commits, scan_history, scan_range, shallow_boundary, GitError, HistoryOptions,
-};
+use keysweep::source::git::{scan_commits, scan_history, scan_range, GitError, HistoryOptions};
 use keysweep::source::SourceScan;
 use std::path::Path;
 
@@ -582,7 +580,7 @@ fn scan_commits_excludes_what_the_remote_has() {
 }
 
 #[test]
-fn a_shallow_clone_names_its_boundary_and_still_scans_what_it_has() {
+fn a_shallow_clone_still_scans_what_it_has() {
     let s = Scratch::new();
     let r = s.init("repo", &[]);
     r.write("old.env", &env_file(18));
@@ -597,11 +595,6 @@ fn a_shallow_clone_names_its_boundary_and_still_scans_what_it_has() {
     );
 
     let shallow = s.path("shallow");
-    assert_eq!(
-        shallow_boundary(&shallow).expect("readable"),
-        vec![tip.clone()]
-    );
-    assert!(shallow_boundary(&r.path).expect("readable").is_empty());
     let scan = history(&shallow);
     assert_eq!(
         scan.findings.len(),

@@ -106,3 +106,34 @@ fn ranges_several_repositories_and_errors() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a git repository"));
 }
+
+#[test]
+fn a_shallow_clone_is_named_with_its_boundary_and_still_scanned() {
+    let s = Scratch::new();
+    let r = s.init("repo", &[]);
+    r.write("old.env", &env_file(18));
+    r.commit("old");
+    std::fs::remove_file(r.path.join("old.env")).unwrap();
+    r.write("new.env", &env_file(19));
+    let tip = r.commit("new");
+    let url = format!("file://{}", r.path.display());
+    s.git(
+        s.dir.path(),
+        &["clone", "-q", "--depth", "1", &url, "shallow"],
+    );
+
+    let out = keysweep(&["git", ".", "--format", "json"], &s.path("shallow"));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("shallow clone, history is incomplete") && stderr.contains(&tip),
+        "the warning names the boundary commit: {stderr}"
+    );
+    let doc = json(&out);
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 1);
+    assert_eq!(doc["findings"][0]["commit"], tip.as_str());
+
+    let out = keysweep(&["git", ".", "--format", "json"], &r.path);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("shallow"), "a full clone: {stderr}");
+}

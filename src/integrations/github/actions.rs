@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 const MAX_EVENT_BYTES: u64 = 64 << 20;
 
 /// The event this job runs for: its name and payload.
-pub fn read_event() -> anyhow::Result<(String, serde_json::Value)> {
+pub(crate) fn read_event() -> anyhow::Result<(String, serde_json::Value)> {
     let name = std::env::var("GITHUB_EVENT_NAME").unwrap_or_default();
     if name.is_empty() {
         bail!("GITHUB_EVENT_NAME is not set\nhint: `keysweep ci` runs inside GitHub Actions; elsewhere use `keysweep git`");
@@ -34,7 +34,7 @@ pub fn read_event() -> anyhow::Result<(String, serde_json::Value)> {
 
 /// The repository facts a CI plan needs, looked up in process (see
 /// [`Lookup`]): planning costs no git process.
-pub struct GitCheckout {
+pub(crate) struct GitCheckout {
     repo: PathBuf,
     lookup: Lookup,
 }
@@ -81,7 +81,7 @@ impl event::Checkout for GitCheckout {
 
 /// Appends `findings=N`, `live-findings=N` and `sarif-file=PATH` to the
 /// step outputs file.
-pub fn write_step_outputs(
+pub(crate) fn write_step_outputs(
     file: &Path,
     findings: usize,
     live: usize,
@@ -97,7 +97,7 @@ pub fn write_step_outputs(
 }
 
 /// Appends the job summary's Markdown.
-pub fn append_step_summary(file: &Path, markdown: &str) -> anyhow::Result<()> {
+pub(crate) fn append_step_summary(file: &Path, markdown: &str) -> anyhow::Result<()> {
     append(file, markdown)
         .with_context(|| format!("cannot write GITHUB_STEP_SUMMARY {}", file.display()))
 }

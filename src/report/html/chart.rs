@@ -8,7 +8,7 @@ use crate::term::html;
 use std::fmt::Write as _;
 
 /// One key on the exposure chart.
-pub struct Exposure<'a> {
+pub(super) struct Exposure<'a> {
     pub key: &'a str,
     /// Days since 1970-01-01 of its first commit.
     pub day: i64,
@@ -18,9 +18,9 @@ pub struct Exposure<'a> {
 }
 
 /// Keys drawn at most; the rest are counted under the chart.
-pub const MAX_KEYS: usize = 40;
+pub(super) const MAX_KEYS: usize = 40;
 /// Repositories drawn at most.
-pub const MAX_REPOS: usize = 20;
+pub(super) const MAX_REPOS: usize = 20;
 /// Characters of a repository name that fit left of its bar.
 const LABEL: usize = 26;
 
@@ -34,7 +34,7 @@ const AXIS: i64 = 30;
 /// Days since 1970-01-01 of an RFC 3339 date (`YYYY-MM-DD…`), or `None`
 /// when it does not start with a real calendar date. Reads characters, not
 /// byte offsets: the date may come from a report read back.
-pub fn day_number(date: &str) -> Option<i64> {
+pub(super) fn day_number(date: &str) -> Option<i64> {
     let head: String = date.chars().take(10).collect();
     let mut parts = head.split('-');
     let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
@@ -75,7 +75,7 @@ fn date_label(days: i64, with_day: bool) -> String {
 /// The exposure timeline: one row per key, a dot at its first commit, and
 /// a line on to the right edge while it is still at HEAD (a hollow dot: in
 /// history only). `keys` come most urgent first.
-pub fn exposure(keys: &[Exposure<'_>]) -> String {
+pub(super) fn exposure(keys: &[Exposure<'_>]) -> String {
     let drawn = &keys[..keys.len().min(MAX_KEYS)];
     let (Some(first), Some(last)) = (
         drawn.iter().map(|k| k.day).min(),
@@ -150,7 +150,7 @@ pub fn exposure(keys: &[Exposure<'_>]) -> String {
 
 /// Horizontal bars: findings per repository, most first (`repos` already
 /// in that order).
-pub fn per_repository(repos: &[(&str, usize)]) -> String {
+pub(super) fn per_repository(repos: &[(&str, usize)]) -> String {
     let drawn = &repos[..repos.len().min(MAX_REPOS)];
     let Some(most) = drawn.iter().map(|r| r.1).max().filter(|m| *m > 0) else {
         return String::new();

@@ -17,7 +17,7 @@ enum Forge {
 }
 
 /// `https://HOST/SEGMENTS…/commit/ID` (GitHub) or `…/-/commit/ID` (GitLab).
-pub fn commit_url(repo: &str, commit: &str) -> Option<String> {
+pub(super) fn commit_url(repo: &str, commit: &str) -> Option<String> {
     if !is_commit_id(commit) {
         return None;
     }

@@ -36,14 +36,17 @@ mod repo;
 mod treefilter;
 
 use crate::blob::ReadLimits;
+use crate::detect::Detector;
+use crate::diag::Diagnostics;
 use crate::finding::{BlobOrigin, Credential, Finding, Location, Origin, ReportPath};
+use crate::source::SourceScan;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use gix::ObjectId;
 pub use history::{scan_history, scan_history_with_memory};
 pub use range::{parse_range, scan_commits, scan_range};
-pub use repo::{file_at, is_zero_oid, shallow_boundary, FileAtError, Lookup};
+pub use repo::{file_at, is_zero_oid, Lookup};
 
 /// How a history scan behaves.
 #[derive(Debug, Clone)]
@@ -75,7 +78,7 @@ impl Default for HistoryOptions {
 }
 
 /// A boxed cause, kept as the `source` of the error that wraps it.
-pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type Cause = Box<dyn std::error::Error + Send + Sync>;
 
 /// Why a history scan could not run at all. Problems with single objects
 /// (corrupt, missing) are warnings and counts, not errors.
@@ -124,7 +127,7 @@ pub trait BlobMemory: Sync {
 
 /// Blobs a scan detected (not recalled), each with its credentials (often
 /// none): what the caller adds to its [`BlobMemory`].
-pub type ScannedBlobs = Vec<(ObjectId, Vec<Credential>)>;
+pub(crate) type ScannedBlobs = Vec<(ObjectId, Vec<Credential>)>;
 
 /// A finding in a git blob at `path`, sharing the blob's path and origin
 /// with the blob's other findings (build each once per blob: a blob may
@@ -142,4 +145,42 @@ pub(crate) fn blob_finding(
             origin: Origin::Blob(origin),
         },
     )
+}
+
+/// Whole histories (or a range) of one or more repositories. With several,
+/// a repository that cannot be read is a warning and a count, not the end.
+pub(crate) fn scan_repositories(
+    repos: &[PathBuf],
+    range: Option<&str>,
+    detector: &Detector,
+    opts: &HistoryOptions,
+    diag: &Diagnostics,
+) -> Result<SourceScan, GitError> {
+    let several = repos.len() > 1;
+    let mut out = SourceScan::default();
+    for repo in repos {
+        let result = match range {
+            Some(r) => scan_range(repo, r, detector, opts, diag),
+            None => scan_history(repo, detector, opts, diag),
+        };
+        match result {
+            Ok(mut scan) => {
+                if several {
+                    let name: std::sync::Arc<str> =
+                        std::sync::Arc::from(repo.to_string_lossy().as_ref());
+                    for f in &mut scan.findings {
+                        f.location.repo = Some(name.clone());
+                    }
+                }
+                out.absorb(scan);
+            }
+            Err(e) if !several => return Err(e),
+            Err(e) => {
+                diag.warn(crate::diag::chain(&e));
+                out.stats.walk_errors += 1;
+            }
+        }
+    }
+    crate::finding::sort_canonical(&mut out.findings);
+    Ok(out)
 }

@@ -55,21 +55,6 @@ pub(crate) fn warn_if_shallow(r: &Repo, diag: &Diagnostics) -> Vec<ObjectId> {
     boundary
 }
 
-/// The commits at which a shallow clone's history stops, as full hex ids;
-/// empty for a complete clone. Callers (CI, pre-push) use it to refuse or
-/// qualify a result that cannot see the whole history.
-pub fn shallow_boundary(repo: &Path) -> Result<Vec<String>, GitError> {
-    let r = open(repo)?;
-    let commits = r
-        .repo
-        .shallow_commits()
-        .map_err(|e| GitError::NotARepository {
-            path: repo.to_path_buf(),
-            reason: format!("cannot read the shallow file: {}", reason(&e)),
-        })?;
-    Ok(commits.map_or_else(Vec::new, |c| c.iter().map(|id| id.to_string()).collect()))
-}
-
 /// Submodule content lives in other repositories: say so, naming them, so
 /// nobody takes a clean result for the submodules too.
 pub(crate) fn warn_about_submodules(paths: &[Vec<u8>], r: &Repo, diag: &Diagnostics) {

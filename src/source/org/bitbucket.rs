@@ -10,7 +10,7 @@ use super::forge::{self, Api, Candidate, Filter, Listing};
 use super::OrgError;
 use serde::Deserialize;
 
-pub struct Query<'a> {
+pub(crate) struct Query<'a> {
     /// `https://api.bitbucket.org` (git is served on bitbucket.org).
     pub api_url: &'a str,
     pub workspace: &'a str,
@@ -51,7 +51,7 @@ struct CloneLink {
     href: String,
 }
 
-pub fn list_repos(q: &Query<'_>) -> Result<Listing, OrgError> {
+pub(crate) fn list_repos(q: &Query<'_>) -> Result<Listing, OrgError> {
     let what = format!("Bitbucket workspace `{}`", q.workspace);
     if !forge::valid_name(q.workspace) {
         return Err(OrgError::Forge {

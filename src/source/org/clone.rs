@@ -48,7 +48,7 @@ impl Auth {
 
     /// Sends `user:token` as HTTP Basic to `host` (the host of an API URL
     /// with a leading `api.` dropped, as forges serve git beside it).
-    pub fn add_basic(&mut self, host: &str, user: &str, token: &str) {
+    pub(crate) fn add_basic(&mut self, host: &str, user: &str, token: &str) {
         use base64::Engine;
         if token.is_empty() {
             return;
@@ -101,7 +101,7 @@ fn http_host(url: &str) -> Option<String> {
 
 /// The git host (`host[:port]`) of a forge API URL: its host without a
 /// leading `api.` (forges serve git beside their API).
-pub fn git_host_of(api_url: &str) -> Option<String> {
+pub(crate) fn git_host_of(api_url: &str) -> Option<String> {
     let h = http_host(api_url)?;
     Some(h.strip_prefix("api.").unwrap_or(&h).to_string())
 }
@@ -109,7 +109,7 @@ pub fn git_host_of(api_url: &str) -> Option<String> {
 /// The cache directory of a repository: a readable name from the end of
 /// the URL plus a short hash of the whole URL, so two `api.git` of
 /// different owners never share a clone.
-pub fn cache_name(url: &str) -> String {
+pub(crate) fn cache_name(url: &str) -> String {
     let stripped = url.split_once("://").map_or(url, |(_, r)| r);
     let stripped = stripped.rsplit_once('@').map_or(stripped, |(_, r)| r);
     let tail: Vec<&str> = stripped
@@ -140,7 +140,7 @@ pub fn cache_name(url: &str) -> String {
 
 /// Makes `dir` (and its parents) with mode 0700 on Unix: the cache holds
 /// other people's repositories and the scan state holds secrets.
-pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

@@ -22,11 +22,11 @@ use crate::settings::{is_loopback, url_host};
 use std::time::Duration;
 
 /// A guard against a server whose pages never end: 1000 pages of up to 100.
-pub const MAX_PAGES: usize = 1000;
+pub(crate) const MAX_PAGES: usize = 1000;
 
 /// One forge API: its origin, its auth header, and what it lists (for
 /// messages: "GitLab group `acme`").
-pub struct Api {
+pub(crate) struct Api {
     agent: ureq::Agent,
     origin: String,
     auth: Option<(&'static str, String)>,
@@ -40,7 +40,7 @@ pub struct Api {
 }
 
 /// An answer the caller reads: its body and the headers pagination needs.
-pub struct Answer {
+pub(crate) struct Answer {
     pub body: String,
     headers: Vec<(String, String)>,
 }
@@ -54,7 +54,7 @@ impl Answer {
     }
 
     /// The `rel="next"` target of the `Link` header.
-    pub fn next_link(&self) -> Option<String> {
+    pub(crate) fn next_link(&self) -> Option<String> {
         self.header("link").and_then(next_link)
     }
 }
@@ -251,7 +251,7 @@ impl Api {
 
 /// Repositories of one listing and what was left out.
 #[derive(Debug, Default)]
-pub struct Listing {
+pub(crate) struct Listing {
     pub repos: Vec<RepoSpec>,
     pub archived_skipped: usize,
     pub forks_skipped: usize,
@@ -301,14 +301,14 @@ impl Listing {
 
 /// What to keep of a listing.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Filter {
+pub(crate) struct Filter {
     pub include_archived: bool,
     pub include_forks: bool,
     pub include_wikis: bool,
 }
 
 /// One repository as an API describes it.
-pub struct Candidate<'a> {
+pub(crate) struct Candidate<'a> {
     pub name: &'a str,
     pub clone_url: &'a str,
     pub archived: bool,
@@ -335,7 +335,11 @@ struct GithubShapedRepo {
 /// Lists a GitHub-shaped API (GitHub, Gitea, Forgejo) from `first`: each
 /// page a JSON list of repositories, the next page in the `Link` header. An
 /// empty page ends the listing even if a server keeps linking onwards.
-pub fn list_link_paged(api: &Api, first: String, filter: &Filter) -> Result<Listing, OrgError> {
+pub(crate) fn list_link_paged(
+    api: &Api,
+    first: String,
+    filter: &Filter,
+) -> Result<Listing, OrgError> {
     let mut url = first;
     let mut out = Listing::default();
     for _ in 0..MAX_PAGES {
@@ -371,13 +375,13 @@ pub fn list_link_paged(api: &Api, first: String, filter: &Filter) -> Result<List
 
 /// `https://host/x/r.git` → `https://host/x/r.wiki.git`: where GitHub,
 /// GitLab and Gitea serve a repository's wiki.
-pub fn wiki_beside(clone_url: &str) -> String {
+pub(crate) fn wiki_beside(clone_url: &str) -> String {
     let base = clone_url.strip_suffix(".git").unwrap_or(clone_url);
     format!("{base}.wiki.git")
 }
 
 /// `scheme://host[:port]` of an http(s) URL, lower-cased.
-pub fn origin_of(url: &str) -> Option<String> {
+pub(crate) fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     let scheme = scheme.to_ascii_lowercase();
     if scheme != "https" && scheme != "http" {
@@ -393,7 +397,7 @@ pub fn origin_of(url: &str) -> Option<String> {
 
 /// The `rel="next"` target of a `Link` header (RFC 8288):
 /// `<url>; rel="next", <url>; rel="last"`.
-pub fn next_link(header: &str) -> Option<String> {
+pub(crate) fn next_link(header: &str) -> Option<String> {
     header.split(',').find_map(|part| {
         let (target, params) = part.split_once(';')?;
         let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
@@ -423,7 +427,7 @@ pub fn encode(s: &str) -> String {
 
 /// Whether `name` is a plausible account, organization or workspace name:
 /// what goes into an API path is never able to change the path.
-pub fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 255
         && name

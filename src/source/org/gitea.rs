@@ -7,7 +7,7 @@
 use super::forge::{self, Api, Filter, Listing};
 use super::OrgError;
 
-pub struct Query<'a> {
+pub(crate) struct Query<'a> {
     /// The instance, e.g. `https://codeberg.org` (the API is under `/api/v1`).
     pub url: &'a str,
     pub org: &'a str,
@@ -15,7 +15,7 @@ pub struct Query<'a> {
     pub filter: Filter,
 }
 
-pub fn list_repos(q: &Query<'_>) -> Result<Listing, OrgError> {
+pub(crate) fn list_repos(q: &Query<'_>) -> Result<Listing, OrgError> {
     let what = format!("Gitea organization `{}`", q.org);
     if !forge::valid_name(q.org) {
         return Err(OrgError::Forge {

@@ -20,7 +20,7 @@ pub enum Owner<'a> {
 
 /// What to ask GitHub, and what to keep of its answer.
 #[derive(Clone)]
-pub struct Query<'a> {
+pub(crate) struct Query<'a> {
     /// `https://api.github.com`, or a GitHub Enterprise `https://host/api/v3`.
     pub api_url: &'a str,
     pub owner: Owner<'a>,
@@ -30,7 +30,7 @@ pub struct Query<'a> {
 
 /// The owner's repositories as clone URLs, archived ones and forks left
 /// out unless asked for.
-pub fn list_repos(q: &Query<'_>) -> Result<Listing, OrgError> {
+pub(crate) fn list_repos(q: &Query<'_>) -> Result<Listing, OrgError> {
     let (what, name, path) = match q.owner {
         Owner::Org(o) => (
             format!("GitHub organization `{o}`"),

@@ -11,7 +11,7 @@ use super::forge::{self, Api, Candidate, Filter, Listing};
 use super::OrgError;
 use serde::Deserialize;
 
-pub struct Query<'a> {
+pub(crate) struct Query<'a> {
     /// The instance, e.g. `https://gitlab.com` (the API is under `/api/v4`).
     pub url: &'a str,
     /// The group's full path, e.g. `acme` or `acme/platform`.
@@ -39,7 +39,7 @@ fn valid_group(group: &str) -> bool {
     !group.is_empty() && group.split('/').all(forge::valid_name)
 }
 
-pub fn list_repos(q: &Query<'_>) -> Result<Listing, OrgError> {
+pub(crate) fn list_repos(q: &Query<'_>) -> Result<Listing, OrgError> {
     let what = format!("GitLab group `{}`", q.group);
     if !valid_group(q.group) {
         return Err(OrgError::Forge {

@@ -32,6 +32,7 @@ pub mod forge;
 pub mod gitea;
 pub mod github;
 pub mod gitlab;
+pub(crate) mod plan;
 pub mod rescan;
 pub mod state;
 
@@ -147,7 +148,7 @@ impl RepoSpec {
 
 /// `https://user:secret@host/…` → `https://user:***@host/…`, so a password
 /// written into a list never reaches a report or a message.
-pub fn mask_password(url: &str) -> String {
+pub(crate) fn mask_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
@@ -171,7 +172,7 @@ pub fn mask_password(url: &str) -> String {
 /// Reads a repository list: one clone URL or local path a line; blank
 /// lines and `#` comments ignored; duplicates (same normalized name) kept
 /// once.
-pub fn read_list(path: &Path) -> Result<Vec<RepoSpec>, OrgError> {
+pub(crate) fn read_list(path: &Path) -> Result<Vec<RepoSpec>, OrgError> {
     let text = std::fs::read_to_string(path).map_err(|source| OrgError::List {
         path: path.to_path_buf(),
         source,
@@ -197,7 +198,7 @@ pub fn dedup(specs: Vec<RepoSpec>) -> Vec<RepoSpec> {
 /// The form of a repository name that sharding hashes: `x`, `x/` and
 /// `x.git` are the same repository; host names are case-insensitive (and
 /// GitHub's owner and repository names too).
-pub fn normalize(name: &str) -> String {
+pub(crate) fn normalize(name: &str) -> String {
     let t = name.trim().trim_end_matches('/');
     let t = t.strip_suffix(".git").unwrap_or(t);
     t.to_ascii_lowercase()
@@ -251,23 +252,9 @@ pub struct OrgOptions {
     pub history: HistoryOptions,
 }
 
-/// The default cache directory: `$XDG_CACHE_HOME/keysweep`, else
-/// `~/.cache/keysweep`.
-pub fn default_cache_dir() -> Option<PathBuf> {
-    let non_empty = |v: std::ffi::OsString| (!v.is_empty()).then(|| PathBuf::from(v));
-    std::env::var_os("XDG_CACHE_HOME")
-        .and_then(non_empty)
-        .map(|d| d.join("keysweep"))
-        .or_else(|| {
-            std::env::var_os("HOME")
-                .and_then(non_empty)
-                .map(|h| h.join(".cache").join("keysweep"))
-        })
-}
-
 /// What an organization scan found, and what it did.
 #[derive(Debug, Default)]
-pub struct OrgScan {
+pub(crate) struct OrgScan {
     pub scan: SourceScan,
     /// The repositories that failed, each with why.
     pub failed: Vec<(String, String)>,
@@ -280,7 +267,7 @@ pub struct OrgScan {
 /// Clones or refreshes every repository (a pool of `opts.jobs`) and scans
 /// each one's full history as its clone is ready, one scan at a time.
 /// Fails only when the cache or the scan state cannot be used at all.
-pub fn scan_org(
+pub(crate) fn scan_org(
     repos: &[RepoSpec],
     detector: &Detector,
     opts: &OrgOptions,

@@ -105,7 +105,12 @@ fn walk(dir: &Path, h: &mut Sha256, contents: bool) -> std::io::Result<()> {
 
 /// The findings and stats of `repo`'s last scan, when its fingerprint was
 /// `fp`. A missing file is `None`; a damaged one too, with a warning.
-pub fn recall(cache_dir: &Path, repo: &str, fp: &str, diag: &Diagnostics) -> Option<SourceScan> {
+pub(crate) fn recall(
+    cache_dir: &Path,
+    repo: &str,
+    fp: &str,
+    diag: &Diagnostics,
+) -> Option<SourceScan> {
     let path = memory_path(cache_dir, repo);
     let bytes = match crate::settings::config::read_own_file(&path, 1 << 30) {
         Ok(b) => b,
@@ -156,7 +161,12 @@ pub fn recall(cache_dir: &Path, repo: &str, fp: &str, diag: &Diagnostics) -> Opt
 
 /// Keeps `scan` as `repo`'s last scan at fingerprint `fp`: written beside,
 /// synced, renamed over, mode 0600.
-pub fn remember(cache_dir: &Path, repo: &str, fp: &str, scan: &SourceScan) -> std::io::Result<()> {
+pub(crate) fn remember(
+    cache_dir: &Path,
+    repo: &str,
+    fp: &str,
+    scan: &SourceScan,
+) -> std::io::Result<()> {
     let path = memory_path(cache_dir, repo);
     let dir = path.parent().unwrap_or(cache_dir);
     super::clone::create_private_dir(dir)?;

@@ -35,7 +35,7 @@ use std::io::{BufRead, BufReader, Seek, Write};
 use std::path::{Path, PathBuf};
 
 /// The blobs earlier runs (and earlier repositories of this run) scanned.
-pub struct BlobState {
+pub(crate) struct BlobState {
     path: PathBuf,
     file: File,
     /// Held for the run: one run at a time per cache directory.
@@ -163,7 +163,7 @@ fn write_entry(out: &mut impl Write, entry: &Entry) -> std::io::Result<()> {
 }
 
 /// The state file for this keysweep and rules version.
-pub fn state_path(cache_dir: &Path) -> PathBuf {
+pub(crate) fn state_path(cache_dir: &Path) -> PathBuf {
     cache_dir.join("state").join(format!(
         "blobs-v{}-rules{RULES_VERSION}-s{STATE_FORMAT}.jsonl",
         env!("CARGO_PKG_VERSION")
@@ -278,11 +278,13 @@ impl BlobState {
     }
 
     /// Number of blobs remembered.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.known.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
         self.known.is_empty()
     }
 
