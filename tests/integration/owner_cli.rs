@@ -261,6 +261,20 @@ fn triage_adds_owners_to_a_report_in_any_format() {
         .stdout
         .contains("<li class=\"active\" data-count=\"2\" data-admin=\"1\">"));
 
+    // --owner-cache: the second run takes both records from the file.
+    let cache = format!(
+        "--owner-cache={}",
+        home.path().join("owners.json").display()
+    );
+    for cached in ["0 from the cache", "2 from the cache"] {
+        let r = run(operator(s, home.path(), &["triage", "--format", "json", &cache]).arg(&report));
+        assert!(r.stderr.contains(cached), "{}", r.stderr);
+        assert_eq!(
+            owner_of(&r, &s.key("mgmt_backup").access_key_id)["user"],
+            "mgmt-backup"
+        );
+    }
+
     // Without usable credentials triage stops with a clear error.
     let broken = run(operator(s, home.path(), &["triage"])
         .env("AWS_CONFIG_FILE", home.path().join("missing"))
