@@ -3,8 +3,9 @@
 # --scenario owner): 500 distinct key IDs, two per IAM user, spread over the
 # management account and two member accounts reached by AssumeRole. Prints
 # requests/s and keys/s at concurrency 1, 4 and 8, and the request count by
-# action (asserted exactly by the test). Runs the ignored test
-# owner::bench_owner_lookup.
+# action (asserted exactly by the test); then the same through the command
+# line, `keysweep triage` of a 500-key report (one process per run, its
+# GetCallerIdentity included). Runs the ignored test owner::bench_owner_lookup.
 #
 #   bench/owner.sh            # release build (default)
 #   PROFILE=dev bench/owner.sh

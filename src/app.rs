@@ -20,6 +20,9 @@ use std::io::Read;
 use std::path::Path;
 use std::time::Instant;
 
+#[cfg(feature = "verify")]
+mod owner;
+
 /// Exit codes, documented in README.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -47,6 +50,9 @@ pub fn run(command: Command) -> anyhow::Result<Exit> {
 
 /// Runs one scanning command, fully configured.
 fn drive(mut s: Settings, env: &dyn Env) -> anyhow::Result<Exit> {
+    if let Task::Revoke(r) = &s.task {
+        return revoke(r, &s);
+    }
     let started = Instant::now();
     let diag = Diagnostics::new(s.output.progress, s.output.quiet, s.output.style.medium);
     let Some(Sourced { mut scan, trusted }) = source(&s, &diag, env)? else {
@@ -76,7 +82,11 @@ fn drive(mut s: Settings, env: &dyn Env) -> anyhow::Result<Exit> {
             crate::verify::verify_scan(&mut scan, opts, &s.config.skip_accounts, &diag)?;
         }
     }
-    if !matches!(s.task, Task::Merge { .. }) {
+    if let Some(opts) = &s.owner {
+        let required = matches!(s.task, Task::Triage { .. });
+        look_up_owners(&mut scan, opts, required, &diag)?;
+    }
+    if !matches!(s.task, Task::Merge { .. } | Task::Triage { .. }) {
         scan.stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     }
 
@@ -204,8 +214,31 @@ fn source(s: &Settings, diag: &Diagnostics, env: &dyn Env) -> anyhow::Result<Opt
         }
         Task::Org(o) => org::plan::scan_sources(o, &detector, &history(o.reachable_only), diag)?,
         Task::Merge { reports } => reports::merge(reports)?,
+        Task::Triage { report } => reports::merge(std::slice::from_ref(report))?,
+        // `drive` runs revocations before any source is read.
+        Task::Revoke(_) => return Ok(None),
     };
     Ok(Some(Sourced { scan, trusted }))
+}
+
+#[cfg(feature = "verify")]
+use owner::{look_up_owners, revoke};
+
+/// Unreachable: settings refuse owner lookups in a build without them.
+#[cfg(not(feature = "verify"))]
+fn look_up_owners(
+    _: &mut SourceScan,
+    _: &crate::verify::owner::OwnerOptions,
+    _: bool,
+    _: &Diagnostics,
+) -> anyhow::Result<()> {
+    anyhow::bail!("this keysweep was built without owner lookups")
+}
+
+/// Unreachable: settings refuse owner lookups in a build without them.
+#[cfg(not(feature = "verify"))]
+fn revoke(_: &crate::settings::RevokeSettings, _: &Settings) -> anyhow::Result<Exit> {
+    anyhow::bail!("this keysweep was built without owner lookups")
 }
 
 /// 1 when a finding fails the run (all of them, or only live ones); else 2

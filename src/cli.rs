@@ -38,6 +38,10 @@ pub enum Command {
     Org(Box<OrgArgs>),
     /// Combine the JSON reports of `keysweep org --shard K/N` runs into one report.
     Merge(MergeArgs),
+    /// Add owner records (account, IAM user, key status, last use, admin) to a JSON report, with your own AWS credentials.
+    Triage(TriageArgs),
+    /// Deactivate found keys in your AWS accounts (never deletes them); shows the plan and asks first.
+    Revoke(RevokeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -123,6 +127,9 @@ pub struct OrgArgs {
     pub verify: VerifyArgs,
 
     #[command(flatten)]
+    pub owner: OwnerLookupArgs,
+
+    #[command(flatten)]
     pub common: CommonArgs,
 }
 
@@ -135,6 +142,12 @@ pub struct MergeArgs {
     /// Which findings make the exit code 1: any, only live (verified working) ones, or none.
     #[arg(long, value_enum, default_value_t = FailOnArg::Any)]
     pub fail_on: FailOnArg,
+
+    #[command(flatten)]
+    pub owner: OwnerLookupArgs,
+
+    #[command(flatten)]
+    pub aws: AwsTargetArgs,
 
     #[command(flatten)]
     pub common: CommonArgs,
@@ -168,6 +181,9 @@ pub struct GitArgs {
 
     #[command(flatten)]
     pub verify: VerifyArgs,
+
+    #[command(flatten)]
+    pub owner: OwnerLookupArgs,
 
     #[command(flatten)]
     pub common: CommonArgs,
@@ -254,9 +270,9 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "URL")]
     pub sts_endpoint: Option<String>,
 
-    /// Region to sign verification requests for.
-    #[arg(long, default_value = "us-east-1")]
-    pub region: String,
+    /// Region to sign requests for (verification: default us-east-1; owner lookup: default the profile's, else us-east-1).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
 
     /// Never send keys of this AWS account (repeatable); known canary-token accounts are always skipped.
     #[arg(long = "skip-account", value_name = "ACCOUNT_ID")]
@@ -266,6 +282,127 @@ pub struct VerifyArgs {
     #[arg(long, value_enum, default_value_t = FailOnArg::Any)]
     pub fail_on: FailOnArg,
 }
+
+// --- Owner lookup and revocation (issue 12) -------------------------------
+
+/// `--owner-lookup` on the commands that report.
+#[derive(Debug, Args)]
+pub struct OwnerLookupArgs {
+    /// Look up who owns each found key ID (account, IAM user, key status, last use, admin) with your own AWS credentials; the found keys are never used.
+    #[arg(long)]
+    pub owner_lookup: bool,
+
+    #[command(flatten)]
+    pub access: OwnerAccessArgs,
+}
+
+/// How owner lookups reach AWS with the operator's own credentials.
+#[derive(Debug, Args)]
+pub struct OwnerAccessArgs {
+    /// AWS profile with your own credentials (default: the standard chain: environment, AWS_PROFILE, SSO, instance role…).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// Role to assume in member accounts of your AWS Organization, e.g. OrganizationAccountAccessRole (default: only your own account is looked into).
+    #[arg(long, value_name = "NAME")]
+    pub assume_role_name: Option<String>,
+
+    /// Owner lookups in flight at once.
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub owner_concurrency: usize,
+
+    /// At most this many AWS requests for owner lookups; keys left over are reported as not looked up.
+    #[arg(long, value_name = "N")]
+    pub max_owner_requests: Option<usize>,
+
+    /// Remember owner records across runs in this file (no secrets are stored).
+    #[arg(long, value_name = "FILE")]
+    pub owner_cache: Option<PathBuf>,
+
+    /// How long a remembered owner record is trusted, in minutes.
+    #[arg(long, default_value_t = 60, value_name = "MINUTES")]
+    pub owner_cache_minutes: u64,
+
+    /// IAM endpoint (default: AWS_ENDPOINT_URL_IAM, else AWS's); plain http:// only to this machine.
+    #[arg(long, value_name = "URL")]
+    pub iam_endpoint: Option<String>,
+
+    /// Organizations endpoint (default: AWS_ENDPOINT_URL_ORGANIZATIONS, else AWS's); plain http:// only to this machine.
+    #[arg(long, value_name = "URL")]
+    pub organizations_endpoint: Option<String>,
+}
+
+/// Region and STS endpoint, for the commands without `--verify`.
+#[derive(Debug, Args)]
+pub struct AwsTargetArgs {
+    /// Region of the STS endpoint for owner lookups (default: the profile's, else us-east-1).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// STS endpoint (default: AWS_ENDPOINT_URL_STS, else AWS's); plain http:// only to this machine.
+    #[arg(long, value_name = "URL")]
+    pub sts_endpoint: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TriageArgs {
+    /// A JSON report (`--format json` or `jsonl`) of any keysweep command.
+    #[arg(value_name = "REPORT.json")]
+    pub report: PathBuf,
+
+    /// Which findings make the exit code 1: any, only live (verified working) ones, or none.
+    #[arg(long, value_enum, default_value_t = FailOnArg::Any)]
+    pub fail_on: FailOnArg,
+
+    #[command(flatten)]
+    pub access: OwnerAccessArgs,
+
+    #[command(flatten)]
+    pub aws: AwsTargetArgs,
+
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("which").required(true).args(["fingerprint", "all_active"])))]
+pub struct RevokeArgs {
+    /// A JSON report (`--format json` or `jsonl`): only key IDs it holds can be revoked.
+    #[arg(value_name = "REPORT.json")]
+    pub report: PathBuf,
+
+    /// Revoke the key of this finding (its `fingerprint` in the report; repeatable).
+    #[arg(long, value_name = "F")]
+    pub fingerprint: Vec<String>,
+
+    /// Revoke every key of the report that the owner lookup finds Active.
+    #[arg(long)]
+    pub all_active: bool,
+
+    /// Only keys of this AWS account (repeatable; default: any account you reach).
+    #[arg(long, value_name = "ACCOUNT_ID")]
+    pub account: Vec<String>,
+
+    /// Do it without asking (needed when standard input is not a terminal).
+    #[arg(long)]
+    pub yes: bool,
+
+    /// Print what would be done and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub access: OwnerAccessArgs,
+
+    #[command(flatten)]
+    pub aws: AwsTargetArgs,
+
+    /// When to colour text output.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto)]
+    pub color: ColorArg,
+}
+
+// --- end of owner lookup and revocation -----------------------------------
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOnArg {
@@ -290,6 +427,9 @@ pub struct ScanArgs {
 
     #[command(flatten)]
     pub verify: VerifyArgs,
+
+    #[command(flatten)]
+    pub owner: OwnerLookupArgs,
 
     #[command(flatten)]
     pub common: CommonArgs,

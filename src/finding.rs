@@ -14,6 +14,7 @@
 //! Secret values live in [`Secret`], which redacts itself in `Debug` and
 //! `Display`, so a stray `{:?}` or log line can never print one.
 
+use crate::verify::owner::OwnerRecord;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::cmp::Ordering;
@@ -546,6 +547,10 @@ pub struct Finding {
     pub location: Location,
     /// `None` until `--verify` ran.
     pub verdict: Option<Verdict>,
+    /// What an owner lookup (`--owner-lookup`, `keysweep triage`) learned
+    /// about the key ID with the operator's own credentials; shared by every
+    /// finding of the key. `None` when not looked up.
+    pub owner: Option<Arc<OwnerRecord>>,
     /// The fingerprint as a report already wrote it. `keysweep merge` reads
     /// reports whose secrets are redacted, so it cannot compute the
     /// fingerprint again and keeps the one the scan computed. `None` for
@@ -560,6 +565,7 @@ impl Finding {
             credential,
             location,
             verdict: None,
+            owner: None,
             recorded_fingerprint: None,
         }
     }
@@ -607,6 +613,19 @@ impl Finding {
 
     pub(crate) fn is_live(&self) -> bool {
         self.verdict.as_ref().is_some_and(Verdict::is_live)
+    }
+
+    /// The owner lookup found the key in one of the operator's accounts and
+    /// IAM says it is `Active`.
+    pub fn is_active(&self) -> bool {
+        self.owner.as_deref().is_some_and(OwnerRecord::is_active)
+    }
+
+    /// Active, and its user has administrator rights.
+    pub fn is_active_admin(&self) -> bool {
+        self.owner
+            .as_deref()
+            .is_some_and(OwnerRecord::is_active_admin)
     }
 
     /// The order every report and merge uses: repository, path, member,

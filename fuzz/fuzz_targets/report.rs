@@ -27,6 +27,8 @@ fuzz_target!(|data: &[u8]| {
             show_secrets: false,
             color: true,
             medium,
+            // A fixed day: "N days ago" is exercised with reports' dates.
+            today: Some(20_500),
         };
         for format in [
             Format::Text,

@@ -7,7 +7,7 @@
 //! `##[` anywhere in a line: data in it is escaped twice, first by
 //! [`crate::term`] for the CI log, then as the command syntax requires.
 
-use super::vocab::{by_urgency, describe, Rule};
+use super::vocab::{active_admin, by_urgency, describe, Rule};
 use super::{Report, Reporter, Style};
 use crate::term::Medium;
 use std::io::{self, Write};
@@ -49,13 +49,21 @@ impl Reporter for Github {
                 Rule::PresignedUrl => "notice",
                 _ => "error",
             };
+            let title = if active_admin(f) {
+                format!(
+                    "keysweep: ACTIVE ADMINISTRATOR KEY: {}",
+                    Rule::of(&f.credential).title()
+                )
+            } else {
+                format!("keysweep: {}", Rule::of(&f.credential).title())
+            };
             writeln!(
                 out,
                 "::{command} file={},line={},col={},title={}::{}",
                 escape_property(&style.clean(f.location.path.as_str())),
                 pos.line,
                 pos.column,
-                escape_property(&format!("keysweep: {}", Rule::of(&f.credential).title())),
+                escape_property(&title),
                 escape_data(&describe(f, &style)),
             )?;
         }

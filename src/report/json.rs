@@ -9,12 +9,14 @@
 //! the finding and the field, never a panic and never text that later
 //! reaches a terminal unescaped.
 
+use super::vocab::by_tier;
 use super::{Report, Reporter, Style};
 use crate::finding::{
     is_account_id, Arn, BlobOrigin, Commit, Confidence, Credential, Encoding, Finding, Location,
     MemberPath, Origin, Part, Position, Presigned, RefList, ReportPath, Secret, Signing, Verdict,
 };
 use crate::stats::Stats;
+use crate::verify::owner::OwnerRecord;
 use serde::{Deserialize, Serialize};
 use std::io::{self, Write};
 use std::sync::Arc;
@@ -57,6 +59,10 @@ struct FindingJson<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     presigned: Option<PresignedJson>,
     verification: Option<VerificationJson>,
+    /// Owner lookup (`--owner-lookup`, `keysweep triage`); absent when not
+    /// looked up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    owner: Option<&'a OwnerRecord>,
     // Git history only.
     #[serde(skip_serializing_if = "Option::is_none")]
     blob: Option<&'a str>,
@@ -245,6 +251,7 @@ impl<'a> FindingJson<'a> {
                 expires: p.expires.clone(),
             }),
             verification: f.verdict.as_ref().map(VerificationJson::of),
+            owner: f.owner.as_deref(),
             blob: blob.map(|b| b.id.as_str()),
             author: commit.and_then(|c| c.author.as_deref()),
             date: commit.and_then(|c| c.date.as_deref()),
@@ -269,9 +276,8 @@ impl Reporter for Json {
                 name: "keysweep",
                 version: env!("CARGO_PKG_VERSION"),
             },
-            findings: report
-                .findings
-                .iter()
+            findings: by_tier(report.findings)
+                .into_iter()
                 .map(|f| FindingJson::new(f, style))
                 .collect(),
             stats: report.stats,
@@ -286,7 +292,7 @@ pub(crate) struct JsonLines;
 
 impl Reporter for JsonLines {
     fn write(&self, out: &mut dyn Write, report: &Report<'_>, style: &Style) -> io::Result<()> {
-        for f in report.findings {
+        for f in by_tier(report.findings) {
             serde_json::to_writer(&mut *out, &FindingJson::new(f, style))?;
             writeln!(out)?;
         }
@@ -337,6 +343,8 @@ struct FindingIn {
     presigned: Option<PresignedJson>,
     #[serde(default)]
     verification: Option<VerificationJson>,
+    #[serde(default)]
+    owner: Option<OwnerRecord>,
     #[serde(default)]
     blob: Option<String>,
     #[serde(default)]
@@ -496,6 +504,13 @@ impl FindingIn {
             .presigned
             .map(PresignedJson::into_presigned)
             .transpose()?;
+        let owner = self.owner.map(OwnerRecord::checked).transpose()?;
+        if let Some(o) = &owner {
+            let id = access_key_id.as_ref().map(|p| p.value.as_str());
+            if id != Some(o.key_id.as_str()) {
+                return Err("owner.key_id is not the finding's access key ID".into());
+            }
+        }
         // History findings carry provenance fields; file findings none.
         let origin = if self.blob.is_some() || self.still_at_head.is_some() {
             let refs = self.refs.unwrap_or_default();
@@ -535,6 +550,7 @@ impl FindingIn {
                 origin,
             },
             verdict,
+            owner: owner.map(Arc::new),
             // The secrets may be redacted: keep the fingerprint the scan
             // computed from the real ones.
             recorded_fingerprint: Some(self.fingerprint.to_ascii_lowercase()),
@@ -608,13 +624,20 @@ mod tests {
             let (back, _) = read_report(&text).expect("reads back");
             let original = fixture::findings();
             assert_eq!(back.len(), original.len());
-            for (a, b) in original.iter().zip(&back) {
+            // Most urgent first: the active administrator key on top.
+            assert!(back[0].is_active_admin());
+            for a in &original {
+                let b = back
+                    .iter()
+                    .find(|b| b.fingerprint() == a.fingerprint())
+                    .expect("every finding reads back");
                 assert_eq!(a.fingerprint(), b.fingerprint());
                 assert_eq!(a.location.path.as_str(), b.location.path.as_str());
                 assert_eq!(a.credential.member, b.credential.member);
                 assert_eq!(a.verdict, b.verdict);
                 assert_eq!(a.commit(), b.commit());
                 assert_eq!(a.credential.presigned, b.credential.presigned);
+                assert_eq!(a.owner, b.owner);
             }
         }
     }
@@ -665,6 +688,22 @@ mod tests {
             (
                 r#","presigned":{"signing":"sigv9","expires":null}"#,
                 "sigv9",
+            ),
+            (
+                r#","access_key_id":{"value":"AKIA2IJB4LAJLJ6HDU6G","line":1,"column":1},"owner":{"key_id":"AKIADPMRCG4BE4UMR46P","state":"found"}"#,
+                "owner.key_id",
+            ),
+            (
+                r#","owner":{"key_id":"wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzzzzzzzz","state":"found"}"#,
+                "not an access key ID",
+            ),
+            (
+                r#","access_key_id":{"value":"AKIA2IJB4LAJLJ6HDU6G","line":1,"column":1},"owner":{"key_id":"AKIA2IJB4LAJLJ6HDU6G","state":"pwned"}"#,
+                "pwned",
+            ),
+            (
+                r#","access_key_id":{"value":"AKIA2IJB4LAJLJ6HDU6G","line":1,"column":1},"owner":{"key_id":"AKIA2IJB4LAJLJ6HDU6G","state":"found","account":"::error::"}"#,
+                "owner.account",
             ),
         ] {
             let err = read_report(&finding(extra)).expect_err(extra).to_string();

@@ -36,6 +36,9 @@ pub struct Style {
     pub color: bool,
     /// Where human-readable text goes (a CI log neutralises workflow commands).
     pub medium: Medium,
+    /// Today, in days since 1970-01-01, for "last used 2 days ago"; `None`:
+    /// dates only (snapshot tests, reproducible output).
+    pub today: Option<i64>,
 }
 
 impl Style {
@@ -98,6 +101,9 @@ pub fn render(format: Format, report: &Report<'_>, style: &Style) -> io::Result<
 pub(crate) mod fixture {
     use crate::finding::*;
     use crate::stats::Stats;
+    use crate::verify::owner::{
+        AccountSource, KeyId, KeyStatus, LastUsed, OwnerRecord, OwnerState, PolicyKind, PolicyRef,
+    };
     use std::sync::Arc;
 
     fn at(line: u32, column: u32) -> Position {
@@ -248,7 +254,60 @@ pub(crate) mod fixture {
             },
             file("docs/download.md"),
         );
+        // Owner lookup: the pair's key is an active admin key of a member
+        // account whose names AWS handed back are hostile; the presigned
+        // URL's key is the same key; the hostile finding's key is someone
+        // else's.
+        let owner = Arc::new(owner_found());
+        let (mut pair, mut presigned, mut hostile) = (pair, presigned, hostile);
+        pair.owner = Some(owner.clone());
+        presigned.owner = Some(owner);
+        let mut stranger = OwnerRecord::new(
+            KeyId::parse("AKIAQM4I2HZ4UEP3ENTH").expect("key ID"),
+            OwnerState::NotYours,
+        );
+        stranger.account = Some("048271465316".into());
+        stranger.account_source = Some(AccountSource::KeyId);
+        hostile.owner = Some(Arc::new(stranger));
         vec![pair, live, hostile, lone_secret, token, presigned]
+    }
+
+    /// An active administrator key, with names an attacker could choose
+    /// (IAM user names allow `+=,.@_-`; account names are free text).
+    pub(crate) fn owner_found() -> OwnerRecord {
+        let mut r = OwnerRecord::new(
+            KeyId::parse("AKIA2IJB4LAJLJ6HDU6G").expect("key ID"),
+            OwnerState::Found,
+        );
+        r.account = Some("123456789012".into());
+        r.account_source = Some(AccountSource::KeyId);
+        r.account_name = Some("prod <img/src=x onerror=alert(1)> \u{202e}\x1b[2J::error::x".into());
+        r.user = Some("ci-deploy".into());
+        r.key_status = Some(KeyStatus::Active);
+        r.created = Some("2024-03-02T09:15:27Z".into());
+        r.last_used = Some(LastUsed {
+            date: Some("2026-01-01T17:02:11Z".into()),
+            service: Some("s3".into()),
+            region: Some("eu-west-1".into()),
+        });
+        r.admin = Some(true);
+        r.policies = vec![
+            PolicyRef {
+                name: "AdministratorAccess".into(),
+                kind: PolicyKind::Managed,
+                group: None,
+                arn: Some("arn:aws:iam::aws:policy/AdministratorAccess".into()),
+                admin: Some(true),
+            },
+            PolicyRef {
+                name: "deploy</script>".into(),
+                kind: PolicyKind::Inline,
+                group: Some("deployers".into()),
+                arn: None,
+                admin: Some(false),
+            },
+        ];
+        r
     }
 
     /// The fixture rendered by `format` in `style`, as text.

@@ -102,7 +102,7 @@ impl Principal {
 /// put into a command is shell-quoted: names come from a server's answer.
 pub fn remediation(f: &Finding) -> Option<Vec<String>> {
     let Some(Verdict::Live { arn, account, .. }) = &f.verdict else {
-        return None;
+        return active_key_steps(f);
     };
     let key_id = f.credential.key_id().unwrap_or("(unknown key ID)");
     let quoted_key = shell_quote(key_id);
@@ -144,6 +144,29 @@ pub fn remediation(f: &Finding) -> Option<Vec<String>> {
         Principal::Other { arn } => vec![format!("owner: {arn}; deactivate the key where it was issued"), cloudtrail],
     };
     Some(steps)
+}
+
+/// The steps for a key an owner lookup found Active in one of the
+/// operator's accounts (a presigned URL aside: it grants one request).
+fn active_key_steps(f: &Finding) -> Option<Vec<String>> {
+    let o = f.owner.as_deref().filter(|o| o.is_active())?;
+    if f.credential.presigned.is_some() {
+        return None;
+    }
+    let user = shell_quote(o.user.as_deref()?);
+    let account = o.account.as_deref().unwrap_or("(unknown account)");
+    let key_id = o.key_id.as_str();
+    Some(vec![
+        format!(
+            "in account {account}: aws iam update-access-key --user-name {user} --access-key-id {key_id} --status Inactive \
+             (or keysweep revoke REPORT.json --fingerprint {})",
+            f.fingerprint()
+        ),
+        format!("aws iam delete-access-key --user-name {user} --access-key-id {key_id}"),
+        format!(
+            "review CloudTrail (event history, filter by Access key ID = {key_id}) for what the key did in account {account}"
+        ),
+    ])
 }
 
 #[cfg(test)]
@@ -315,5 +338,33 @@ mod tests {
         );
         let steps = remediation(&f).expect("live key has steps");
         assert!(steps[0].contains("--user-name 'a$(id)b' "), "{steps:?}");
+    }
+
+    #[test]
+    fn active_keys_get_steps_with_the_user_quoted_and_presigned_urls_none() {
+        let findings = crate::report::fixture::findings();
+        let pair = &findings[0];
+        assert!(pair.verdict.is_none() && pair.is_active());
+        let mut f = pair.clone();
+        let mut owner = (*f.owner.clone().expect("owner")).clone();
+        owner.user = Some("x'; rm -rf ~ #".into());
+        f.owner = Some(std::sync::Arc::new(owner.clone()));
+        let steps = remediation(&f).expect("an active key has steps");
+        assert!(
+            steps[0].starts_with(
+                "in account 123456789012: aws iam update-access-key --user-name 'x'\\''; rm -rf ~ #' --access-key-id AKIA2IJB4LAJLJ6HDU6G --status Inactive"
+            ),
+            "{steps:?}"
+        );
+        assert!(steps[0].contains(&format!("--fingerprint {}", f.fingerprint())));
+        let presigned = findings
+            .iter()
+            .find(|f| f.credential.presigned.is_some())
+            .expect("a presigned URL");
+        assert!(presigned.is_active());
+        assert_eq!(remediation(presigned), None);
+        owner.key_status = Some(crate::verify::owner::KeyStatus::Inactive);
+        f.owner = Some(std::sync::Arc::new(owner));
+        assert_eq!(remediation(&f), None, "an inactive key needs nothing");
     }
 }

@@ -4,7 +4,9 @@
 //! `partialFingerprints`, redacted messages, help with remediation, and
 //! GitHub's per-run result limit.
 
-use super::vocab::{by_urgency, describe, level, Rule, HELP, PRESIGNED_HELP};
+use super::vocab::{
+    by_urgency, describe, level, owner_label, security_severity, Rule, HELP, PRESIGNED_HELP,
+};
 use super::{Report, Reporter, Style};
 use crate::finding::Finding;
 use serde_json::{json, Value};
@@ -60,6 +62,15 @@ fn result(f: &Finding, style: &Style) -> Value {
     }
     if let Some(v) = &f.verdict {
         properties["verification"] = json!(v.label());
+    }
+    if let Some(o) = &f.owner {
+        // The owner lookup's answer, and the severity it sets: an active
+        // administrator key is the most severe finding there is.
+        properties["owner"] = json!(owner_label(o));
+        properties["security-severity"] = json!(security_severity(f));
+        if let Some(a) = &o.account {
+            properties["ownerAccount"] = json!(a);
+        }
     }
     if let Some(p) = &f.credential.presigned {
         properties["presignedUrl"] = json!({"signing": p.signing, "expires": p.expires});

@@ -4,7 +4,9 @@
 //! [`crate::term::markdown_code`]: it cannot close its cell or code span,
 //! nor inject links, images, headings or HTML.
 
-use super::vocab::{by_urgency, place, presigned_text, short_id, status_label};
+use super::vocab::{
+    active_admin, by_urgency, owner_label, place, presigned_text, short_id, status_label,
+};
 use super::Style;
 use crate::finding::Finding;
 use crate::term::{markdown_code, Medium};
@@ -49,7 +51,18 @@ pub fn step_summary(findings: &[Finding], style: &Style) -> String {
         let status = match &f.credential.presigned {
             // Its expiry came from the scanned URL: escaped like any value.
             Some(p) => markdown_code(&format!("presigned URL, {}", presigned_text(p, &style))),
-            None => status_label(f.verdict.as_ref()).to_string(),
+            None => {
+                let mut t = status_label(f.verdict.as_ref()).to_string();
+                // The owner lookup's word, and the account that is not
+                // yours: fixed words and digits, no name AWS gave.
+                if let Some(o) = &f.owner {
+                    t.push_str(&format!(", {}", owner_label(o)));
+                    if active_admin(f) {
+                        t.push_str(", **admin**");
+                    }
+                }
+                t
+            }
         };
         let row = format!(
             "| {} | {} | {} | {} |\n",

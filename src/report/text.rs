@@ -4,9 +4,10 @@
 //! every scanned name cleaned for the medium.
 
 use super::remediation::remediation;
-use super::vocab::{place, presigned_text, short_id};
+use super::vocab::{active, active_admin, owner_text, place, presigned_text, short_id, urgency};
 use super::{Report, Reporter, Style};
 use crate::finding::{CredentialKey, Finding, Verdict};
+use crate::verify::owner::OwnerState;
 use std::collections::{BTreeMap, HashSet};
 use std::io::{self, Write};
 
@@ -49,9 +50,10 @@ impl Reporter for Text {
         for f in report.findings {
             groups.entry(f.credential.key()).or_default().push(f);
         }
-        // Live keys first: they are incidents.
+        // Live and active administrator keys first: they are incidents
+        // (the urgency tier; the rest keeps credential order).
         let mut groups: Vec<_> = groups.into_iter().collect();
-        groups.sort_by_key(|(_, fs)| !fs.iter().any(|f| f.is_live()));
+        groups.sort_by_key(|(_, fs)| fs.iter().map(|f| urgency(f).0).min());
         for (key, findings) in &groups {
             write_group(out, key, findings, style, &paint)?;
         }
@@ -160,11 +162,22 @@ fn write_group(
         } else {
             writeln!(out, "  {status} {detail}")?;
         }
-        if let Some(steps) = remediation(first) {
-            writeln!(out, "  {}", paint.bold("Do this now:"))?;
-            for step in steps {
-                writeln!(out, "    - {}", style.clean(&step))?;
-            }
+    }
+    if let Some(o) = &first.owner {
+        let text = owner_text(o, style);
+        let shown = if active_admin(first) || o.state == OwnerState::NotYours {
+            paint.red(&text)
+        } else if active(first) {
+            paint.yellow(&text)
+        } else {
+            text
+        };
+        writeln!(out, "  {} {shown}", paint.bold("owner:"))?;
+    }
+    if let Some(steps) = remediation(first) {
+        writeln!(out, "  {}", paint.bold("Do this now:"))?;
+        for step in steps {
+            writeln!(out, "    - {}", style.clean(&step))?;
         }
     }
     for f in findings {
@@ -251,6 +264,31 @@ pub fn summary(report: &Report<'_>) -> String {
         if s.repos_failed > 0 {
             line.push_str(&format!(", {} failed", s.repos_failed));
         }
+    }
+    let owned: Vec<&Finding> = leaked
+        .iter()
+        .copied()
+        .filter(|f| f.owner.is_some())
+        .collect();
+    if !owned.is_empty() {
+        let count = |keep: &dyn Fn(&Finding) -> bool| {
+            owned
+                .iter()
+                .filter(|f| keep(f))
+                .filter_map(|f| f.owner.as_ref().map(|o| o.key_id.clone()))
+                .collect::<HashSet<_>>()
+                .len()
+        };
+        line.push_str(&format!(
+            "; owner lookup: {} active key{} ({} administrator), {} not yours",
+            count(&|f| active(f)),
+            plural(count(&|f| active(f))),
+            count(&|f| active_admin(f)),
+            count(&|f| f
+                .owner
+                .as_deref()
+                .is_some_and(|o| o.state == OwnerState::NotYours)),
+        ));
     }
     if s.skipped_ignored > 0 {
         line.push_str(&format!(

@@ -11,12 +11,15 @@ use crate::cli::{
     CiArgs, ColorArg, Command, CommonArgs, FailOnArg, FormatArg, GitArgs, MergeArgs, OrgArgs,
     PrePushArgs, ReadArgs, ScanArgs, VerifyArgs,
 };
+use crate::cli::{OwnerAccessArgs, OwnerLookupArgs, RevokeArgs, TriageArgs};
 use crate::report::{Format, Style};
 use crate::source::org::forge::Filter;
 use crate::source::org::{RepoSpec, Shard};
 use crate::term::Medium;
+use crate::verify::owner::{Endpoints, OwnerOptions};
 use crate::verify::VerifyOptions;
 pub use config::Config;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -46,6 +49,9 @@ pub(crate) struct Settings {
     pub config_from_trusted_commit: bool,
     /// `Some` with `--verify`.
     pub verify: Option<VerifyOptions>,
+    /// `Some` with `--owner-lookup`, for `triage` and for `revoke`: how to
+    /// reach AWS with the operator's own credentials.
+    pub owner: Option<OwnerOptions>,
     pub output: Output,
     pub fail_on: FailOn,
 }
@@ -75,6 +81,31 @@ pub(crate) enum Task {
     Org(OrgSettings),
     /// JSON reports of earlier runs (`keysweep org --shard`), combined.
     Merge { reports: Vec<PathBuf> },
+    /// A JSON report, enriched with owner records (`keysweep triage`).
+    Triage { report: PathBuf },
+    /// Deactivating keys of a JSON report (`keysweep revoke`).
+    Revoke(RevokeSettings),
+}
+
+/// What `keysweep revoke` was asked to do, checked.
+#[derive(Debug)]
+pub struct RevokeSettings {
+    pub report: PathBuf,
+    pub which: RevokeWhich,
+    /// Only keys of these accounts; `None`: any account the operator reaches.
+    pub accounts: Option<BTreeSet<String>>,
+    /// `--yes`: no question asked.
+    pub yes: bool,
+    pub dry_run: bool,
+}
+
+/// Which keys of the report to revoke.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RevokeWhich {
+    /// The keys of these findings (fingerprints, lower-case hex).
+    Fingerprints(Vec<String>),
+    /// Every key of the report the owner lookup finds Active.
+    AllActive,
 }
 
 /// The repositories of an organization scan, and how to fetch them.
@@ -201,6 +232,8 @@ impl Settings {
             Command::Ci(a) => ci(a, env)?,
             Command::Org(a) => org(*a, env)?,
             Command::Merge(a) => merge(a, env)?,
+            Command::Triage(a) => triage(a, env)?,
+            Command::Revoke(a) => revoke(a, env)?,
             Command::Hook(_) => return Ok(None),
         }))
     }
@@ -269,6 +302,8 @@ impl Settings {
             Task::Merge { reports } => {
                 format!("merge of {}", plural(reports.len(), "report", "reports"))
             }
+            Task::Triage { .. } => "triage of 1 report".to_string(),
+            Task::Revoke(_) => "revoke".to_string(),
         }];
         parts.push(
             if self.verify.is_some() {
@@ -278,7 +313,10 @@ impl Settings {
             }
             .to_string(),
         );
-        if !matches!(self.task, Task::Merge { .. }) {
+        if self.owner.is_some() {
+            parts.push("--owner-lookup".to_string());
+        }
+        if !matches!(self.task, Task::Merge { .. } | Task::Triage { .. }) {
             parts.push(format!(
                 "--max-file-size {}",
                 human_size(self.limits.max_file_size)
@@ -316,17 +354,21 @@ fn human_size(bytes: u64) -> String {
 
 fn scan(a: ScanArgs, env: &dyn Env) -> Result<Settings, SettingsError> {
     let root = a.paths.first().cloned().unwrap_or_else(|| ".".into());
-    common(
-        Task::Files {
-            paths: a.paths,
-            respect_ignore: !a.no_ignore,
-        },
-        &root,
-        Some(&a.read),
-        Some(&a.verify),
-        a.verify.fail_on,
-        a.common,
-        env,
+    let owner = lookup_options(&a.owner, &a.verify, env)?;
+    with_owner(
+        owner,
+        common(
+            Task::Files {
+                paths: a.paths,
+                respect_ignore: !a.no_ignore,
+            },
+            &root,
+            Some(&a.read),
+            Some(&a.verify),
+            a.verify.fail_on,
+            a.common,
+            env,
+        ),
     )
 }
 
@@ -336,18 +378,22 @@ fn git(a: GitArgs, env: &dyn Env) -> Result<Settings, SettingsError> {
         crate::source::git::parse_range(r).map_err(|e| invalid(e.to_string()))?;
     }
     let root = a.repos.first().cloned().unwrap_or_else(|| ".".into());
-    common(
-        Task::History {
-            repos: a.repos,
-            range,
-            reachable_only: a.reachable_only,
-        },
-        &root,
-        Some(&a.read),
-        Some(&a.verify),
-        a.verify.fail_on,
-        a.common,
-        env,
+    let owner = lookup_options(&a.owner, &a.verify, env)?;
+    with_owner(
+        owner,
+        common(
+            Task::History {
+                repos: a.repos,
+                range,
+                reachable_only: a.reachable_only,
+            },
+            &root,
+            Some(&a.read),
+            Some(&a.verify),
+            a.verify.fail_on,
+            a.common,
+            env,
+        ),
     )
 }
 
@@ -465,28 +511,247 @@ fn org(a: OrgArgs, env: &dyn Env) -> Result<Settings, SettingsError> {
         tokens,
         github_api_url: a.github_api_url,
     });
-    common(
-        task,
-        Path::new("."),
-        Some(&a.read),
-        Some(&a.verify),
-        a.verify.fail_on,
-        a.common,
-        env,
+    let owner = lookup_options(&a.owner, &a.verify, env)?;
+    with_owner(
+        owner,
+        common(
+            task,
+            Path::new("."),
+            Some(&a.read),
+            Some(&a.verify),
+            a.verify.fail_on,
+            a.common,
+            env,
+        ),
     )
 }
 
 fn merge(a: MergeArgs, env: &dyn Env) -> Result<Settings, SettingsError> {
-    common(
-        Task::Merge { reports: a.reports },
+    let owner = if a.owner.owner_lookup {
+        Some(owner_options(
+            &a.owner.access,
+            a.aws.region.as_deref(),
+            a.aws.sts_endpoint.as_deref(),
+            env,
+        )?)
+    } else {
+        None
+    };
+    with_owner(
+        owner,
+        common(
+            Task::Merge { reports: a.reports },
+            Path::new("."),
+            None,
+            None,
+            a.fail_on,
+            a.common,
+            env,
+        ),
+    )
+}
+
+// --- Owner lookup and revocation (issue 12) -------------------------------
+
+/// Settings with the owner lookup's options set.
+fn with_owner(
+    owner: Option<OwnerOptions>,
+    settings: Result<Settings, SettingsError>,
+) -> Result<Settings, SettingsError> {
+    let mut s = settings?;
+    s.owner = owner;
+    Ok(s)
+}
+
+/// `--owner-lookup` on `scan`, `git` and `org`: the region and STS
+/// endpoint are the ones `--region` and `--sts-endpoint` name.
+fn lookup_options(
+    a: &OwnerLookupArgs,
+    verify: &VerifyArgs,
+    env: &dyn Env,
+) -> Result<Option<OwnerOptions>, SettingsError> {
+    if !a.owner_lookup {
+        return Ok(None);
+    }
+    owner_options(
+        &a.access,
+        verify.region.as_deref(),
+        verify.sts_endpoint.as_deref(),
+        env,
+    )
+    .map(Some)
+}
+
+/// How to reach AWS with the operator's own credentials, checked.
+fn owner_options(
+    a: &OwnerAccessArgs,
+    region: Option<&str>,
+    sts_endpoint: Option<&str>,
+    env: &dyn Env,
+) -> Result<OwnerOptions, SettingsError> {
+    if !cfg!(feature = "verify") {
+        return Err(invalid(
+            "this keysweep was built without owner lookups\nhint: rebuild with the default features (cargo feature `verify`)",
+        ));
+    }
+    if a.owner_concurrency == 0 {
+        return Err(invalid("--owner-concurrency must be at least 1"));
+    }
+    if a.max_owner_requests == Some(0) {
+        return Err(invalid("--max-owner-requests must be at least 1"));
+    }
+    if a.owner_cache_minutes == 0 {
+        return Err(invalid("--owner-cache-minutes must be at least 1"));
+    }
+    if region.is_some_and(|r| r.trim().is_empty()) {
+        return Err(invalid("--region must not be empty"));
+    }
+    if a.profile.as_deref().is_some_and(|p| p.trim().is_empty()) {
+        return Err(invalid("--profile must not be empty"));
+    }
+    if let Some(role) = &a.assume_role_name {
+        let ok = (1..=64).contains(&role.len())
+            && role
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b));
+        if !ok {
+            return Err(invalid(
+                "--assume-role-name: IAM role names are 1-64 characters of letters, digits and +=,.@_-\nhint: give the role's name, not its ARN",
+            ));
+        }
+    }
+    // Each service: keysweep's flag, else the service's own variable (the
+    // generic AWS_ENDPOINT_URL never moves owner lookups).
+    let endpoint = |flag: Option<&str>, flag_name: &str, var: &str| match (
+        flag.map(str::trim).filter(|f| !f.is_empty()),
+        env.var(var),
+    ) {
+        (Some(f), _) => check_endpoint(flag_name, f).map(|()| Some(f.to_string())),
+        (None, Some(v)) => check_endpoint(var, v.trim()).map(|()| Some(v.trim().to_string())),
+        (None, None) => Ok(None),
+    };
+    let endpoints = Endpoints {
+        sts: endpoint(sts_endpoint, "--sts-endpoint", "AWS_ENDPOINT_URL_STS")?,
+        iam: endpoint(
+            a.iam_endpoint.as_deref(),
+            "--iam-endpoint",
+            "AWS_ENDPOINT_URL_IAM",
+        )?,
+        organizations: endpoint(
+            a.organizations_endpoint.as_deref(),
+            "--organizations-endpoint",
+            "AWS_ENDPOINT_URL_ORGANIZATIONS",
+        )?,
+    };
+    Ok(OwnerOptions {
+        profile: a.profile.as_ref().map(|p| p.trim().to_string()),
+        region: region.map(|r| r.trim().to_string()),
+        endpoints,
+        assume_role_name: a.assume_role_name.clone(),
+        concurrency: a.owner_concurrency,
+        max_requests: a.max_owner_requests,
+        cache_file: a.owner_cache.clone(),
+        cache_ttl: Duration::from_secs(a.owner_cache_minutes.saturating_mul(60)),
+        ..OwnerOptions::default()
+    })
+}
+
+fn triage(a: TriageArgs, env: &dyn Env) -> Result<Settings, SettingsError> {
+    let owner = owner_options(
+        &a.access,
+        a.aws.region.as_deref(),
+        a.aws.sts_endpoint.as_deref(),
+        env,
+    )?;
+    with_owner(
+        Some(owner),
+        common(
+            Task::Triage { report: a.report },
+            Path::new("."),
+            None,
+            None,
+            a.fail_on,
+            a.common,
+            env,
+        ),
+    )
+}
+
+fn revoke(a: RevokeArgs, env: &dyn Env) -> Result<Settings, SettingsError> {
+    let owner = owner_options(
+        &a.access,
+        a.aws.region.as_deref(),
+        a.aws.sts_endpoint.as_deref(),
+        env,
+    )?;
+    let which = if a.all_active {
+        if !a.fingerprint.is_empty() {
+            return Err(invalid("give --fingerprint or --all-active, not both"));
+        }
+        RevokeWhich::AllActive
+    } else {
+        let mut fps = Vec::new();
+        for f in &a.fingerprint {
+            let f = f.trim().to_ascii_lowercase();
+            if !(f.len() == 32 && f.bytes().all(|b| b.is_ascii_hexdigit())) {
+                return Err(invalid(format!(
+                    "--fingerprint {:?} is not a finding's fingerprint (32 hex digits, as the JSON report gives them)",
+                    f.chars().take(64).collect::<String>()
+                )));
+            }
+            if !fps.contains(&f) {
+                fps.push(f);
+            }
+        }
+        RevokeWhich::Fingerprints(fps)
+    };
+    let accounts = if a.account.is_empty() {
+        None
+    } else {
+        let mut set = BTreeSet::new();
+        for acct in &a.account {
+            let digits: String = acct.chars().filter(|c| *c != '-').collect();
+            if !crate::finding::is_account_id(&digits) {
+                return Err(invalid(format!(
+                    "--account {acct:?} is not a 12-digit account ID"
+                )));
+            }
+            set.insert(digits);
+        }
+        Some(set)
+    };
+    let common_args = CommonArgs {
+        format: FormatArg::Text,
+        output: None,
+        show_secrets: false,
+        threads: Some(1),
+        color: a.color,
+        config: None,
+        baseline: None,
+        quiet: false,
+        no_progress: true,
+    };
+    // Revocation reads no tree: no .keysweep.toml applies.
+    let mut s = common(
+        Task::Revoke(RevokeSettings {
+            report: a.report,
+            which,
+            accounts,
+            yes: a.yes,
+            dry_run: a.dry_run,
+        }),
         Path::new("."),
         None,
         None,
-        a.fail_on,
-        a.common,
+        FailOnArg::Any,
+        common_args,
         env,
-    )
+    )?;
+    s.owner = Some(owner);
+    Ok(s)
 }
+
+// --- end of owner lookup and revocation -----------------------------------
 
 /// What every scanning command shares: threads, limits, config and
 /// baseline, verification, output, fail-on.
@@ -506,7 +771,10 @@ fn common(
     };
     let verifying = verify.is_some_and(|v| v.verify);
     // Merged reports carry the verdicts of the runs that wrote them.
-    if fail_on == FailOn::Live && !verifying && !matches!(task, Task::Merge { .. }) {
+    if fail_on == FailOn::Live
+        && !verifying
+        && !matches!(task, Task::Merge { .. } | Task::Triage { .. })
+    {
         return Err(invalid(
             "--fail-on live needs --verify: without it no key is known to be live",
         ));
@@ -526,7 +794,7 @@ fn common(
     };
     let judging_commits = matches!(task, Task::Ci { .. } | Task::PrePush { .. });
     let config_from_trusted_commit = judging_commits && c.config.is_none();
-    let mut config = if config_from_trusted_commit {
+    let mut config = if config_from_trusted_commit || matches!(task, Task::Revoke(_)) {
         Config::default()
     } else {
         Config::load(c.config.as_deref(), config_root)?
@@ -561,6 +829,7 @@ fn common(
             show_secrets: c.show_secrets,
             color,
             medium,
+            today: today(),
         },
         quiet: c.quiet,
         progress: !c.no_progress,
@@ -582,9 +851,19 @@ fn common(
         config,
         config_from_trusted_commit,
         verify: verify_options,
+        owner: None,
         output,
         fail_on,
     })
+}
+
+/// Today in days since 1970-01-01 (UTC), for "last used 2 days ago".
+fn today() -> Option<i64> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    i64::try_from(secs / 86_400).ok()
 }
 
 /// `--verify` and its options, checked.
@@ -600,7 +879,8 @@ fn verify_options(a: &VerifyArgs, env: &dyn Env) -> Result<VerifyOptions, Settin
     if a.verify_timeout == 0 {
         return Err(invalid("--verify-timeout must be at least 1 second"));
     }
-    if a.region.trim().is_empty() {
+    let region = a.region.as_deref().unwrap_or("us-east-1").trim();
+    if region.is_empty() {
         return Err(invalid("--region must not be empty"));
     }
     if a.max_verify_requests == Some(0) {
@@ -635,7 +915,7 @@ fn verify_options(a: &VerifyArgs, env: &dyn Env) -> Result<VerifyOptions, Settin
         concurrency: a.verify_concurrency,
         timeout: Duration::from_secs(a.verify_timeout),
         endpoint,
-        region: a.region.trim().to_string(),
+        region: region.to_string(),
         skip_accounts,
         cache_file: a.verify_cache.clone(),
         cache_ttl: Duration::from_secs(a.verify_cache_hours.saturating_mul(3600)),
@@ -936,6 +1216,139 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{args:?}: {e}"));
             assert_eq!(s.output.format, Format::Html, "{args:?}");
             assert_eq!(s.output.step_summary, None, "{args:?}");
+        }
+    }
+
+    #[cfg(feature = "verify")]
+    #[test]
+    fn owner_lookup_flags_are_checked_before_any_work() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let report = dir.path().join("r.json");
+        std::fs::write(&report, "{}").unwrap();
+        let r = report.to_str().unwrap();
+        let s = settings(
+            &[
+                "scan",
+                d,
+                "--owner-lookup",
+                "--profile",
+                "auditor",
+                "--assume-role-name",
+                "OrganizationAccountAccessRole",
+                "--region",
+                "eu-west-1",
+                "--max-owner-requests",
+                "50",
+                "--iam-endpoint",
+                "http://127.0.0.1:9",
+            ],
+            &[
+                ("AWS_ENDPOINT_URL", "http://127.0.0.1:4566"),
+                ("AWS_ENDPOINT_URL_ORGANIZATIONS", "http://localhost:8"),
+            ],
+        )
+        .expect("valid");
+        let o = s.owner.as_ref().expect("owner lookup on");
+        assert_eq!(o.profile.as_deref(), Some("auditor"));
+        assert_eq!(
+            o.assume_role_name.as_deref(),
+            Some("OrganizationAccountAccessRole")
+        );
+        assert_eq!(o.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(o.max_requests, Some(50));
+        assert_eq!(o.endpoints.iam.as_deref(), Some("http://127.0.0.1:9"));
+        assert_eq!(
+            o.endpoints.organizations.as_deref(),
+            Some("http://localhost:8")
+        );
+        assert_eq!(o.endpoints.sts, None, "the generic variable is ignored");
+        assert!(s.describe().contains("--owner-lookup"), "{}", s.describe());
+        // Verification keeps its own default region.
+        let v = settings(&["scan", d, "--verify"], &[]).expect("valid");
+        assert_eq!(v.verify.expect("verify").region, "us-east-1");
+        assert!(v.owner.is_none());
+
+        let t = settings(&["triage", r, "--fail-on", "live"], &[]).expect("valid");
+        assert!(matches!(t.task, Task::Triage { .. }) && t.owner.is_some());
+        let m = settings(&["merge", r, "--owner-lookup"], &[]).expect("valid");
+        assert!(m.owner.is_some());
+
+        let fp = "0123456789ABCDEF0123456789abcdef";
+        let v = settings(
+            &[
+                "revoke",
+                r,
+                "--fingerprint",
+                fp,
+                "--fingerprint",
+                fp,
+                "--account",
+                "1234-5678-9012",
+                "--dry-run",
+            ],
+            &[],
+        )
+        .expect("valid");
+        let Task::Revoke(rv) = &v.task else {
+            panic!("a revoke task")
+        };
+        assert_eq!(
+            rv.which,
+            RevokeWhich::Fingerprints(vec![fp.to_ascii_lowercase()])
+        );
+        assert_eq!(
+            rv.accounts
+                .as_ref()
+                .map(|a| a.iter().cloned().collect::<Vec<_>>()),
+            Some(vec!["123456789012".to_string()])
+        );
+        assert!(rv.dry_run && !rv.yes);
+
+        for (args, needle) in [
+            (
+                vec!["scan", d, "--owner-lookup", "--owner-concurrency", "0"],
+                "--owner-concurrency",
+            ),
+            (
+                vec![
+                    "scan",
+                    d,
+                    "--owner-lookup",
+                    "--assume-role-name",
+                    "arn:aws:iam::123456789012:role/x",
+                ],
+                "--assume-role-name",
+            ),
+            (
+                vec![
+                    "git",
+                    d,
+                    "--owner-lookup",
+                    "--iam-endpoint",
+                    "http://10.0.0.1",
+                ],
+                "plain http://",
+            ),
+            (vec!["triage", r, "--profile", " "], "--profile"),
+            (vec!["triage", r, "--region", ""], "--region"),
+            (
+                vec!["merge", r, "--owner-lookup", "--max-owner-requests", "0"],
+                "--max-owner-requests",
+            ),
+            (vec!["revoke", r, "--fingerprint", "xyz"], "--fingerprint"),
+            (
+                vec!["revoke", r, "--all-active", "--account", "12"],
+                "--account",
+            ),
+            (
+                vec!["revoke", r, "--all-active", "--fingerprint", fp],
+                "cannot be used with",
+            ),
+            (vec!["revoke", r], "required"),
+        ] {
+            let e = settings(&args, &[]).expect_err(&format!("{args:?}"));
+            assert!(e.contains(needle), "{args:?}: {e}");
         }
     }
 

@@ -263,6 +263,18 @@ fn patch(report: &mut Value, repo: &str, verdicts: &[(&str, Value)]) {
     }
 }
 
+/// Sets the `owner` object (an owner lookup's record) of the findings of
+/// `key`, as `keysweep triage` would have written it.
+fn set_owner(report: &mut Value, key: &str, owner: Value) {
+    for f in report["findings"].as_array_mut().expect("findings") {
+        if f["access_key_id"]["value"] == key {
+            let mut o = owner.clone();
+            o["key_id"] = json!(key);
+            f["owner"] = o;
+        }
+    }
+}
+
 /// `keysweep merge --format html` of the reports; the page's path.
 fn merge_html(dir: &Path, name: &str, reports: &[Value]) -> PathBuf {
     let mut args = vec!["merge".to_string()];
@@ -374,6 +386,32 @@ fn organization(s: &Scratch, dir: &Path) -> (PathBuf, Vec<String>) {
             &format!("https://github.com/acme/{name}.git"),
             &verdicts,
         );
+        // Owner lookup: the live key is an active administrator's of
+        // `prod`, the web key someone else's, the config key inactive.
+        let acct = account_of(&report, &k1);
+        set_owner(
+            &mut report,
+            &k1,
+            json!({"state": "found", "account": acct, "account_name": "prod",
+                "user": "deploy-bot", "key_status": "Active", "admin": true,
+                "created": "2024-05-21T16:30:00Z",
+                "last_used": {"date": "2026-11-28T17:02:11Z", "service": "s3", "region": "eu-west-1"},
+                "policies": [{"name": "AdministratorAccess", "kind": "managed",
+                    "arn": "arn:aws:iam::aws:policy/AdministratorAccess", "admin": true}]}),
+        );
+        let acct = account_of(&report, &k4);
+        set_owner(
+            &mut report,
+            &k4,
+            json!({"state": "not_yours", "account": acct}),
+        );
+        let acct = account_of(&report, &k5);
+        set_owner(
+            &mut report,
+            &k5,
+            json!({"state": "found", "account": acct, "account_name": "web-prod",
+                "user": "web-config", "key_status": "Inactive", "admin": false}),
+        );
         reports.push(report);
     }
     let page = merge_html(dir, "organization", &reports);
@@ -419,6 +457,16 @@ fn hostile(s: &Scratch, dir: &Path) -> PathBuf {
         "https://github.com/acme/x\"><img src=x onerror=window.__pwned=8>",
         &[(&first_key, reason)],
     );
+    // What AWS answered an owner lookup is untrusted too (account names are
+    // free text), and so is a report's owner object.
+    let owner = json!({"state": "found", "account": "123456789012",
+        "account_name": "<img src=x onerror=window.__pwned=10> \u{202e}",
+        "user": "</script><script>window.__pwned=11</script>",
+        "key_status": "Active", "admin": true,
+        "last_used": {"date": "2026-11-28T17:02:11Z", "service": "s3\"><svg onload=window.__pwned=12>", "region": "javascript:alert(1)"},
+        "policies": [{"name": "\"><svg onload=window.__pwned=13>", "kind": "inline", "admin": true}]});
+    set_owner(&mut a, &first_key, owner.clone());
+    set_owner(&mut b, &first_key, owner);
     merge_html(dir, "hostile", &[a, b])
 }
 
@@ -431,7 +479,9 @@ fn page_state(b: &Browser) -> Value {
             rows: rows.length,
             visible: visible.map(function (r) { return r.rows[0].cells[0].querySelector('code').textContent; }),
             states: visible.map(function (r) { return r.getAttribute('data-state'); }),
-            places: visible.map(function (r) { return Number(r.rows[0].cells[7].textContent); }),
+            places: visible.map(function (r) { return Number(r.rows[0].cells[8].textContent); }),
+            owners: visible.map(function (r) { return r.getAttribute('data-owner'); }),
+            admins: document.querySelectorAll('tbody.cred .badge.admin').length,
             counts: Array.prototype.slice.call(document.querySelectorAll('#counts li')).map(function (li) {
                 return [li.className, Number(li.getAttribute('data-count'))];
             }),
@@ -504,8 +554,12 @@ fn html_report_in_a_real_browser() {
     assert_eq!(count(&st, "invalid"), 2);
     assert_eq!(count(&st, "unverified"), 1);
     assert_eq!(count(&st, "not-checked"), 1);
+    assert_eq!(count(&st, "active"), 1, "owner lookup: one Active key");
+    assert_eq!(count(&st, "not-yours"), 1);
     assert_eq!(visible(&st)[0], keys[0], "the live key is first");
     assert_eq!(st["states"][0], "live");
+    assert_eq!(st["owners"][0], "active");
+    assert_eq!(st["admins"], 1, "one admin badge");
     assert_eq!(st["places"][0], 2, "the live key: api and infra");
     assert_eq!(st["controlsShown"], true);
     assert_eq!(st["shown"], "Showing 5 of 5 credentials");
@@ -519,6 +573,12 @@ fn html_report_in_a_real_browser() {
         text.contains("Options: merge of 3 reports · not verified · --fail-on any."),
         "the header says what was run: {text}"
     );
+    // The owner columns: account name, IAM user, key status and its line.
+    assert!(text.contains("IAM user deploy-bot"), "{text}");
+    assert!(text.contains("created 2024-05-21"), "{text}");
+    assert!(text.contains("last used 2026-11-28"), "{text}");
+    assert!(text.contains("by s3 in eu-west-1"), "{text}");
+    assert!(text.contains("is NOT one of yours"), "{text}");
     // Commit links only to github.com, built from the repository URLs.
     let hrefs: Vec<&str> = st["hrefs"]
         .as_array()
@@ -567,13 +627,24 @@ fn html_report_in_a_real_browser() {
     assert_eq!(shown, want);
     b.click("#f-repo option[value='']");
     assert_eq!(page_state(&b)["visible"].as_array().map(Vec::len), Some(5));
+    // Key status filter (owner lookup).
+    b.click("#f-owner option[value=not-yours]");
+    assert_eq!(visible(&page_state(&b)), vec![keys[3].clone()]);
+    b.click("#f-owner option[value=inactive]");
+    assert_eq!(visible(&page_state(&b)), vec![keys[4].clone()]);
+    b.click("#f-owner option[value='']");
+    // Sorting by key status: the active administrator key first.
+    b.click("#credentials thead th:nth-child(4)");
+    let st = page_state(&b);
+    assert_eq!(visible(&st)[0], keys[0], "{st}");
+    assert_eq!(st["owners"][1], "not-yours", "{st}");
     // Sorting by places: ascending puts a one-place key first, descending
     // the live key (two places); ties keep the report's order.
-    b.click("#credentials thead th:nth-child(8)");
+    b.click("#credentials thead th:nth-child(9)");
     let st = page_state(&b);
     assert_eq!(st["places"][0], 1);
     assert_eq!(st["places"][4], 2);
-    b.click("#credentials thead th:nth-child(8)");
+    b.click("#credentials thead th:nth-child(9)");
     let st = page_state(&b);
     assert_eq!(visible(&st)[0], keys[0]);
     // By key ID, ascending.
@@ -655,6 +726,9 @@ fn html_report_in_a_real_browser() {
         "https://github.com/acme/x\"><img src=x onerror=window.__pwned=8>",
         "<img src=x onerror=window.__pwned=6>",
         "Eve \"",
+        "<img src=x onerror=window.__pwned=10> \\u{202e}",
+        "IAM user </script><script>window.__pwned=11</script>",
+        "by s3\"><svg onload=window.__pwned=12> in javascript:alert(1)",
     ] {
         assert!(
             text.contains(shown),

@@ -17,6 +17,8 @@ mod org;
 mod own_tree;
 #[cfg(feature = "verify")]
 mod owner;
+#[cfg(feature = "verify")]
+mod owner_cli;
 mod redaction;
 mod report;
 mod scan;

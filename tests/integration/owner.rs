@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// A key ID of a known canary-token account (Thinkst's 171436882533).
-const CANARY_KEY: &str = "AKIASP2TPHJSQH3FJRUX";
+pub(crate) const CANARY_KEY: &str = "AKIASP2TPHJSQH3FJRUX";
 /// An old-style key ID that no account has.
 const UNKNOWN_OLD_KEY: &str = "AKIAJQZXPWC3LNE4B6TD";
 
@@ -50,7 +50,7 @@ fn lookup_one(lookup: &OwnerLookup, key: &KeyId) -> OwnerRecord {
 
 /// No request the server ever received holds a leaked secret or session
 /// token, and none was signed with a leaked key.
-fn assert_no_leaked_secret_was_sent(s: &OwnerServer) {
+pub(crate) fn assert_no_leaked_secret_was_sent(s: &OwnerServer) {
     let requests = s.recorded();
     assert!(!requests.is_empty());
     let everything = serde_json::to_string(&requests).expect("JSON");
@@ -712,5 +712,58 @@ fn bench_owner_lookup() {
         if concurrency == 1 {
             println!("bench: requests by action: {:?}", st.by_action);
         }
+    }
+
+    // The same through the command line: `keysweep triage` of a report of
+    // the 500 key IDs (a process of its own each time: its connection, the
+    // report read and written are in the time).
+    let report = dir.path().join("report.jsonl");
+    let lines: Vec<String> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| {
+            serde_json::json!({
+                "fingerprint": format!("{i:032x}"),
+                "path": format!("keys/{i}.env"),
+                "access_key_id": {"value": k.as_str(), "line": 1, "column": 1},
+                "confidence": "medium",
+            })
+            .to_string()
+        })
+        .collect();
+    std::fs::write(&report, lines.join("\n")).expect("write report");
+    for concurrency in [1, 4, 8] {
+        let n = concurrency.to_string();
+        let started = Instant::now();
+        let r = crate::support::run(
+            crate::owner_cli::operator(
+                &s,
+                dir.path(),
+                &["triage", "--format", "json", "--owner-concurrency", &n],
+            )
+            .arg(&report),
+        );
+        let secs = started.elapsed().as_secs_f64();
+        assert_eq!(r.code, 1, "{}", r.stderr);
+        let found = r
+            .findings()
+            .iter()
+            .filter(|f| f["owner"]["state"] == "found")
+            .count();
+        assert_eq!(found, keys_wanted, "{}", r.stderr);
+        let sent: usize = r
+            .stderr
+            .lines()
+            .find_map(|l| l.split(" key IDs, ").nth(1))
+            .and_then(|t| t.split(' ').next())
+            .and_then(|t| t.parse().ok())
+            .unwrap_or_else(|| panic!("no request count in: {}", r.stderr));
+        let users = (0..keys_wanted).filter(|i| i % 6 < 3).count();
+        assert_eq!(sent, 1 + keys_wanted + 4 * users + 1 + 2, "{}", r.stderr);
+        println!(
+            "bench: cli triage, concurrency {concurrency}: {keys_wanted} key IDs, {sent} requests in {secs:.2} s = {:.0} requests/s, {:.0} keys/s",
+            sent as f64 / secs,
+            keys_wanted as f64 / secs
+        );
     }
 }

@@ -43,6 +43,7 @@ fn finding(key_id: Option<&str>, secret: Option<&str>, token: Option<&str>) -> F
             origin: Origin::File,
         },
         verdict: None,
+        owner: None,
         recorded_fingerprint: None,
     }
 }

@@ -201,6 +201,12 @@ def seed(endpoint: str, bench_keys: int) -> dict:
     key("revoke_already_inactive", prod, "revoke-again", status="Inactive")
     user(prod, "dry-run")
     key("dry_run", prod, "dry-run")
+    # For the command-line tests (`keysweep revoke`), apart from the above.
+    user(prod, "cli-revoke")
+    key("cli_revoke_target", prod, "cli-revoke")
+    key("cli_revoke_keep", prod, "cli-revoke")
+    user(prod, "cli-tty")
+    key("cli_revoke_tty", prod, "cli-tty")
 
     staging = accounts["staging"]
     iam = iams[staging]

@@ -16,10 +16,11 @@ mod chart;
 mod link;
 
 use super::remediation::{remediation, Principal};
-use super::vocab::{short_id, urgency};
+use super::vocab::{active, active_admin, owner_dates, owner_label, owner_text, short_id, urgency};
 use super::{Report, Reporter, Style};
 use crate::finding::{Commit, CredentialKey, Finding, Verdict};
 use crate::term::html;
+use crate::verify::owner::{OwnerRecord, OwnerState};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -117,6 +118,13 @@ struct Group<'a> {
     places: Vec<&'a Finding>,
     state: State,
     verdict: Option<&'a Verdict>,
+    /// The owner lookup's record of the key, when it was looked up.
+    owner: Option<&'a OwnerRecord>,
+}
+
+/// The owner lookup's word for a record, as a filter value and CSS class.
+fn owner_id(o: &OwnerRecord) -> String {
+    owner_label(o).replace(' ', "-")
 }
 
 impl<'a> Group<'a> {
@@ -157,9 +165,10 @@ impl<'a> Group<'a> {
     }
 }
 
-/// Findings grouped by credential, most urgent first (live, then pairs,
-/// then lone secrets and tokens, then lone key IDs); ties keep the
-/// canonical order of their first place.
+/// Findings grouped by credential, most urgent first (active administrator
+/// keys, live and active keys, keys of accounts not yours, then pairs, lone
+/// secrets and tokens, lone key IDs: [`urgency`]); ties keep the canonical
+/// order of their first place.
 fn groups(findings: &[Finding]) -> Vec<Group<'_>> {
     let mut by_key: BTreeMap<CredentialKey, usize> = BTreeMap::new();
     let mut out: Vec<Group<'_>> = Vec::new();
@@ -174,6 +183,7 @@ fn groups(findings: &[Finding]) -> Vec<Group<'_>> {
                     places: vec![f],
                     state: State::NotChecked,
                     verdict: None,
+                    owner: None,
                 });
             }
         }
@@ -181,6 +191,7 @@ fn groups(findings: &[Finding]) -> Vec<Group<'_>> {
     for g in &mut out {
         g.verdict = g.places.iter().find_map(|f| f.verdict.as_ref());
         g.state = State::of(g.verdict);
+        g.owner = g.places.iter().find_map(|f| f.owner.as_deref());
     }
     // Stable: ties keep first-seen order.
     out.sort_by_key(|g| g.places.iter().map(|f| urgency(f)).min());
@@ -331,8 +342,30 @@ fn header(s: &mut String, report: &Report<'_>, style: &Style, groups: &[Group<'_
             state.label()
         );
     }
-    // Owner lookup (issue 12) adds "active" (an Active key per IAM) here
-    // when `Finding` carries its owner record.
+    // Owner lookup: keys IAM says are Active (and of those, administrators'),
+    // and keys of accounts that are not the operator's.
+    if groups.iter().any(|g| g.owner.is_some()) {
+        let active = groups
+            .iter()
+            .filter(|g| g.places.iter().any(|f| active(f)))
+            .count();
+        let admin = groups
+            .iter()
+            .filter(|g| g.places.iter().any(|f| active_admin(f)))
+            .count();
+        let _ = writeln!(
+            s,
+            "<li class=\"active\" data-count=\"{active}\" data-admin=\"{admin}\"><b>{active}</b>active (owner lookup), {admin} admin</li>"
+        );
+        let stranger = groups
+            .iter()
+            .filter(|g| g.owner.is_some_and(|o| o.state == OwnerState::NotYours))
+            .count();
+        let _ = writeln!(
+            s,
+            "<li class=\"not-yours\" data-count=\"{stranger}\"><b>{stranger}</b>not your account</li>"
+        );
+    }
     s.push_str("</ul>\n<p id=\"csp-note\" class=\"alert\" hidden></p>\n</header>\n");
 }
 
@@ -409,8 +442,22 @@ fn table(s: &mut String, groups: &[Group<'_>], repo_index: &BTreeMap<&str, usize
             );
         }
     }
-    s.push_str("</select></label>\n<label>Text <input id=\"f-text\" type=\"search\" placeholder=\"key, path, author…\"></label>\n<span id=\"shown\" hidden></span>\n</form>\n");
-    s.push_str("<table id=\"credentials\">\n<thead><tr><th data-sort=\"str\">Key ID</th><th data-sort=\"str\">Account</th><th data-sort=\"str\">Owner</th><th data-sort=\"num\">State</th><th data-sort=\"str\">First commit</th><th data-sort=\"num\">At HEAD</th><th data-sort=\"num\" class=\"num\">Repos</th><th data-sort=\"num\" class=\"num\">Places</th></tr></thead>\n");
+    s.push_str("</select></label>\n");
+    let mut owner_ids: Vec<(String, &str)> = groups
+        .iter()
+        .filter_map(|g| g.owner.map(|o| (owner_id(o), owner_label(o))))
+        .collect();
+    owner_ids.sort();
+    owner_ids.dedup();
+    if !owner_ids.is_empty() {
+        s.push_str("<label>Key status <select id=\"f-owner\"><option value=\"\">all</option>");
+        for (id, label) in &owner_ids {
+            let _ = write!(s, "<option value=\"{id}\">{label}</option>");
+        }
+        s.push_str("</select></label>\n");
+    }
+    s.push_str("<label>Text <input id=\"f-text\" type=\"search\" placeholder=\"key, path, author…\"></label>\n<span id=\"shown\" hidden></span>\n</form>\n");
+    s.push_str("<table id=\"credentials\">\n<thead><tr><th data-sort=\"str\">Key ID</th><th data-sort=\"str\">Account</th><th data-sort=\"str\">Owner</th><th data-sort=\"num\">Key status</th><th data-sort=\"num\">State</th><th data-sort=\"str\">First commit</th><th data-sort=\"num\">At HEAD</th><th data-sort=\"num\" class=\"num\">Repos</th><th data-sort=\"num\" class=\"num\">Places</th></tr></thead>\n");
     for (rank, g) in groups.iter().enumerate() {
         row(s, rank, g, repo_index, style);
     }
@@ -434,8 +481,9 @@ fn row(
         .collect();
     let _ = write!(
         s,
-        "<tbody class=\"cred\" data-rank=\"{rank}\" data-state=\"{}\" data-repos=\"{}\">\n<tr class=\"head\">",
+        "<tbody class=\"cred\" data-rank=\"{rank}\" data-state=\"{}\" data-owner=\"{}\" data-repos=\"{}\">\n<tr class=\"head\">",
         g.state.id(),
+        g.owner.map(owner_id).unwrap_or_default(),
         ids.join(" ")
     );
 
@@ -447,6 +495,9 @@ fn row(
         html(key_id.unwrap_or("")),
         html(key_id.unwrap_or("(no key ID)"))
     );
+    if g.key.presigned {
+        s.push_str(" <span class=\"badge presigned\">presigned URL</span>");
+    }
     if let Some(secret) = &g.key.secret_access_key {
         let _ = write!(
             s,
@@ -465,23 +516,32 @@ fn row(
     }
     s.push_str("</td>");
 
-    // Account. Owner lookup (issue 12) adds the account's name from AWS
-    // Organizations here.
-    let account = first.credential.account_id.as_deref().or(match g.verdict {
-        Some(Verdict::Live { account, .. }) => Some(account.as_str()),
-        _ => None,
-    });
+    // Account, and its name in the operator's Organization.
+    let account = g
+        .owner
+        .and_then(|o| o.account.as_deref())
+        .or(first.credential.account_id.as_deref())
+        .or(match g.verdict {
+            Some(Verdict::Live { account, .. }) => Some(account.as_str()),
+            _ => None,
+        });
+    let name = g.owner.and_then(|o| o.account_name.as_deref());
     let _ = write!(
         s,
-        "<td data-v=\"{}\"><code>{}</code></td>",
+        "<td data-v=\"{}\"><code>{}</code>",
         html(account.unwrap_or("")),
         html(account.unwrap_or("—"))
     );
+    if let Some(name) = name {
+        let _ = write!(s, "<br>{}", html(name));
+    }
+    s.push_str("</td>");
 
-    // Owner: who STS said the key belongs to. Owner lookup (issue 12) adds
-    // the IAM user, key status (Active/Inactive) and admin flag here.
-    let owner = match g.verdict {
-        Some(Verdict::Live { arn, .. }) => Some(match Principal::from_arn(arn) {
+    // Owner: the IAM user the owner lookup found, else who STS said the
+    // key belongs to; an administrator badge.
+    let owner = match (g.owner.and_then(|o| o.user.as_deref()), g.verdict) {
+        (Some(user), _) => Some(format!("IAM user {user}")),
+        (None, Some(Verdict::Live { arn, .. })) => Some(match Principal::from_arn(arn) {
             Principal::User { name, .. } => format!("IAM user {name}"),
             Principal::Root { .. } => "root user".to_string(),
             Principal::AssumedRole { role, .. } => format!("role {role} (session)"),
@@ -492,10 +552,45 @@ fn row(
     };
     let _ = write!(
         s,
-        "<td data-v=\"{}\">{}</td>",
+        "<td data-v=\"{}\">{}",
         html(owner.as_deref().unwrap_or("")),
         owner.as_deref().map_or_else(|| "—".to_string(), html)
     );
+    if g.owner.is_some_and(|o| o.admin == Some(true)) {
+        s.push_str(" <span class=\"badge admin\">admin</span>");
+    }
+    s.push_str("</td>");
+
+    // Key status, as IAM gave it to the owner lookup, with its one-line
+    // account of the key.
+    match g.owner {
+        Some(o) => {
+            // A found key's user, account and admin rights have their own
+            // columns: here only its dates (and what could not be read).
+            let mut detail = if o.state == OwnerState::Found {
+                owner_dates(o, style)
+            } else {
+                owner_text(o, style)
+            };
+            if o.state == OwnerState::Found {
+                if let Some(e) = &o.error {
+                    detail.push_str(&format!(" (partly: {})", style.clean(e)));
+                }
+            }
+            let _ = write!(
+                s,
+                "<td data-v=\"{}\"><strong class=\"owner-{}\">{}</strong>",
+                owner_rank(o),
+                owner_id(o),
+                owner_label(o)
+            );
+            if !detail.is_empty() {
+                let _ = write!(s, "<br><span class=\"muted\">{}</span>", html(&detail));
+            }
+            s.push_str("</td>");
+        }
+        None => s.push_str("<td data-v=\"9\">—</td>"),
+    }
 
     // State and what the verifier said.
     let detail = match g.verdict {
@@ -553,7 +648,7 @@ fn row(
     );
 
     // Remediation and places.
-    s.push_str("<tr class=\"more\"><td colspan=\"8\">");
+    s.push_str("<tr class=\"more\"><td colspan=\"9\">");
     if let Some(steps) = remediation(first) {
         s.push_str("<div class=\"steps\"><strong>Do this now:</strong><ol>");
         for step in steps {
@@ -570,6 +665,20 @@ fn row(
         place(s, f);
     }
     s.push_str("</ul></details></td></tr>\n</tbody>\n");
+}
+
+/// The key status column's sort order: most urgent first.
+fn owner_rank(o: &OwnerRecord) -> u8 {
+    match o.state {
+        OwnerState::Found if o.is_active_admin() => 0,
+        OwnerState::Found if o.is_active() => 1,
+        OwnerState::NotYours => 2,
+        OwnerState::Unreachable | OwnerState::Error => 3,
+        OwnerState::Found => 4,
+        OwnerState::Temporary => 5,
+        OwnerState::Canary => 6,
+        OwnerState::NotFound => 7,
+    }
 }
 
 /// A short commit id, linked when the repository names a known forge.
@@ -741,8 +850,25 @@ mod tests {
             .split("<tbody class=\"cred\"")
             .nth(1)
             .expect("a credential row");
-        assert!(first_row.contains("data-state=\"live\""));
-        assert!(first_row.contains("aws iam update-access-key --user-name ci-deploy --access-key-id AKIADPMRCG4BE4UMR46P --status Inactive"));
+        // The active administrator key (owner lookup) is on top, then the
+        // live key with its remediation.
+        assert!(first_row.contains("data-owner=\"active\""), "{first_row}");
+        assert!(first_row.contains("<span class=\"badge admin\">admin</span>"));
+        assert!(first_row.contains("<strong class=\"owner-active\">active</strong>"));
+        assert!(first_row.contains("IAM user ci-deploy"));
+        assert!(first_row.contains(
+            "<code>123456789012</code><br>prod &lt;img/src=x onerror=alert(1)&gt; \\u{202e}\\x1b[2J::error::x</td>"
+        ));
+        let second_row = out
+            .split("<tbody class=\"cred\"")
+            .nth(2)
+            .expect("a second row");
+        assert!(second_row.contains("data-state=\"live\""));
+        assert!(second_row.contains("aws iam update-access-key --user-name ci-deploy --access-key-id AKIADPMRCG4BE4UMR46P --status Inactive"));
+        assert!(out.contains("<li class=\"active\" data-count=\"1\" data-admin=\"1\">"));
+        assert!(out.contains("<li class=\"not-yours\" data-count=\"1\">"));
+        assert!(out.contains("<span class=\"badge presigned\">presigned URL</span>"));
+        assert!(out.contains("<option value=\"not-yours\">not yours</option>"));
         // One row per distinct credential, counted by state (the fixture
         // has one live and one expired key; the rest are not checked).
         let findings = fixture::findings();

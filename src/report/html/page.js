@@ -24,18 +24,21 @@
   var bodies = Array.prototype.slice.call(table.tBodies);
   var repo = document.getElementById("f-repo");
   var state = document.getElementById("f-state");
+  var owner = document.getElementById("f-owner");
   var text = document.getElementById("f-text");
   var shown = document.getElementById("shown");
 
   function apply() {
     var r = repo ? repo.value : "";
     var s = state.value;
+    var o = owner ? owner.value : "";
     var t = text.value.trim().toLowerCase();
     var n = 0;
     bodies.forEach(function (b) {
       var repos = " " + b.getAttribute("data-repos") + " ";
       var ok = (r === "" || repos.indexOf(" " + r + " ") >= 0) &&
         (s === "" || b.getAttribute("data-state") === s) &&
+        (o === "" || b.getAttribute("data-owner") === o) &&
         (t === "" || b.textContent.toLowerCase().indexOf(t) >= 0);
       b.hidden = !ok;
       if (ok) {
@@ -46,7 +49,7 @@
     root.setAttribute("data-shown", String(n));
   }
 
-  [repo, state].forEach(function (el) {
+  [repo, state, owner].forEach(function (el) {
     if (el) {
       el.addEventListener("change", apply);
     }

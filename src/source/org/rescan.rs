@@ -174,6 +174,7 @@ pub(crate) fn remember(
         show_secrets: true,
         color: false,
         medium: Medium::Terminal,
+        today: None,
     };
     let report = report::render(
         Format::Json,

@@ -157,6 +157,16 @@ pub enum PolicyKind {
 }
 
 impl OwnerRecord {
+    /// Found in one of the operator's accounts, and `Active`.
+    pub fn is_active(&self) -> bool {
+        self.state == OwnerState::Found && self.key_status == Some(KeyStatus::Active)
+    }
+
+    /// Active, and its user has administrator rights.
+    pub fn is_active_admin(&self) -> bool {
+        self.is_active() && self.admin == Some(true)
+    }
+
     /// A record with only the key ID and state; the engine fills in the rest.
     pub fn new(key_id: KeyId, state: OwnerState) -> OwnerRecord {
         OwnerRecord {
@@ -176,9 +186,138 @@ impl OwnerRecord {
     }
 }
 
+/// Longest free text kept from a record read back from a report (names,
+/// reasons), in bytes; AWS's own limits are far below it.
+const MAX_TEXT: usize = 1024;
+/// Most policies kept from a record read back from a report.
+const MAX_POLICIES: usize = 1000;
+
+/// An ISO 8601 timestamp as IAM gives it (`2026-11-30T23:46:11.016536Z`):
+/// digits first, then only digits and `-:.TZ+` and spaces. Anything else is
+/// not passed on.
+pub(crate) fn is_timestamp(s: &str) -> bool {
+    s.len() <= 40
+        && s.starts_with(|c: char| c.is_ascii_digit())
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || b"-:.TZ+ ".contains(&b))
+}
+
+fn cap_text(s: &mut String) {
+    if s.len() > MAX_TEXT {
+        let mut end = MAX_TEXT;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+}
+
+impl OwnerRecord {
+    /// A record read back from a report (untrusted input), checked: the
+    /// account is 12 digits, dates are timestamps, policy ARNs are ARNs;
+    /// free text (names, reasons) is cut to a bounded length. Reporters
+    /// escape it like any scanned text.
+    pub fn checked(mut self) -> Result<OwnerRecord, String> {
+        if let Some(a) = &self.account {
+            if !crate::finding::is_account_id(a) {
+                return Err("owner.account is not a 12-digit account ID".into());
+            }
+        }
+        if let Some(c) = &self.created {
+            if !is_timestamp(c) {
+                return Err("owner.created is not a timestamp".into());
+            }
+        }
+        if let Some(d) = self.last_used.as_ref().and_then(|u| u.date.as_ref()) {
+            if !is_timestamp(d) {
+                return Err("owner.last_used.date is not a timestamp".into());
+            }
+        }
+        self.policies.truncate(MAX_POLICIES);
+        for p in &mut self.policies {
+            if let Some(arn) = &p.arn {
+                // AWS managed policies name `aws` as their account, which
+                // `Arn::parse` (made for principals) refuses.
+                let as_principal = arn.replacen("::aws:policy/", "::000000000000:policy/", 1);
+                if crate::finding::Arn::parse(&as_principal).is_none() {
+                    return Err("owner.policies[].arn is not an ARN".into());
+                }
+            }
+            cap_text(&mut p.name);
+            if let Some(g) = &mut p.group {
+                cap_text(g);
+            }
+        }
+        for text in [&mut self.account_name, &mut self.user, &mut self.error]
+            .into_iter()
+            .flatten()
+        {
+            cap_text(text);
+        }
+        if let Some(u) = &mut self.last_used {
+            for text in [&mut u.service, &mut u.region].into_iter().flatten() {
+                cap_text(text);
+            }
+        }
+        Ok(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn records_read_back_are_checked() {
+        let key = KeyId::parse("AKIA2IJB4LAJLJ6HDU6G").expect("key ID");
+        let mut r = OwnerRecord::new(key, OwnerState::Found);
+        r.user = Some("x".repeat(5000));
+        r.created = Some("2026-11-30T23:46:11Z".into());
+        let ok = r.clone().checked().expect("valid");
+        assert_eq!(ok.user.as_deref().map(str::len), Some(MAX_TEXT));
+        for bad in [
+            OwnerRecord {
+                account: Some("12".into()),
+                ..r.clone()
+            },
+            OwnerRecord {
+                created: Some("\u{1b}[2J".into()),
+                ..r.clone()
+            },
+            OwnerRecord {
+                last_used: Some(LastUsed {
+                    date: Some("yesterday".into()),
+                    service: None,
+                    region: None,
+                }),
+                ..r.clone()
+            },
+            OwnerRecord {
+                policies: vec![PolicyRef {
+                    name: "p".into(),
+                    kind: PolicyKind::Managed,
+                    group: None,
+                    arn: Some("javascript:alert(1)".into()),
+                    admin: None,
+                }],
+                ..r.clone()
+            },
+        ] {
+            assert!(bad.checked().is_err());
+        }
+    }
+
+    #[test]
+    fn active_admin_needs_found_active_and_admin() {
+        let key = KeyId::parse("AKIA2IJB4LAJLJ6HDU6G").expect("key ID");
+        let mut r = OwnerRecord::new(key, OwnerState::Found);
+        r.key_status = Some(KeyStatus::Active);
+        assert!(r.is_active() && !r.is_active_admin());
+        r.admin = Some(true);
+        assert!(r.is_active_admin());
+        r.key_status = Some(KeyStatus::Inactive);
+        assert!(!r.is_active() && !r.is_active_admin());
+    }
 
     #[test]
     fn json_shape_is_snake_case_and_omits_the_unknown() {

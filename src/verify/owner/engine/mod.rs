@@ -676,11 +676,7 @@ fn known(s: String) -> Option<String> {
 /// An ISO 8601 timestamp as IAM gives it; anything else is dropped rather
 /// than passed on.
 fn timestamp(s: String) -> Option<String> {
-    let plausible = s.len() <= 40
-        && s.starts_with(|c: char| c.is_ascii_digit())
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || b"-:.TZ+ ".contains(&b));
-    plausible.then_some(s)
+    super::record::is_timestamp(&s).then_some(s)
 }
 
 #[cfg(test)]
