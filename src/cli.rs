@@ -246,9 +246,9 @@ pub struct VerifyArgs {
     #[arg(long, default_value_t = 24, value_name = "HOURS")]
     pub verify_cache_hours: u64,
 
-    /// At most this many STS requests in the run; the rest stay unverified.
-    #[arg(long, value_name = "N")]
-    pub max_verify_requests: Option<usize>,
+    /// At most this many STS requests in the run; the rest stay unverified (a hostile repository can plant any number of fake keys).
+    #[arg(long, value_name = "N", default_value_t = crate::verify::DEFAULT_MAX_REQUESTS)]
+    pub max_verify_requests: usize,
 
     /// STS endpoint (default: AWS_ENDPOINT_URL_STS, else AWS's); plain http:// only to this machine.
     #[arg(long, value_name = "URL")]

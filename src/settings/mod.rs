@@ -603,7 +603,7 @@ fn verify_options(a: &VerifyArgs, env: &dyn Env) -> Result<VerifyOptions, Settin
     if a.region.trim().is_empty() {
         return Err(invalid("--region must not be empty"));
     }
-    if a.max_verify_requests == Some(0) {
+    if a.max_verify_requests == 0 {
         return Err(invalid("--max-verify-requests must be at least 1"));
     }
     // Accounts are often written as the console shows them: 1234-5678-9012.
@@ -639,7 +639,7 @@ fn verify_options(a: &VerifyArgs, env: &dyn Env) -> Result<VerifyOptions, Settin
         skip_accounts,
         cache_file: a.verify_cache.clone(),
         cache_ttl: Duration::from_secs(a.verify_cache_hours.saturating_mul(3600)),
-        max_requests: a.max_verify_requests,
+        max_requests: Some(a.max_verify_requests),
         ..VerifyOptions::default()
     })
 }
@@ -884,6 +884,21 @@ mod tests {
         )
         .expect_err("plain http to another host");
         assert!(e.contains("AWS_ENDPOINT_URL_STS"), "{e}");
+    }
+
+    #[cfg(feature = "verify")]
+    #[test]
+    fn verification_has_a_request_budget_by_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let s = settings(&["scan", d, "--verify"], &[]).expect("valid");
+        assert_eq!(s.verify.expect("verify").max_requests, Some(10_000));
+        let s =
+            settings(&["git", d, "--verify", "--max-verify-requests", "3"], &[]).expect("valid");
+        assert_eq!(s.verify.expect("verify").max_requests, Some(3));
+        let e = settings(&["scan", d, "--verify", "--max-verify-requests", "0"], &[])
+            .expect_err("zero");
+        assert!(e.contains("--max-verify-requests"), "{e}");
     }
 
     #[test]
