@@ -34,10 +34,30 @@ pub enum Exit {
 }
 
 pub fn run(command: Command) -> anyhow::Result<Exit> {
-    if let Command::Hook(HookCommand::Install { repo, force }) = command {
+    if let Command::Hook(HookCommand::Install {
+        repo,
+        force,
+        pre_commit,
+        pre_push,
+    }) = command
+    {
         let exe = std::env::current_exe().context("cannot find the keysweep binary")?;
-        let path = hook::install(&repo, &exe, force)?;
-        eprintln!("installed the keysweep pre-push hook at {}", path.display());
+        // Pre-push unless only --pre-commit was asked for.
+        let mut kinds = Vec::new();
+        if pre_push || !pre_commit {
+            kinds.push(hook::Kind::PrePush);
+        }
+        if pre_commit {
+            kinds.push(hook::Kind::PreCommit);
+        }
+        for kind in kinds {
+            let path = hook::install(&repo, &exe, kind, force)?;
+            eprintln!(
+                "installed the keysweep {} hook at {}",
+                kind.name(),
+                path.display()
+            );
+        }
         return Ok(Exit::Clean);
     }
     let env = ProcessEnv;
@@ -90,6 +110,12 @@ fn drive(mut s: Settings, env: &dyn Env) -> anyhow::Result<Exit> {
             prepush::blocked_message(&scan.findings, &s.output.style)
         );
     }
+    if exit == Exit::Found && matches!(s.task, Task::Staged { .. }) {
+        eprintln!(
+            "{}",
+            hook::staged_blocked_message(&scan.findings, &s.output.style)
+        );
+    }
     Ok(exit)
 }
 
@@ -136,6 +162,26 @@ fn source(s: &Settings, diag: &Diagnostics, env: &dyn Env) -> anyhow::Result<Opt
                 limits: s.limits,
             };
             fs::scan_paths(paths, &detector, &opts, diag)
+        }
+        Task::Staged { repo, index_file } => {
+            diag.set_message("scanning what is staged");
+            let opts = git::StagedOptions {
+                index_file: index_file.clone(),
+                limits: s.limits,
+                threads: s.threads,
+            };
+            git::scan_staged(repo, &detector, &opts, diag)?
+        }
+        Task::Stdin => {
+            diag.set_message("scanning standard input");
+            let counters = crate::stats::AtomicStats::default();
+            let scanner = crate::blob::BlobScanner {
+                detector: &detector,
+                limits: s.limits,
+                counters: &counters,
+                diag,
+            };
+            crate::source::stdin::scan_stdin(&mut std::io::stdin().lock(), &scanner)
         }
         Task::History {
             repos,

@@ -29,7 +29,7 @@ pub enum Command {
     Git(GitArgs),
     /// Run as git's pre-push hook: scan the commits being pushed, block the push on a leak.
     PrePush(PrePushArgs),
-    /// Install the pre-push hook into a repository.
+    /// Install the pre-push or pre-commit hook into a repository.
     #[command(subcommand)]
     Hook(HookCommand),
     /// Scan what a GitHub Actions event brings (push, pull request, schedule).
@@ -192,14 +192,20 @@ pub struct PrePushArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum HookCommand {
-    /// Write .git/hooks/pre-push (or into core.hooksPath) to run `keysweep pre-push`.
+    /// Write .git/hooks/pre-push (or into core.hooksPath) to run `keysweep pre-push`; with --pre-commit, a pre-commit hook running `keysweep scan --staged`.
     Install {
         /// The repository.
         #[arg(default_value = ".")]
         repo: PathBuf,
-        /// Replace an existing pre-push hook that keysweep did not write.
+        /// Replace an existing hook that keysweep did not write.
         #[arg(long)]
         force: bool,
+        /// Install the pre-commit hook (checks what is staged, before the commit exists); alone, instead of pre-push.
+        #[arg(long)]
+        pre_commit: bool,
+        /// Install the pre-push hook (the default; give it with --pre-commit to install both).
+        #[arg(long)]
+        pre_push: bool,
     },
 }
 
@@ -276,7 +282,7 @@ pub enum FailOnArg {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files or directories to scan.
+    /// Files or directories to scan; `-` reads standard input (a file named `-`: `./-`). With --staged: the repository.
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
 
@@ -284,6 +290,10 @@ pub struct ScanArgs {
     /// Tracked files are always scanned; .ignore files are never honoured.
     #[arg(long)]
     pub no_ignore: bool,
+
+    /// Scan what is staged in git's index (what the next commit would record, by index path), not the work tree.
+    #[arg(long, conflicts_with = "no_ignore")]
+    pub staged: bool,
 
     #[command(flatten)]
     pub read: ReadArgs,

@@ -58,6 +58,15 @@ pub enum Task {
         paths: Vec<PathBuf>,
         respect_ignore: bool,
     },
+    /// What git's index would commit, against HEAD (`scan --staged`).
+    Staged {
+        repo: PathBuf,
+        /// The index a commit hook was handed (`GIT_INDEX_FILE`), made
+        /// absolute; `None`: the repository's own.
+        index_file: Option<PathBuf>,
+    },
+    /// Standard input (`scan -`).
+    Stdin,
     /// Whole histories, or a range of commits, of one or more repositories.
     History {
         repos: Vec<PathBuf>,
@@ -222,6 +231,8 @@ impl Settings {
                 }
                 t
             }
+            Task::Staged { .. } => "scan --staged: what the index would commit".to_string(),
+            Task::Stdin => "scan of standard input".to_string(),
             Task::History {
                 repos,
                 range,
@@ -316,11 +327,48 @@ fn human_size(bytes: u64) -> String {
 
 fn scan(a: ScanArgs, env: &dyn Env) -> Result<Settings, SettingsError> {
     let root = a.paths.first().cloned().unwrap_or_else(|| ".".into());
-    common(
+    let stdin = a.paths.iter().any(|p| p.as_os_str() == "-");
+    let task = if a.staged {
+        if stdin || a.paths.len() > 1 {
+            return Err(invalid(
+                "--staged scans the index of one repository: give at most one path, the repository\nhint: keysweep scan --staged [REPO]",
+            ));
+        }
+        Task::Staged {
+            repo: root.clone(),
+            index_file: env.var("GIT_INDEX_FILE").map(|f| {
+                let f = PathBuf::from(f);
+                if f.is_absolute() {
+                    f
+                } else {
+                    // git hands hooks a path relative to where it runs them.
+                    std::env::current_dir().map_or(f.clone(), |cwd| cwd.join(&f))
+                }
+            }),
+        }
+    } else if stdin {
+        if a.paths.len() > 1 {
+            return Err(invalid(
+                "`-` (standard input) is scanned on its own, not with other paths\nhint: a file named `-` is `./-`",
+            ));
+        }
+        if a.no_ignore {
+            return Err(invalid("--no-ignore does not apply to standard input"));
+        }
+        Task::Stdin
+    } else {
         Task::Files {
             paths: a.paths,
             respect_ignore: !a.no_ignore,
-        },
+        }
+    };
+    let root = if matches!(task, Task::Stdin) {
+        PathBuf::from(".")
+    } else {
+        root
+    };
+    common(
+        task,
         &root,
         Some(&a.read),
         Some(&a.verify),
@@ -899,6 +947,49 @@ mod tests {
         let e = settings(&["scan", d, "--verify", "--max-verify-requests", "0"], &[])
             .expect_err("zero");
         assert!(e.contains("--max-verify-requests"), "{e}");
+    }
+
+    #[test]
+    fn staged_and_stdin_tasks() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let s = settings(
+            &["scan", "--staged", d],
+            &[("GIT_INDEX_FILE", ".git/next-index")],
+        )
+        .expect("valid");
+        let Task::Staged { repo, index_file } = s.task else {
+            panic!("a staged task")
+        };
+        assert_eq!(repo, dir.path());
+        let index_file = index_file.expect("from GIT_INDEX_FILE");
+        assert!(index_file.is_absolute() && index_file.ends_with(".git/next-index"));
+        let s = settings(&["scan", "--staged"], &[]).expect("valid");
+        assert!(matches!(
+            s.task,
+            Task::Staged {
+                index_file: None,
+                ..
+            }
+        ));
+        assert!(
+            s.describe().starts_with("scan --staged"),
+            "{}",
+            s.describe()
+        );
+        let s = settings(&["scan", "-"], &[]).expect("valid");
+        assert!(matches!(s.task, Task::Stdin));
+        assert!(settings(&["scan", "./-"], &[]).is_ok_and(|s| matches!(s.task, Task::Files { .. })));
+        for (args, needle) in [
+            (vec!["scan", "--staged", d, d], "one repository"),
+            (vec!["scan", "--staged", "-"], "one repository"),
+            (vec!["scan", "-", d], "on its own"),
+            (vec!["scan", "-", "--no-ignore"], "--no-ignore"),
+            (vec!["scan", "--staged", "--no-ignore"], "--no-ignore"),
+        ] {
+            let e = settings(&args, &[]).expect_err(&format!("{args:?}"));
+            assert!(e.contains(needle), "{args:?}: {e}");
+        }
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! Where blobs come from: a filesystem walk, a git object database, a range
-//! of commits, the repositories of an organization. Every source hands its
+//! of commits, git's index, standard input, the repositories of an
+//! organization. Every source hands its
 //! bytes to the one blob worker ([`crate::blob`]) and returns the same
 //! [`SourceScan`]: findings with their locations, and what it did.
 
 pub mod fs;
 pub mod git;
 pub mod org;
+pub mod stdin;
 
 use crate::finding::Finding;
 use crate::stats::Stats;

@@ -314,13 +314,13 @@ fn commit_changes(
 }
 
 /// What scanning one blob of a range gave.
-enum Outcome {
+pub(super) enum Outcome {
     Scanned(Scanned),
     Unreadable,
 }
 
 impl Outcome {
-    fn credentials(&self) -> Option<&[Credential]> {
+    pub(super) fn credentials(&self) -> Option<&[Credential]> {
         match self {
             Outcome::Scanned(Scanned::Found(c)) => Some(c),
             _ => None,
@@ -552,7 +552,7 @@ fn warn_too_large(
 }
 
 /// Reads and scans `ids` in parallel, one repository handle per worker.
-fn scan_blobs(
+pub(super) fn scan_blobs(
     r: &Repo,
     ids: &[ObjectId],
     scanner: &BlobScanner<'_>,
