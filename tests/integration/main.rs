@@ -20,6 +20,7 @@ mod owner;
 mod redaction;
 mod report;
 mod scan;
+mod staged;
 mod support;
 mod tree_trust;
 mod untrusted;

@@ -1,0 +1,312 @@
+//! `keysweep scan --staged` on real index states, and the pre-commit hook
+//! blocking real `git commit`s: installed by `keysweep hook install
+//! --pre-commit`, and through the pre-commit framework.
+
+use crate::gitutil::{credential, env_file, Repo, Scratch};
+use crate::support::pyvenv;
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+const KEYSWEEP: &str = env!("CARGO_BIN_EXE_keysweep");
+
+/// `keysweep scan --staged --format json` in `repo`; (exit code, findings, stats).
+fn staged(repo: &Repo<'_>) -> (i32, Vec<Value>, Value) {
+    let out = Command::new(KEYSWEEP)
+        .args(["scan", "--staged", "--format", "json"])
+        .current_dir(&repo.path)
+        .env("HOME", repo.s.dir.path())
+        .env_remove("GIT_INDEX_FILE")
+        .output()
+        .expect("keysweep runs");
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stderr)));
+    (
+        out.status.code().unwrap_or(-1),
+        doc["findings"].as_array().cloned().unwrap_or_default(),
+        doc["stats"].clone(),
+    )
+}
+
+/// (path, key ID) of each finding.
+fn places(findings: &[Value]) -> Vec<(String, String)> {
+    findings
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap_or("").to_string(),
+                f["access_key_id"]["value"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+fn key(seed: u64) -> String {
+    credential(seed).0
+}
+
+#[test]
+fn new_files_before_the_first_commit_are_judged() {
+    let s = Scratch::new();
+    let repo = s.init("work", &[]);
+    repo.write("README.md", "hello\n");
+    repo.write("conf/prod.env", &env_file(1));
+    repo.git(&["add", "-A"]);
+    let (code, findings, _) = staged(&repo);
+    assert_eq!(code, 1);
+    assert_eq!(places(&findings), vec![("conf/prod.env".into(), key(1))]);
+    let f = &findings[0];
+    assert_eq!(f["origin"], "index");
+    assert_eq!(f["commit"], Value::Null);
+    assert_eq!(
+        f["blob"].as_str(),
+        Some(repo.git(&["rev-parse", ":conf/prod.env"]).as_str()),
+        "the staged blob"
+    );
+}
+
+#[test]
+fn modified_renamed_and_deleted_files() {
+    let s = Scratch::new();
+    let repo = s.init("work", &[]);
+    repo.write("old.env", &env_file(1));
+    repo.write("moved.env", &env_file(2));
+    repo.write("gone.env", &env_file(3));
+    repo.write("app.cfg", "x = 1\n");
+    repo.commit("with old leaks");
+    let (code, findings, _) = staged(&repo);
+    assert_eq!((code, findings.len()), (0, 0), "nothing staged");
+
+    // Modified: the old key is not new, a key added beside it is.
+    repo.write("old.env", &format!("{}# touched\n", env_file(1)));
+    repo.write("app.cfg", &format!("x = 1\n{}", env_file(4)));
+    // Renamed: judged at its new path, as pre-push will judge it.
+    std::fs::create_dir(repo.path.join("config")).expect("mkdir");
+    repo.git(&["mv", "moved.env", "config/moved.env"]);
+    repo.git(&["rm", "-q", "gone.env"]);
+    repo.git(&["add", "-A"]);
+    let (code, findings, stats) = staged(&repo);
+    assert_eq!(code, 1);
+    assert_eq!(
+        places(&findings),
+        vec![
+            ("app.cfg".into(), key(4)),
+            ("config/moved.env".into(), key(2)),
+        ]
+    );
+    // Only what is staged was read: the new blobs, and HEAD's version of
+    // the one modified path with a finding (old.env has none new but is
+    // read to learn that).
+    assert_eq!(stats["blobs"], 5, "{stats}");
+}
+
+#[test]
+fn the_index_is_judged_not_the_work_tree() {
+    let s = Scratch::new();
+    let repo = s.init("work", &[]);
+    let clean = "line 1\nline 2\nline 3\n";
+    repo.write("deploy.sh", clean);
+    repo.commit("start");
+    // A key in the work tree only (not staged): the commit would not have it.
+    repo.write("deploy.sh", &format!("{clean}{}", env_file(5)));
+    let (code, findings, _) = staged(&repo);
+    assert_eq!((code, findings.len()), (0, 0), "{findings:?}");
+    // Partly staged, as `git add -p` leaves it: the index holds the key,
+    // the work tree has since dropped it.
+    let blob = {
+        let staged_text = format!("line 1\n{}line 2\nline 3\n", env_file(6));
+        let path = repo.path.join("staged-version");
+        std::fs::write(&path, staged_text).expect("write");
+        let id = repo.git(&["hash-object", "-w", "staged-version"]);
+        std::fs::remove_file(path).expect("rm");
+        id
+    };
+    repo.git(&[
+        "update-index",
+        "--cacheinfo",
+        &format!("100644,{blob},deploy.sh"),
+    ]);
+    repo.write("deploy.sh", clean);
+    let (code, findings, _) = staged(&repo);
+    assert_eq!(code, 1);
+    assert_eq!(places(&findings), vec![("deploy.sh".into(), key(6))]);
+    assert_eq!(
+        findings[0]["access_key_id"]["line"], 4,
+        "line in the index's version"
+    );
+}
+
+#[test]
+fn the_cost_grows_with_what_is_staged() {
+    let s = Scratch::new();
+    let repo = s.init("work", &[]);
+    for i in 0..300 {
+        repo.write(&format!("src/m{}/f{i}.txt", i % 17), &format!("file {i}\n"));
+    }
+    repo.commit("a large tree");
+    repo.write("src/m3/new.txt", "one more\n");
+    repo.git(&["add", "src/m3/new.txt"]);
+    let (code, _, stats) = staged(&repo);
+    assert_eq!(code, 0);
+    assert_eq!(stats["blobs"], 1, "one staged blob read: {stats}");
+}
+
+fn hook_install(repo: &Repo<'_>, extra: &[&str]) -> Output {
+    Command::new(KEYSWEEP)
+        .args(["hook", "install"])
+        .arg(&repo.path)
+        .args(extra)
+        .output()
+        .expect("keysweep runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn the_pre_commit_hook_blocks_a_leaky_commit_and_passes_a_clean_one() {
+    let s = Scratch::new();
+    let repo = s.init("work", &[]);
+    let out = hook_install(&repo, &["--pre-commit"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(repo.path.join(".git/hooks/pre-commit").exists());
+    assert!(
+        !repo.path.join(".git/hooks/pre-push").exists(),
+        "--pre-commit alone installs only it"
+    );
+
+    repo.write("README.md", "hello\n");
+    repo.git(&["add", "README.md"]);
+    let out = s.git_output(&repo.path, &["commit", "-q", "-m", "clean"]);
+    assert!(
+        out.status.success(),
+        "a clean commit passes: {}",
+        stderr(&out)
+    );
+
+    repo.write("app/.env", &env_file(7));
+    repo.git(&["add", "app/.env"]);
+    let out = s.git_output(&repo.path, &["commit", "-q", "-m", "leak"]);
+    assert!(!out.status.success(), "must be blocked");
+    let err = stderr(&out);
+    assert!(
+        err.contains("commit blocked") && err.contains(&key(7)),
+        "{err}"
+    );
+    assert!(err.contains("git commit --no-verify"), "{err}");
+    assert!(!err.contains(&credential(7).1), "the secret is not printed");
+    assert_eq!(
+        repo.git(&["log", "--format=%s"]),
+        "clean",
+        "nothing recorded"
+    );
+
+    // `git commit -a` judges the index it prepares (GIT_INDEX_FILE), which
+    // holds the work tree's change that was never `git add`ed.
+    repo.git(&["reset", "-q", "app/.env"]);
+    std::fs::remove_file(repo.path.join("app/.env")).expect("rm");
+    repo.write("README.md", &format!("hello\n{}", env_file(8)));
+    let out = s.git_output(&repo.path, &["commit", "-q", "-a", "-m", "sneaky"]);
+    assert!(!out.status.success(), "commit -a must be blocked");
+    assert!(stderr(&out).contains(&key(8)), "{}", stderr(&out));
+    // And `git commit PATH` likewise.
+    let out = s.git_output(&repo.path, &["commit", "-q", "-m", "by path", "README.md"]);
+    assert!(!out.status.success(), "commit PATH must be blocked");
+    assert_eq!(repo.git(&["log", "--format=%s"]), "clean");
+
+    // A foreign pre-commit hook is kept; both hooks install together.
+    repo.write("README.md", "hello\n");
+    std::fs::write(
+        repo.path.join(".git/hooks/pre-commit"),
+        "#!/bin/sh\nexit 0\n",
+    )
+    .expect("write");
+    let out = hook_install(&repo, &["--pre-commit", "--pre-push"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("scan --staged"), "{}", stderr(&out));
+    let out = hook_install(&repo, &["--pre-commit", "--pre-push", "--force"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(repo.path.join(".git/hooks/pre-push").exists());
+}
+
+/// `.pre-commit-hooks.yaml` of this project, in a git repository of its
+/// own (the pre-commit framework clones hook repositories).
+fn hook_repo(s: &Scratch) -> (String, String) {
+    let hooks = s.init("hooks-repo", &[]);
+    let yaml = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+    )
+    .expect("read .pre-commit-hooks.yaml");
+    hooks.write(".pre-commit-hooks.yaml", &yaml);
+    let rev = hooks.commit("hooks");
+    (hooks.path.display().to_string(), rev)
+}
+
+#[test]
+fn the_pre_commit_framework_runs_the_staged_hook() {
+    let bin = match pyvenv::venv("pre-commit", &["pre-commit==4.2.0"]) {
+        Ok(bin) => bin,
+        Err(why) => return pyvenv::skip("the_pre_commit_framework_runs_the_staged_hook", &why),
+    };
+    let s = Scratch::new();
+    let (hooks_url, rev) = hook_repo(&s);
+    let repo = s.init("work", &[]);
+    repo.write(
+        ".pre-commit-config.yaml",
+        &format!(
+            "repos:\n  - repo: {hooks_url}\n    rev: {rev}\n    hooks:\n      - id: keysweep-staged-system\n"
+        ),
+    );
+    repo.git(&["add", ".pre-commit-config.yaml"]);
+    // keysweep-system runs the keysweep on PATH: the one under test.
+    let keysweep_dir = Path::new(KEYSWEEP).parent().expect("bin dir");
+    let path = std::env::join_paths([keysweep_dir.to_path_buf(), bin.clone()].into_iter().chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .expect("PATH");
+    let pre_commit = |args: &[&str]| {
+        Command::new(bin.join("pre-commit"))
+            .args(args)
+            .current_dir(&repo.path)
+            .env("PATH", &path)
+            .env("HOME", s.dir.path())
+            .env("PRE_COMMIT_HOME", s.path("pre-commit-home"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .expect("pre-commit runs")
+    };
+    let out = pre_commit(&["install", "--hook-type", "pre-commit"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let git_commit = |msg: &str| {
+        Command::new("git")
+            .args(["commit", "-q", "-m", msg])
+            .current_dir(&repo.path)
+            .env("PATH", &path)
+            .env("HOME", s.dir.path())
+            .env("PRE_COMMIT_HOME", s.path("pre-commit-home"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .expect("git runs")
+    };
+    let out = git_commit("clean");
+    assert!(
+        out.status.success(),
+        "a clean commit passes: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        stderr(&out)
+    );
+    repo.write("settings.env", &env_file(9));
+    repo.git(&["add", "settings.env"]);
+    let out = git_commit("leak");
+    let shown = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
+    assert!(!out.status.success(), "must be blocked: {shown}");
+    assert!(
+        shown.contains(&key(9)) && shown.contains("keysweep"),
+        "{shown}"
+    );
+    assert_eq!(repo.git(&["log", "--format=%s"]), "clean");
+}
