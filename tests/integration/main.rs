@@ -21,6 +21,7 @@ mod redaction;
 mod report;
 mod scan;
 mod staged;
+mod stdin;
 mod support;
 mod tree_trust;
 mod untrusted;
