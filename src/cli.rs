@@ -364,6 +364,8 @@ pub enum FormatArg {
     Github,
     /// One self-contained HTML page (no network needed to open it).
     Html,
+    /// CSV, one row per place, for spreadsheets (RFC 4180; cells starting with = + - @ get a leading ').
+    Csv,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -589,6 +589,7 @@ fn common(
         FormatArg::Sarif => Format::Sarif,
         FormatArg::Github => Format::Github,
         FormatArg::Html => Format::Html,
+        FormatArg::Csv => Format::Csv,
     };
     let medium = if format == Format::Github {
         Medium::CiLog
@@ -1042,6 +1043,33 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{args:?}: {e}"));
             assert_eq!(s.output.format, Format::Html, "{args:?}");
             assert_eq!(s.output.step_summary, None, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn csv_format_on_every_reporting_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let report = dir.path().join("r.json");
+        std::fs::write(&report, "{}").unwrap();
+        let r = report.to_str().unwrap();
+        for args in [
+            vec!["scan", d, "--format", "csv"],
+            vec!["scan", "--staged", d, "--format", "csv"],
+            vec!["git", d, "--format", "csv"],
+            vec!["merge", r, "--format", "csv"],
+            vec![
+                "org",
+                "--github-org",
+                "acme",
+                "--cache-dir",
+                d,
+                "--format",
+                "csv",
+            ],
+        ] {
+            let s = settings(&args, &[]).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            assert_eq!(s.output.format, Format::Csv, "{args:?}");
         }
     }
 

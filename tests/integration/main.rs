@@ -4,6 +4,7 @@
 mod archives;
 mod ci;
 mod ci_log;
+mod csv_report;
 mod faults;
 mod forges;
 mod git;
