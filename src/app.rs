@@ -60,6 +60,31 @@ pub fn run(command: Command) -> anyhow::Result<Exit> {
         }
         return Ok(Exit::Clean);
     }
+    match command {
+        Command::Completions { shell } => {
+            // Rendered first: clap_complete panics on a write error, and
+            // `keysweep completions bash | head` closes the pipe early.
+            let mut script = Vec::new();
+            crate::integrations::shell::completions(shell, &mut script);
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&script)?;
+            stdout.flush()?;
+            return Ok(Exit::Clean);
+        }
+        Command::Man { dir: None } => {
+            let mut stdout = std::io::stdout().lock();
+            crate::integrations::shell::man(&mut stdout)?;
+            stdout.flush()?;
+            return Ok(Exit::Clean);
+        }
+        Command::Man { dir: Some(dir) } => {
+            let pages = crate::integrations::shell::man_pages(&dir)
+                .with_context(|| format!("cannot write man pages into {}", dir.display()))?;
+            eprintln!("wrote {} man pages into {}", pages.len(), dir.display());
+            return Ok(Exit::Clean);
+        }
+        _ => {}
+    }
     let env = ProcessEnv;
     match Settings::from_command(command, &env)? {
         Some(settings) => drive(settings, &env),

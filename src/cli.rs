@@ -38,6 +38,17 @@ pub enum Command {
     Org(Box<OrgArgs>),
     /// Combine the JSON reports of `keysweep org --shard K/N` runs into one report.
     Merge(MergeArgs),
+    /// Print a completion script for SHELL to standard output (install: see README).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output; with --dir, write one page per command there.
+    Man {
+        /// Write keysweep.1 and keysweep-COMMAND.1 into this directory.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -198,7 +198,7 @@ impl Env for ProcessEnv {
 
 impl Settings {
     /// Checks a scanning command and builds its settings; `None` for a
-    /// command that scans nothing (`hook install`).
+    /// command that scans nothing (`hook install`, `completions`, `man`).
     pub fn from_command(
         command: Command,
         env: &dyn Env,
@@ -210,7 +210,9 @@ impl Settings {
             Command::Ci(a) => ci(a, env)?,
             Command::Org(a) => org(*a, env)?,
             Command::Merge(a) => merge(a, env)?,
-            Command::Hook(_) => return Ok(None),
+            Command::Hook(_) | Command::Completions { .. } | Command::Man { .. } => {
+                return Ok(None)
+            }
         }))
     }
 

@@ -21,6 +21,7 @@ mod owner;
 mod redaction;
 mod report;
 mod scan;
+mod shell;
 mod staged;
 mod stdin;
 mod support;
