@@ -71,7 +71,7 @@ pub fn scan_staged(
     let started = std::time::Instant::now();
     let r = open(repo)?;
     let base = head_commit(&r.repo)
-        .map_or_else(|| r.repo.object_hash().empty_tree(), |id| id)
+        .unwrap_or_else(|| r.repo.object_hash().empty_tree())
         .to_string();
     let mut git = Git::new(Some(repo), "diff-index")
         .discovering()
