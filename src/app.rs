@@ -135,7 +135,7 @@ fn drive(mut s: Settings, env: &dyn Env) -> anyhow::Result<Exit> {
             prepush::blocked_message(&scan.findings, &s.output.style)
         );
     }
-    if exit == Exit::Found && matches!(s.task, Task::Staged { .. }) {
+    if exit == Exit::Found && matches!(s.task, Task::Staged { .. }) && !s.output.quiet {
         eprintln!(
             "{}",
             hook::staged_blocked_message(&scan.findings, &s.output.style)
