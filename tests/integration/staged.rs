@@ -310,3 +310,46 @@ fn the_pre_commit_framework_runs_the_staged_hook() {
     );
     assert_eq!(repo.git(&["log", "--format=%s"]), "clean");
 }
+
+#[test]
+fn no_command_from_the_repository_runs() {
+    let s = Scratch::new();
+    let repo = s.init("work", &[]);
+    let marker = s.path("ran");
+    let evil = format!("touch '{}'", marker.display());
+    for (k, v) in [
+        ("core.fsmonitor", evil.clone()),
+        ("core.pager", evil.clone()),
+        ("diff.external", evil.clone()),
+        ("filter.x.clean", evil.clone()),
+        ("filter.x.process", evil.clone()),
+        ("core.hooksPath", s.path("hooks").display().to_string()),
+    ] {
+        repo.git(&["config", k, &v]);
+    }
+    std::fs::create_dir(s.path("hooks")).expect("mkdir");
+    for hook in ["post-index-change", "reference-transaction"] {
+        let p = s.path("hooks").join(hook);
+        std::fs::write(&p, format!("#!/bin/sh\n{evil}\n")).expect("write");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    repo.write(".gitattributes", "* filter=x\n");
+    repo.write("a.env", &env_file(10));
+    // Staged without running the filter (plumbing writes the blob as is).
+    let id = repo.git(&["hash-object", "-w", "--no-filters", "a.env"]);
+    repo.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("100644,{id},a.env"),
+    ]);
+    let _ = std::fs::remove_file(&marker);
+    let (code, findings, _) = staged(&repo);
+    assert_eq!(code, 1);
+    assert_eq!(places(&findings), vec![("a.env".into(), key(10))]);
+    assert!(
+        !marker.exists(),
+        "a command from the repository's config ran"
+    );
+}
