@@ -198,6 +198,10 @@ fn source(s: &Settings, diag: &Diagnostics, env: &dyn Env) -> anyhow::Result<Opt
             git::scan_staged(repo, &detector, &opts, diag)?
         }
         Task::Stdin => {
+            use std::io::IsTerminal;
+            if std::io::stdin().is_terminal() {
+                diag.say("reading standard input until end of file (Ctrl-D)");
+            }
             diag.set_message("scanning standard input");
             let counters = crate::stats::AtomicStats::default();
             let scanner = crate::blob::BlobScanner {
