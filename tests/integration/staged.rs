@@ -1,9 +1,9 @@
 //! `keysweep scan --staged` on real index states, and the pre-commit hook
-//! blocking real `git commit`s: installed by `keysweep hook install
-//! --pre-commit`, and through the pre-commit framework.
+//! installed by `keysweep hook install --pre-commit` blocking real `git
+//! commit`s. (Through the pre-commit framework: `tests/integration/github.rs`,
+//! beside the pre-push stage, with the same pinned pre-commit.)
 
 use crate::gitutil::{credential, env_file, Repo, Scratch};
-use crate::support::pyvenv;
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
@@ -231,84 +231,6 @@ fn the_pre_commit_hook_blocks_a_leaky_commit_and_passes_a_clean_one() {
     let out = hook_install(&repo, &["--pre-commit", "--pre-push", "--force"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(repo.path.join(".git/hooks/pre-push").exists());
-}
-
-/// `.pre-commit-hooks.yaml` of this project, in a git repository of its
-/// own (the pre-commit framework clones hook repositories).
-fn hook_repo(s: &Scratch) -> (String, String) {
-    let hooks = s.init("hooks-repo", &[]);
-    let yaml = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
-    )
-    .expect("read .pre-commit-hooks.yaml");
-    hooks.write(".pre-commit-hooks.yaml", &yaml);
-    let rev = hooks.commit("hooks");
-    (hooks.path.display().to_string(), rev)
-}
-
-#[test]
-fn the_pre_commit_framework_runs_the_staged_hook() {
-    let bin = match pyvenv::venv("pre-commit", &["pre-commit==4.2.0"]) {
-        Ok(bin) => bin,
-        Err(why) => return pyvenv::skip("the_pre_commit_framework_runs_the_staged_hook", &why),
-    };
-    let s = Scratch::new();
-    let (hooks_url, rev) = hook_repo(&s);
-    let repo = s.init("work", &[]);
-    repo.write(
-        ".pre-commit-config.yaml",
-        &format!(
-            "repos:\n  - repo: {hooks_url}\n    rev: {rev}\n    hooks:\n      - id: keysweep-staged-system\n"
-        ),
-    );
-    repo.git(&["add", ".pre-commit-config.yaml"]);
-    // keysweep-system runs the keysweep on PATH: the one under test.
-    let keysweep_dir = Path::new(KEYSWEEP).parent().expect("bin dir");
-    let path = std::env::join_paths([keysweep_dir.to_path_buf(), bin.clone()].into_iter().chain(
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
-    ))
-    .expect("PATH");
-    let pre_commit = |args: &[&str]| {
-        Command::new(bin.join("pre-commit"))
-            .args(args)
-            .current_dir(&repo.path)
-            .env("PATH", &path)
-            .env("HOME", s.dir.path())
-            .env("PRE_COMMIT_HOME", s.path("pre-commit-home"))
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .output()
-            .expect("pre-commit runs")
-    };
-    let out = pre_commit(&["install", "--hook-type", "pre-commit"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let git_commit = |msg: &str| {
-        Command::new("git")
-            .args(["commit", "-q", "-m", msg])
-            .current_dir(&repo.path)
-            .env("PATH", &path)
-            .env("HOME", s.dir.path())
-            .env("PRE_COMMIT_HOME", s.path("pre-commit-home"))
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .output()
-            .expect("git runs")
-    };
-    let out = git_commit("clean");
-    assert!(
-        out.status.success(),
-        "a clean commit passes: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        stderr(&out)
-    );
-    repo.write("settings.env", &env_file(9));
-    repo.git(&["add", "settings.env"]);
-    let out = git_commit("leak");
-    let shown = format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(&out));
-    assert!(!out.status.success(), "must be blocked: {shown}");
-    assert!(
-        shown.contains(&key(9)) && shown.contains("keysweep"),
-        "{shown}"
-    );
-    assert_eq!(repo.git(&["log", "--format=%s"]), "clean");
 }
 
 #[test]
