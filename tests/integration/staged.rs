@@ -5,7 +5,6 @@
 
 use crate::gitutil::{credential, env_file, Repo, Scratch};
 use serde_json::Value;
-use std::path::Path;
 use std::process::{Command, Output};
 
 const KEYSWEEP: &str = env!("CARGO_BIN_EXE_keysweep");
