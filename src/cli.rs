@@ -23,7 +23,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan files and directories.
+    /// Scan files and directories, standard input (`-`), or what is staged for the next commit (--staged).
     Scan(ScanArgs),
     /// Scan the whole history of git repositories (every blob once), or a range of commits.
     Git(GitArgs),
@@ -38,7 +38,7 @@ pub enum Command {
     Org(Box<OrgArgs>),
     /// Combine the JSON reports of `keysweep org --shard K/N` runs into one report.
     Merge(MergeArgs),
-    /// Print a completion script for SHELL to standard output (install: see README).
+    /// Print a completion script for SHELL to standard output (e.g. `keysweep completions bash > ~/.local/share/bash-completion/completions/keysweep`).
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
