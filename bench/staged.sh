@@ -16,10 +16,14 @@
 #   staged       keysweep scan --staged -q --no-progress (clean: exit 0)
 #   staged+key   the same with a key pair in the staged file (exit 1)
 #   work tree    keysweep scan . -q --no-progress (every file, for scale)
+#   gitleaks     gitleaks git --pre-commit --staged (if found)
+#   betterleaks  betterleaks git --staged (if found)
+#   kingfisher   kingfisher scan --staged --no-update-check (if found)
 #
-# Prints each command's median and the same-run ratio of `staged` to
-# `work tree`. Environment: KEYSWEEP_BIN (else target/release/keysweep,
-# built first). Run it under the build lock.
+# Prints each command's median, the same-run ratio of `staged` to `work
+# tree` and to the fastest peer. Environment: KEYSWEEP_BIN (else
+# target/release/keysweep, built first), PEERS_BIN (a directory holding the
+# peers; else they are looked up on PATH). Run it under the build lock.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo=${1:?usage: bench/staged.sh REPO [RUNS]}
@@ -37,11 +41,18 @@ file=README.md
 [ -f "$file" ] || file=$(git ls-files | head -n 1)
 echo "benchmark line" >> "$file"
 git add "$file"
-hyperfine -N --warmup 3 --runs "$runs" --export-json "$work/clean.json" \
+peer() { # name: its path, from PEERS_BIN or PATH
+  if [ -n "${PEERS_BIN:-}" ] && [ -x "$PEERS_BIN/$1" ]; then echo "$PEERS_BIN/$1"; else command -v "$1" || true; fi
+}
+peers=()
+g=$(peer gitleaks); [ -z "$g" ] || peers+=(-n gitleaks "$g git --pre-commit --staged --no-banner .")
+b=$(peer betterleaks); [ -z "$b" ] || peers+=(-n betterleaks "$b git --staged .")
+k=$(peer kingfisher); [ -z "$k" ] || peers+=(-n kingfisher "$k scan --staged --no-update-check .")
+hyperfine -N -i --warmup 3 --runs "$runs" --export-json "$work/clean.json" \
   -n diff-index "git diff-index --cached HEAD" \
   -n "empty dir" "$bin scan $work/empty -q --no-progress" \
   -n staged "$bin scan --staged -q --no-progress" \
-  -n "work tree" "$bin scan . -q --no-progress" >&2
+  -n "work tree" "$bin scan . -q --no-progress" "${peers[@]}" >&2
 printf 'AWS_ACCESS_KEY_ID=AKIA2IJB4LAJLJ6HDU6G\nAWS_SECRET_ACCESS_KEY=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\n' >> "$file"
 git add "$file"
 hyperfine -N -i --warmup 3 --runs "$runs" --export-json "$work/key.json" \
@@ -56,4 +67,7 @@ print("|---|---:|")
 for name, ms in med.items():
     print(f"| {name} | {ms:.1f} |")
 print(f"staged / work tree: {med['staged'] / med['work tree']:.3f}")
+peers = [med[p] for p in ("gitleaks", "betterleaks", "kingfisher") if p in med]
+if peers:
+    print(f"staged / fastest peer: {med['staged'] / min(peers):.3f}")
 PY
