@@ -108,12 +108,8 @@ pub enum GitError {
         #[source]
         source: Cause,
     },
-    #[error("{}: cannot list what is staged", path.display())]
-    Index {
-        path: PathBuf,
-        #[source]
-        source: crate::gitcli::GitCliError,
-    },
+    #[error("{}: cannot list what is staged: {reason}\nhint: --staged needs a work tree with git installed", path.display())]
+    Index { path: PathBuf, reason: String },
     #[error("invalid commit range `{range}`: {reason}\nhint: use BASE..HEAD, or a single REV meaning REV..HEAD")]
     InvalidRange { range: String, reason: String },
     #[error("cannot start {threads} worker threads")]

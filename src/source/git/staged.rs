@@ -80,17 +80,15 @@ pub fn scan_staged(
     if let Some(index) = &opts.index_file {
         git = git.index_file(index);
     }
-    let raw = git.output().map_err(|source| GitError::Index {
+    let index_error = |reason: String| GitError::Index {
         path: repo.to_path_buf(),
-        source,
-    })?;
-    let listing = parse_raw(&raw, r.repo.object_hash()).map_err(|reason| GitError::Index {
-        path: repo.to_path_buf(),
-        source: crate::gitcli::GitCliError::Failed {
-            what: "diff-index".into(),
-            message: reason,
-        },
-    })?;
+        reason,
+    };
+    let raw = git
+        .output()
+        .map_err(|e| index_error(crate::diag::chain(&e)))?;
+    let listing = parse_raw(&raw, r.repo.object_hash())
+        .map_err(|e| index_error(format!("git diff-index said: {e}")))?;
     super::repo::warn_about_submodules(&listing.gitlinks, &r, diag);
     for path in &listing.unmerged {
         diag.warn(format_args!(
