@@ -274,3 +274,42 @@ fn no_command_from_the_repository_runs() {
         "a command from the repository's config ran"
     );
 }
+
+#[test]
+fn hostile_staged_names_stay_text() {
+    let s = Scratch::new();
+    let repo = s.init("work", &[]);
+    repo.write("body", &env_file(11));
+    let id = repo.git(&["hash-object", "-w", "body"]);
+    std::fs::remove_file(repo.path.join("body")).expect("rm");
+    let name = "evil\u{1b}]0;pwned\u{7}\n::error::x.env";
+    repo.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("100644,{id},{name}"),
+    ]);
+    let out = Command::new(KEYSWEEP)
+        .args(["scan", "--staged", "--color", "never"])
+        .current_dir(&repo.path)
+        .env_remove("GIT_INDEX_FILE")
+        .output()
+        .expect("keysweep runs");
+    assert_eq!(out.status.code(), Some(1));
+    for stream in [&out.stdout, &out.stderr] {
+        let text = String::from_utf8_lossy(stream);
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+        assert!(!text.lines().any(|l| l.starts_with("::")), "{text:?}");
+    }
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("evil\\x1b]0;pwned\\x07\\n::error::x.env"),
+        "{err}"
+    );
+    // The JSON report keeps the name exactly (JSON escapes it).
+    let (_, findings, _) = staged(&repo);
+    assert_eq!(findings[0]["path"], name);
+}
