@@ -16,7 +16,7 @@ use crate::source::git::{self, HistoryOptions};
 use crate::source::{fs, org, reports, SourceScan};
 use crate::stats::Stats;
 use anyhow::Context;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Instant;
 
@@ -35,11 +35,56 @@ pub enum Exit {
 }
 
 pub fn run(command: Command) -> anyhow::Result<Exit> {
-    if let Command::Hook(HookCommand::Install { repo, force }) = command {
+    if let Command::Hook(HookCommand::Install {
+        repo,
+        force,
+        pre_commit,
+        pre_push,
+    }) = command
+    {
         let exe = std::env::current_exe().context("cannot find the keysweep binary")?;
-        let path = hook::install(&repo, &exe, force)?;
-        eprintln!("installed the keysweep pre-push hook at {}", path.display());
+        // Pre-push unless only --pre-commit was asked for.
+        let mut kinds = Vec::new();
+        if pre_push || !pre_commit {
+            kinds.push(hook::Kind::PrePush);
+        }
+        if pre_commit {
+            kinds.push(hook::Kind::PreCommit);
+        }
+        for kind in kinds {
+            let path = hook::install(&repo, &exe, kind, force)?;
+            eprintln!(
+                "installed the keysweep {} hook at {}",
+                kind.name(),
+                path.display()
+            );
+        }
         return Ok(Exit::Clean);
+    }
+    match command {
+        Command::Completions { shell } => {
+            // Rendered first: clap_complete panics on a write error, and
+            // `keysweep completions bash | head` closes the pipe early.
+            let mut script = Vec::new();
+            crate::integrations::shell::completions(shell, &mut script);
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&script)?;
+            stdout.flush()?;
+            return Ok(Exit::Clean);
+        }
+        Command::Man { dir: None } => {
+            let mut stdout = std::io::stdout().lock();
+            crate::integrations::shell::man(&mut stdout)?;
+            stdout.flush()?;
+            return Ok(Exit::Clean);
+        }
+        Command::Man { dir: Some(dir) } => {
+            let pages = crate::integrations::shell::man_pages(&dir)
+                .with_context(|| format!("cannot write man pages into {}", dir.display()))?;
+            eprintln!("wrote {} man pages into {}", pages.len(), dir.display());
+            return Ok(Exit::Clean);
+        }
+        _ => {}
     }
     let env = ProcessEnv;
     match Settings::from_command(command, &env)? {
@@ -98,6 +143,12 @@ fn drive(mut s: Settings, env: &dyn Env) -> anyhow::Result<Exit> {
             prepush::blocked_message(&scan.findings, &s.output.style)
         );
     }
+    if exit == Exit::Found && matches!(s.task, Task::Staged { .. }) && !s.output.quiet {
+        eprintln!(
+            "{}",
+            hook::staged_blocked_message(&scan.findings, &s.output.style)
+        );
+    }
     Ok(exit)
 }
 
@@ -144,6 +195,30 @@ fn source(s: &Settings, diag: &Diagnostics, env: &dyn Env) -> anyhow::Result<Opt
                 limits: s.limits,
             };
             fs::scan_paths(paths, &detector, &opts, diag)
+        }
+        Task::Staged { repo, index_file } => {
+            diag.set_message("scanning what is staged");
+            let opts = git::StagedOptions {
+                index_file: index_file.clone(),
+                limits: s.limits,
+                threads: s.threads,
+            };
+            git::scan_staged(repo, &detector, &opts, diag)?
+        }
+        Task::Stdin => {
+            use std::io::IsTerminal;
+            if std::io::stdin().is_terminal() {
+                diag.say("reading standard input until end of file (Ctrl-D)");
+            }
+            diag.set_message("scanning standard input");
+            let counters = crate::stats::AtomicStats::default();
+            let scanner = crate::blob::BlobScanner {
+                detector: &detector,
+                limits: s.limits,
+                counters: &counters,
+                diag,
+            };
+            crate::source::stdin::scan_stdin(&mut std::io::stdin().lock(), &scanner)
         }
         Task::History {
             repos,

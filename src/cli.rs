@@ -23,13 +23,13 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan files and directories.
+    /// Scan files and directories, standard input (`-`), or what is staged for the next commit (--staged).
     Scan(ScanArgs),
     /// Scan the whole history of git repositories (every blob once), or a range of commits.
     Git(GitArgs),
     /// Run as git's pre-push hook: scan the commits being pushed, block the push on a leak.
     PrePush(PrePushArgs),
-    /// Install the pre-push hook into a repository.
+    /// Install the pre-push or pre-commit hook into a repository.
     #[command(subcommand)]
     Hook(HookCommand),
     /// Scan what a GitHub Actions event brings (push, pull request, schedule).
@@ -42,6 +42,17 @@ pub enum Command {
     Triage(TriageArgs),
     /// Deactivate found keys in your AWS accounts (never deletes them); shows the plan and asks first.
     Revoke(RevokeArgs),
+    /// Print a completion script for SHELL to standard output (e.g. `keysweep completions bash > ~/.local/share/bash-completion/completions/keysweep`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to standard output; with --dir, write one page per command there.
+    Man {
+        /// Write keysweep.1 and keysweep-COMMAND.1 into this directory.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -208,14 +219,20 @@ pub struct PrePushArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum HookCommand {
-    /// Write .git/hooks/pre-push (or into core.hooksPath) to run `keysweep pre-push`.
+    /// Write .git/hooks/pre-push (or into core.hooksPath) to run `keysweep pre-push`; with --pre-commit, a pre-commit hook running `keysweep scan --staged`.
     Install {
         /// The repository.
         #[arg(default_value = ".")]
         repo: PathBuf,
-        /// Replace an existing pre-push hook that keysweep did not write.
+        /// Replace an existing hook that keysweep did not write.
         #[arg(long)]
         force: bool,
+        /// Install the pre-commit hook (checks what is staged, before the commit exists); alone, instead of pre-push.
+        #[arg(long)]
+        pre_commit: bool,
+        /// Install the pre-push hook (the default; give it with --pre-commit to install both).
+        #[arg(long)]
+        pre_push: bool,
     },
 }
 
@@ -262,9 +279,9 @@ pub struct VerifyArgs {
     #[arg(long, default_value_t = 24, value_name = "HOURS")]
     pub verify_cache_hours: u64,
 
-    /// At most this many STS requests in the run; the rest stay unverified.
-    #[arg(long, value_name = "N")]
-    pub max_verify_requests: Option<usize>,
+    /// At most this many STS requests in the run; the rest stay unverified (a hostile repository can plant any number of fake keys).
+    #[arg(long, value_name = "N", default_value_t = crate::verify::DEFAULT_MAX_REQUESTS)]
+    pub max_verify_requests: usize,
 
     /// STS endpoint (default: AWS_ENDPOINT_URL_STS, else AWS's); plain http:// only to this machine.
     #[arg(long, value_name = "URL")]
@@ -413,7 +430,7 @@ pub enum FailOnArg {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files or directories to scan.
+    /// Files or directories to scan; `-` reads standard input (a file named `-`: `./-`). With --staged: the repository.
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
 
@@ -421,6 +438,10 @@ pub struct ScanArgs {
     /// Tracked files are always scanned; .ignore files are never honoured.
     #[arg(long)]
     pub no_ignore: bool,
+
+    /// Scan what is staged in git's index (what the next commit would record, by index path), not the work tree.
+    #[arg(long, conflicts_with = "no_ignore")]
+    pub staged: bool,
 
     #[command(flatten)]
     pub read: ReadArgs,
@@ -494,6 +515,8 @@ pub enum FormatArg {
     Github,
     /// One self-contained HTML page (no network needed to open it).
     Html,
+    /// CSV, one row per place, for spreadsheets (RFC 4180; cells starting with = + - @ get a leading ').
+    Csv,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

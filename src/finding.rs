@@ -373,13 +373,23 @@ pub struct Location {
     pub origin: Origin,
 }
 
-/// What the blob is: a file read from disk, or a git blob.
+/// What the blob is: a file read from disk, a git blob of history, a blob
+/// staged in git's index, or standard input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
     File,
     /// Shared by every finding of the blob (a blob may hold thousands).
     Blob(Arc<BlobOrigin>),
+    /// A blob in git's index (`scan --staged`): what the next commit would
+    /// hold, not what the work tree has. The git blob ID, shared.
+    Index(Arc<str>),
+    /// Standard input (`scan -`). Its path is [`STDIN_PATH`], which a file
+    /// may also be named: this origin, not the name, says which it was.
+    Stdin,
 }
+
+/// How standard input is named in reports.
+pub const STDIN_PATH: &str = "<stdin>";
 
 /// A git blob and what history says of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -595,6 +605,12 @@ impl Finding {
         if let Some(commit) = self.commit() {
             h.update(commit.id.as_bytes());
         }
+        // Only standard input adds to the digest, so a file named
+        // `<stdin>` is another place, and every other fingerprint stays
+        // what it was (a staged file's is the same file's on disk).
+        if self.location.origin == Origin::Stdin {
+            h.update(b"\0stdin");
+        }
         hex(&h.finalize())[..32].to_string()
     }
 
@@ -602,7 +618,15 @@ impl Finding {
     pub fn blob(&self) -> Option<&BlobOrigin> {
         match &self.location.origin {
             Origin::Blob(b) => Some(b),
-            Origin::File => None,
+            Origin::File | Origin::Index(_) | Origin::Stdin => None,
+        }
+    }
+
+    /// The ID of the staged blob, for findings of `scan --staged`.
+    pub fn staged_blob(&self) -> Option<&str> {
+        match &self.location.origin {
+            Origin::Index(id) => Some(id),
+            _ => None,
         }
     }
 
@@ -767,6 +791,19 @@ mod tests {
         let nested = finding("docs.md", Some(MemberPath::default().join("a!b").join("c")));
         let flat = finding("docs.md", Some(MemberPath::default().join("a").join("b!c")));
         assert_ne!(nested.fingerprint(), flat.fingerprint());
+    }
+
+    #[test]
+    fn standard_input_is_not_a_file_named_like_it() {
+        let file = finding(STDIN_PATH, None);
+        let mut stdin = finding(STDIN_PATH, None);
+        stdin.location.origin = Origin::Stdin;
+        assert_ne!(file.fingerprint(), stdin.fingerprint());
+        // A staged blob is the file it will become: same fingerprint.
+        let mut staged = finding(STDIN_PATH, None);
+        staged.location.origin =
+            Origin::Index(Arc::from("e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"));
+        assert_eq!(file.fingerprint(), staged.fingerprint());
     }
 
     #[test]

@@ -129,6 +129,14 @@ impl Git {
         self
     }
 
+    /// Reads this index file instead of the repository's own: the one
+    /// `git commit -a` or `git commit PATH` prepares and hands its hooks in
+    /// `GIT_INDEX_FILE`, which holds what that commit will record.
+    pub fn index_file(mut self, path: &Path) -> Git {
+        self.cmd.env("GIT_INDEX_FILE", path);
+        self
+    }
+
     /// Kills git after `timeout`.
     pub fn timeout(mut self, timeout: Duration) -> Git {
         self.timeout = Some(timeout);

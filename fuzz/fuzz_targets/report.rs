@@ -37,6 +37,7 @@ fuzz_target!(|data: &[u8]| {
             Format::Sarif,
             Format::Github,
             Format::Html,
+            Format::Csv,
         ] {
             let out = render(format, &report, &style).expect("rendering to memory");
             if matches!(format, Format::Text | Format::Github) {
@@ -53,6 +54,14 @@ fuzz_target!(|data: &[u8]| {
                         assert!(!line.contains("##["), "{line:?}");
                     }
                 }
+            }
+            if format == Format::Csv {
+                // CRLF ends records; every other control character is escaped.
+                let out = String::from_utf8_lossy(&out).replace("\r\n", "\n");
+                assert!(
+                    !out.chars().any(|c| c.is_control() && c != '\n'),
+                    "control character in CSV output"
+                );
             }
         }
         let md = summary::step_summary(&findings, &style);

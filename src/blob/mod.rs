@@ -4,8 +4,8 @@
 //! could not fully read, the same way for every source, so that a limit or
 //! a counter never means two things.
 //!
-//! Files are read through [`read`], in bounded memory; git objects arrive
-//! already decoded. Locations are the source's business: the worker returns
+//! Files and standard input are read through [`read`], in bounded memory;
+//! git objects arrive already decoded. Locations are the source's business: the worker returns
 //! credentials, and the source attaches where the blob was.
 
 pub mod read;
@@ -92,6 +92,34 @@ impl BlobScanner<'_> {
                 }
             }
         })
+    }
+
+    /// A stream of unknown length (standard input), read to its end in
+    /// windows; counted as one file. On a read error the credentials found
+    /// before it are kept and returned with the error.
+    pub fn scan_stream(
+        &self,
+        reader: &mut dyn std::io::Read,
+        name: &dyn Display,
+    ) -> (Vec<Credential>, std::io::Result<u64>) {
+        let mut credentials = Vec::new();
+        let mut over_limit = 0;
+        let read = read::read_stream(reader, &self.limits, &mut |window| {
+            let found = self
+                .detector
+                .scan_chunk(window.bytes, window.owned.clone(), window.start);
+            self.account(name, &found);
+            self.diag.advance(window.owned.len() as u64);
+            let room = MAX_FINDINGS_PER_BLOB.saturating_sub(credentials.len());
+            over_limit += found.over_limit + found.credentials.len().saturating_sub(room) as u64;
+            credentials.extend(found.credentials.into_iter().take(room));
+        });
+        self.over_limit(name, over_limit);
+        if let Ok(bytes) = &read {
+            AtomicStats::bump(&self.counters.files, 1);
+            AtomicStats::bump(&self.counters.bytes, *bytes);
+        }
+        (credentials, read)
     }
 
     /// Counts and names a blob that held more than [`MAX_FINDINGS_PER_BLOB`]

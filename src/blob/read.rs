@@ -1,9 +1,9 @@
 //! Reading a file's bytes for the detector, in bounded memory.
 //!
-//! Small files are read whole. Larger ones are read as overlapping windows
-//! (each window owns its middle; the overlap is wider than any credential
-//! and its pairing distance), so a 1 GiB file with no newline costs one
-//! window of memory, not a gigabyte.
+//! Small files are read whole. Larger ones, and standard input, are read as
+//! overlapping windows (each window owns its middle; the overlap is wider
+//! than any credential and its pairing distance), so a 1 GiB file with no
+//! newline, or an endless pipe, costs one window of memory, not a gigabyte.
 
 use crate::finding::Position;
 use std::fs::File;
@@ -98,12 +98,29 @@ pub(crate) fn read_file(
             bytes: buf.len() as u64,
         });
     }
-    read_windows(file, limits, scan)
+    read_windows(&mut file, limits.max_file_size, limits, scan)
 }
 
-/// Streams a large file through a buffer of `window + 2 * OVERLAP` bytes.
+/// Reads a stream of unknown length (standard input) to its end and calls
+/// `scan` on each window, in order: the same windows as a large file, so
+/// memory stays at one window however much arrives, and a credential split
+/// across reads or windows is found once. Returns the bytes read. No size
+/// limit applies: a stream cannot be skipped unread.
+pub(crate) fn read_stream(
+    reader: &mut dyn Read,
+    limits: &ReadLimits,
+    scan: &mut dyn FnMut(Window<'_>),
+) -> io::Result<u64> {
+    match read_windows(reader, u64::MAX, limits, scan)? {
+        FileRead::Scanned { bytes } | FileRead::TooLarge { size: bytes } => Ok(bytes),
+    }
+}
+
+/// Streams `reader` through a buffer of `window + 2 * OVERLAP` bytes,
+/// stopping after `max` bytes.
 fn read_windows(
-    mut file: File,
+    file: &mut dyn Read,
+    max: u64,
     limits: &ReadLimits,
     scan: &mut dyn FnMut(Window<'_>),
 ) -> io::Result<FileRead> {
@@ -120,15 +137,22 @@ fn read_windows(
     let mut owned_from = 0usize;
     loop {
         let want = step + 2 * OVERLAP - buf.len();
-        let got = file.by_ref().take(want as u64).read_to_end(&mut buf)?;
+        let before = buf.len();
+        // On an error the bytes read before it are in `buf`: scan them as
+        // the last window, then report the error.
+        let error = (&mut *file).take(want as u64).read_to_end(&mut buf).err();
+        let got = buf.len() - before;
         total += got as u64;
-        let eof = got < want || total >= limits.max_file_size;
+        let eof = error.is_some() || got < want || total >= max;
         let owned_to = if eof { buf.len() } else { buf.len() - OVERLAP };
         scan(Window {
             bytes: &buf,
             owned: owned_from..owned_to,
             start: base,
         });
+        if let Some(e) = error {
+            return Err(e);
+        }
         if eof {
             return Ok(FileRead::Scanned { bytes: total });
         }
@@ -200,6 +224,65 @@ mod tests {
             .collect();
         assert_eq!(expected.len(), 58);
         assert_eq!(found, expected);
+    }
+
+    /// Gives at most `chunk` bytes per read, as a pipe does.
+    struct Trickle<'a> {
+        data: &'a [u8],
+        chunk: usize,
+        reads: usize,
+    }
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.chunk.min(buf.len()).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            self.reads += 1;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn streams_are_read_in_windows_and_split_credentials_found() {
+        let cred = "aws_access_key_id=AKIA2IJB4LAJLJ6HDU6G aws_secret_access_key=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\n";
+        let limits = ReadLimits {
+            window: 64 << 10,
+            ..ReadLimits::default()
+        };
+        let mut data = Vec::new();
+        let mut expected = Vec::new();
+        // Credentials across every window boundary (and across reads).
+        for w in 1..12 {
+            let boundary = w * (64 << 10) + OVERLAP;
+            data.resize(boundary - 30, b'.');
+            data.push(b'\n');
+            expected.push(data.len() + "aws_access_key_id=".len());
+            data.extend_from_slice(cred.as_bytes());
+        }
+        data.extend_from_slice(&[b'x'; 5000]);
+        let d = Detector::new();
+        let mut found = Vec::new();
+        let mut largest = 0;
+        let mut input = Trickle {
+            data: &data,
+            chunk: 7_001,
+            reads: 0,
+        };
+        let bytes = read_stream(&mut input, &limits, &mut |w| {
+            largest = largest.max(w.bytes.len());
+            for c in d.scan_chunk(w.bytes, w.owned.clone(), w.start).credentials {
+                found.push(c.access_key_id.unwrap().position.offset);
+            }
+        })
+        .unwrap();
+        assert_eq!(bytes, data.len() as u64);
+        assert_eq!(found, expected, "each split credential once");
+        assert!(input.reads > data.len() / 7_001, "read in many pieces");
+        assert!(
+            largest <= (64 << 10) + 2 * OVERLAP,
+            "one window in memory: {largest}"
+        );
     }
 
     #[test]

@@ -1,10 +1,12 @@
-//! Where keysweep meets its users' workflows: the git pre-push hook, its
-//! installer, and GitHub Actions. The parsers here are pure (text in, plan
+//! Where keysweep meets its users' workflows: the git pre-push and
+//! pre-commit hooks, their installer, GitHub Actions, shell completions and
+//! man pages. The parsers here are pure (text in, plan
 //! out) so they are easy to test and fuzz; the driver runs the plans.
 
 pub mod github;
 pub mod hook;
 pub mod prepush;
+pub mod shell;
 
 /// Which commits to scan: everything reachable from `tips` and from none of
 /// `exclude` (revisions or ref names).

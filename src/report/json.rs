@@ -50,6 +50,9 @@ struct FindingJson<'a> {
     path: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     member: Option<&'a [String]>,
+    /// `index` (a staged blob) or `stdin`; absent for files and history.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    origin: Option<&'static str>,
     commit: Option<&'a str>,
     access_key_id: Option<PartJson>,
     secret_access_key: Option<PartJson>,
@@ -234,6 +237,11 @@ impl<'a> FindingJson<'a> {
             repo: f.location.repo.as_deref(),
             path: f.location.path.as_str(),
             member: c.member.as_ref().map(|m| m.names()),
+            origin: match &f.location.origin {
+                Origin::Index(_) => Some("index"),
+                Origin::Stdin => Some("stdin"),
+                Origin::File | Origin::Blob(_) => None,
+            },
             commit: commit.map(|c| c.id.as_str()),
             access_key_id: c.access_key_id.as_ref().map(|p| part(p, p.value.clone())),
             secret_access_key: c
@@ -252,7 +260,7 @@ impl<'a> FindingJson<'a> {
             }),
             verification: f.verdict.as_ref().map(VerificationJson::of),
             owner: f.owner.as_deref(),
-            blob: blob.map(|b| b.id.as_str()),
+            blob: blob.map(|b| b.id.as_str()).or(f.staged_blob()),
             author: commit.and_then(|c| c.author.as_deref()),
             date: commit.and_then(|c| c.date.as_deref()),
             still_at_head: blob.map(|b| b.still_at_head),
@@ -328,6 +336,8 @@ struct FindingIn {
     path: String,
     #[serde(default)]
     member: Option<Vec<String>>,
+    #[serde(default)]
+    origin: Option<String>,
     #[serde(default)]
     commit: Option<String>,
     #[serde(default)]
@@ -512,7 +522,19 @@ impl FindingIn {
             }
         }
         // History findings carry provenance fields; file findings none.
-        let origin = if self.blob.is_some() || self.still_at_head.is_some() {
+        let origin = if let Some(origin) = &self.origin {
+            match (origin.as_str(), self.blob) {
+                ("index", Some(blob)) => Origin::Index(Arc::from(blob)),
+                ("index", None) => return Err("origin `index` without a blob".into()),
+                ("stdin", _) => Origin::Stdin,
+                (other, _) => {
+                    return Err(format!(
+                        "origin {:?} is not one of index, stdin",
+                        capped(other)
+                    ))
+                }
+            }
+        } else if self.blob.is_some() || self.still_at_head.is_some() {
             let refs = self.refs.unwrap_or_default();
             Origin::Blob(Arc::new(BlobOrigin {
                 id: self.blob.unwrap_or_default(),
@@ -640,6 +662,40 @@ mod tests {
                 assert_eq!(a.owner, b.owner);
             }
         }
+    }
+
+    #[test]
+    fn staged_and_stdin_origins_read_back() {
+        let mut findings = fixture::findings();
+        findings.truncate(2);
+        findings[0].location.origin =
+            Origin::Index(Arc::from("e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"));
+        findings[1].location.origin = Origin::Stdin;
+        findings[1].location.path = ReportPath::from(crate::finding::STDIN_PATH);
+        let stats = Stats::default();
+        let report = Report {
+            findings: &findings,
+            stats: &stats,
+            options: "",
+        };
+        let text = super::super::render(Format::Json, &report, &Style::default()).expect("render");
+        let doc: serde_json::Value = serde_json::from_slice(&text).expect("json");
+        assert_eq!(doc["findings"][0]["origin"], "index");
+        assert_eq!(
+            doc["findings"][0]["blob"],
+            "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391"
+        );
+        assert_eq!(doc["findings"][1]["origin"], "stdin");
+        let (back, _) = read_report(std::str::from_utf8(&text).expect("utf-8")).expect("reads");
+        for (a, b) in findings.iter().zip(&back) {
+            assert_eq!(a.location.origin, b.location.origin);
+            assert_eq!(a.fingerprint(), b.fingerprint());
+        }
+        let bad = std::str::from_utf8(&text)
+            .expect("utf-8")
+            .replace("\"origin\": \"stdin\"", "\"origin\": \"\\u001b[2J\"");
+        let e = read_report(&bad).expect_err("unknown origin").to_string();
+        assert!(e.contains("origin") && !e.contains('\x1b'), "{e}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! from scanned data through [`crate::term`]. Secrets are redacted unless
 //! the user asked with `--show-secrets`.
 
+pub mod csv;
 pub mod github;
 pub mod html;
 pub mod json;
@@ -72,6 +73,8 @@ pub enum Format {
     Github,
     /// One self-contained HTML page.
     Html,
+    /// One row per place, RFC 4180, formula cells defused.
+    Csv,
 }
 
 impl Format {
@@ -83,6 +86,7 @@ impl Format {
             Format::Sarif => Box::new(sarif::Sarif),
             Format::Github => Box::new(github::Github),
             Format::Html => Box::new(html::Html),
+            Format::Csv => Box::new(csv::Csv),
         }
     }
 }

@@ -206,6 +206,9 @@ fn write_group(
                 line.push_str(&paint.dim("  (not at HEAD)"));
             }
         }
+        if let Some(id) = f.staged_blob() {
+            line.push_str(&format!("  staged, blob {}", paint.bold(&short_id(id))));
+        }
         if let Some(p) = &f.credential.presigned {
             line.push_str(&format!("  {}", presigned_text(p, style)));
         }

@@ -64,6 +64,15 @@ pub(crate) enum Task {
         paths: Vec<PathBuf>,
         respect_ignore: bool,
     },
+    /// What git's index would commit, against HEAD (`scan --staged`).
+    Staged {
+        repo: PathBuf,
+        /// The index a commit hook was handed (`GIT_INDEX_FILE`), made
+        /// absolute; `None`: the repository's own.
+        index_file: Option<PathBuf>,
+    },
+    /// Standard input (`scan -`).
+    Stdin,
     /// Whole histories, or a range of commits, of one or more repositories.
     History {
         repos: Vec<PathBuf>,
@@ -220,7 +229,7 @@ impl Env for ProcessEnv {
 
 impl Settings {
     /// Checks a scanning command and builds its settings; `None` for a
-    /// command that scans nothing (`hook install`).
+    /// command that scans nothing (`hook install`, `completions`, `man`).
     pub(crate) fn from_command(
         command: Command,
         env: &dyn Env,
@@ -234,7 +243,9 @@ impl Settings {
             Command::Merge(a) => merge(a, env)?,
             Command::Triage(a) => triage(a, env)?,
             Command::Revoke(a) => revoke(a, env)?,
-            Command::Hook(_) => return Ok(None),
+            Command::Hook(_) | Command::Completions { .. } | Command::Man { .. } => {
+                return Ok(None)
+            }
         }))
     }
 
@@ -255,6 +266,8 @@ impl Settings {
                 }
                 t
             }
+            Task::Staged { .. } => "scan --staged: what the index would commit".to_string(),
+            Task::Stdin => "scan of standard input".to_string(),
             Task::History {
                 repos,
                 range,
@@ -354,14 +367,51 @@ fn human_size(bytes: u64) -> String {
 
 fn scan(a: ScanArgs, env: &dyn Env) -> Result<Settings, SettingsError> {
     let root = a.paths.first().cloned().unwrap_or_else(|| ".".into());
+    let stdin = a.paths.iter().any(|p| p.as_os_str() == "-");
+    let task = if a.staged {
+        if stdin || a.paths.len() > 1 {
+            return Err(invalid(
+                "--staged scans the index of one repository: give at most one path, the repository\nhint: keysweep scan --staged [REPO]",
+            ));
+        }
+        Task::Staged {
+            repo: root.clone(),
+            index_file: env.var("GIT_INDEX_FILE").map(|f| {
+                let f = PathBuf::from(f);
+                if f.is_absolute() {
+                    f
+                } else {
+                    // git hands hooks a path relative to where it runs them.
+                    std::env::current_dir().map_or(f.clone(), |cwd| cwd.join(&f))
+                }
+            }),
+        }
+    } else if stdin {
+        if a.paths.len() > 1 {
+            return Err(invalid(
+                "`-` (standard input) is scanned on its own, not with other paths\nhint: a file named `-` is `./-`",
+            ));
+        }
+        if a.no_ignore {
+            return Err(invalid("--no-ignore does not apply to standard input"));
+        }
+        Task::Stdin
+    } else {
+        Task::Files {
+            paths: a.paths,
+            respect_ignore: !a.no_ignore,
+        }
+    };
+    let root = if matches!(task, Task::Stdin) {
+        PathBuf::from(".")
+    } else {
+        root
+    };
     let owner = lookup_options(&a.owner, &a.verify, env)?;
     with_owner(
         owner,
         common(
-            Task::Files {
-                paths: a.paths,
-                respect_ignore: !a.no_ignore,
-            },
+            task,
             &root,
             Some(&a.read),
             Some(&a.verify),
@@ -809,6 +859,7 @@ fn common(
         FormatArg::Sarif => Format::Sarif,
         FormatArg::Github => Format::Github,
         FormatArg::Html => Format::Html,
+        FormatArg::Csv => Format::Csv,
     };
     let medium = if format == Format::Github {
         Medium::CiLog
@@ -883,7 +934,7 @@ fn verify_options(a: &VerifyArgs, env: &dyn Env) -> Result<VerifyOptions, Settin
     if region.is_empty() {
         return Err(invalid("--region must not be empty"));
     }
-    if a.max_verify_requests == Some(0) {
+    if a.max_verify_requests == 0 {
         return Err(invalid("--max-verify-requests must be at least 1"));
     }
     // Accounts are often written as the console shows them: 1234-5678-9012.
@@ -919,7 +970,7 @@ fn verify_options(a: &VerifyArgs, env: &dyn Env) -> Result<VerifyOptions, Settin
         skip_accounts,
         cache_file: a.verify_cache.clone(),
         cache_ttl: Duration::from_secs(a.verify_cache_hours.saturating_mul(3600)),
-        max_requests: a.max_verify_requests,
+        max_requests: Some(a.max_verify_requests),
         ..VerifyOptions::default()
     })
 }
@@ -1166,6 +1217,64 @@ mod tests {
         assert!(e.contains("AWS_ENDPOINT_URL_STS"), "{e}");
     }
 
+    #[cfg(feature = "verify")]
+    #[test]
+    fn verification_has_a_request_budget_by_default() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let s = settings(&["scan", d, "--verify"], &[]).expect("valid");
+        assert_eq!(s.verify.expect("verify").max_requests, Some(10_000));
+        let s =
+            settings(&["git", d, "--verify", "--max-verify-requests", "3"], &[]).expect("valid");
+        assert_eq!(s.verify.expect("verify").max_requests, Some(3));
+        let e = settings(&["scan", d, "--verify", "--max-verify-requests", "0"], &[])
+            .expect_err("zero");
+        assert!(e.contains("--max-verify-requests"), "{e}");
+    }
+
+    #[test]
+    fn staged_and_stdin_tasks() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let s = settings(
+            &["scan", "--staged", d],
+            &[("GIT_INDEX_FILE", ".git/next-index")],
+        )
+        .expect("valid");
+        let Task::Staged { repo, index_file } = s.task else {
+            panic!("a staged task")
+        };
+        assert_eq!(repo, dir.path());
+        let index_file = index_file.expect("from GIT_INDEX_FILE");
+        assert!(index_file.is_absolute() && index_file.ends_with(".git/next-index"));
+        let s = settings(&["scan", "--staged"], &[]).expect("valid");
+        assert!(matches!(
+            s.task,
+            Task::Staged {
+                index_file: None,
+                ..
+            }
+        ));
+        assert!(
+            s.describe().starts_with("scan --staged"),
+            "{}",
+            s.describe()
+        );
+        let s = settings(&["scan", "-"], &[]).expect("valid");
+        assert!(matches!(s.task, Task::Stdin));
+        assert!(settings(&["scan", "./-"], &[]).is_ok_and(|s| matches!(s.task, Task::Files { .. })));
+        for (args, needle) in [
+            (vec!["scan", "--staged", d, d], "one repository"),
+            (vec!["scan", "--staged", "-"], "one repository"),
+            (vec!["scan", "-", d], "on its own"),
+            (vec!["scan", "-", "--no-ignore"], "--no-ignore"),
+            (vec!["scan", "--staged", "--no-ignore"], "--no-ignore"),
+        ] {
+            let e = settings(&args, &[]).expect_err(&format!("{args:?}"));
+            assert!(e.contains(needle), "{args:?}: {e}");
+        }
+    }
+
     #[test]
     fn github_format_and_actions_clean_for_the_ci_log() {
         let dir = tempfile::tempdir().unwrap();
@@ -1349,6 +1458,33 @@ mod tests {
         ] {
             let e = settings(&args, &[]).expect_err(&format!("{args:?}"));
             assert!(e.contains(needle), "{args:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn csv_format_on_every_reporting_command() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let report = dir.path().join("r.json");
+        std::fs::write(&report, "{}").unwrap();
+        let r = report.to_str().unwrap();
+        for args in [
+            vec!["scan", d, "--format", "csv"],
+            vec!["scan", "--staged", d, "--format", "csv"],
+            vec!["git", d, "--format", "csv"],
+            vec!["merge", r, "--format", "csv"],
+            vec![
+                "org",
+                "--github-org",
+                "acme",
+                "--cache-dir",
+                d,
+                "--format",
+                "csv",
+            ],
+        ] {
+            let s = settings(&args, &[]).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+            assert_eq!(s.output.format, Format::Csv, "{args:?}");
         }
     }
 

@@ -1,6 +1,6 @@
 //! Where blobs come from: a filesystem walk, a git object database, a range
-//! of commits, the repositories of an organization, the reports of earlier
-//! runs. Every source hands its
+//! of commits, git's index, standard input, the repositories of an
+//! organization, the reports of earlier runs. Every source hands its
 //! bytes to the one blob worker ([`crate::blob`]) and returns the same
 //! [`SourceScan`]: findings with their locations, and what it did.
 
@@ -8,6 +8,7 @@ pub mod fs;
 pub mod git;
 pub mod org;
 pub(crate) mod reports;
+pub(crate) mod stdin;
 
 use crate::finding::Finding;
 use crate::stats::Stats;

@@ -15,7 +15,7 @@
 //!    findings share it, and an optional cache file remembers verdicts
 //!    across runs;
 //! 3. requests are bounded (concurrency, per-request timeout, backoff on
-//!    throttling, an optional request budget), and anything that is not a
+//!    throttling, a request budget of 10,000 by default), and anything that is not a
 //!    clear answer from STS is `unverified` with its reason, never a verdict.
 //!
 //! The canary screen, the STS client, the cache and the runner need the
@@ -71,10 +71,18 @@ pub struct VerifyOptions {
     pub throttle_retries: u32,
     /// First pause after throttling (default 500 ms), doubled each retry.
     pub throttle_backoff: Duration,
-    /// At most this many requests in the run (for org-wide scans); the
-    /// credentials left over are unverified. `None`: no limit.
+    /// At most this many requests in the run (default
+    /// [`DEFAULT_MAX_REQUESTS`]); the credentials left over are unverified.
+    /// `None`: no limit (only for callers of the library; the command line
+    /// always sets one).
     pub max_requests: Option<usize>,
 }
+
+/// The request budget of a run unless `--max-verify-requests` says
+/// otherwise. A hostile repository can plant any number of distinct fake
+/// key pairs, and each would be one signed request to AWS from the user's
+/// address; no real organization has this many distinct leaked keys.
+pub const DEFAULT_MAX_REQUESTS: usize = 10_000;
 
 impl Default for VerifyOptions {
     fn default() -> Self {
@@ -89,7 +97,7 @@ impl Default for VerifyOptions {
             signature_retry_pause: Duration::from_secs(1),
             throttle_retries: 3,
             throttle_backoff: Duration::from_millis(500),
-            max_requests: None,
+            max_requests: Some(DEFAULT_MAX_REQUESTS),
         }
     }
 }
@@ -108,6 +116,8 @@ pub struct VerifySummary {
     pub canary: usize,
     /// Credentials that are live.
     pub live: usize,
+    /// Credentials left unverified because the request budget ran out.
+    pub over_budget: usize,
 }
 
 /// Why verification could not run at all. A credential that could not be

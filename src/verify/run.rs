@@ -117,9 +117,10 @@ pub fn verify_findings(
             .enable_all()
             .build()
             .map_err(VerifyError::Runtime)?;
-        let (got, requests) = runtime.block_on(ask_all(to_ask, opts));
+        let (got, requests, over_budget) = runtime.block_on(ask_all(to_ask, opts));
         answers = got;
         summary.requests = requests;
+        summary.over_budget = over_budget;
     }
 
     let mut unverified_count = 0usize;
@@ -135,6 +136,13 @@ pub fn verify_findings(
             c.put(groups[g].0.digest(), &v, endpoint, now_unix());
         }
         plans[g] = Plan::Done(v);
+    }
+    if summary.over_budget > 0 {
+        diag.warn(format_args!(
+            "the verification budget of {} STS requests (--max-verify-requests) was reached: {} credential(s) left unverified (raise it with --max-verify-requests N if this many distinct keys is expected)",
+            opts.max_requests.unwrap_or(summary.requests),
+            summary.over_budget
+        ));
     }
     if unverified_count > 0 {
         diag.warn(format_args!(
@@ -165,11 +173,12 @@ pub fn verify_findings(
 }
 
 /// Runs every request with at most `opts.concurrency` in flight; returns
-/// the verdicts by group index and the number of requests sent.
+/// the verdicts by group index, the number of requests sent and the number
+/// of credentials the budget left unasked.
 async fn ask_all(
     to_ask: Vec<(usize, String, Secret, Option<Secret>)>,
     opts: &VerifyOptions,
-) -> (Vec<(usize, Verdict)>, usize) {
+) -> (Vec<(usize, Verdict)>, usize, usize) {
     let verifier = Arc::new(StsVerifier::new(opts));
     let permits = Arc::new(tokio::sync::Semaphore::new(opts.concurrency));
     let mut tasks = tokio::task::JoinSet::new();
@@ -192,7 +201,7 @@ async fn ask_all(
             answers.push(answer);
         }
     }
-    (answers, verifier.requests())
+    (answers, verifier.requests(), verifier.over_budget())
 }
 
 /// Only temporary (`ASIA`) keys have session tokens. STS rejects a

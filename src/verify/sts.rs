@@ -49,6 +49,8 @@ pub(crate) struct StsVerifier {
     throttle_backoff: Duration,
     max_requests: Option<usize>,
     requests: AtomicUsize,
+    /// Credentials left unverified because the budget was used up.
+    over_budget: AtomicUsize,
 }
 
 impl StsVerifier {
@@ -86,12 +88,18 @@ impl StsVerifier {
             throttle_backoff: opts.throttle_backoff,
             max_requests: opts.max_requests,
             requests: AtomicUsize::new(0),
+            over_budget: AtomicUsize::new(0),
         }
     }
 
     /// Requests sent so far.
     pub(crate) fn requests(&self) -> usize {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// Credentials not asked because the request budget was used up.
+    pub(crate) fn over_budget(&self) -> usize {
+        self.over_budget.load(Ordering::Relaxed)
     }
 
     /// Asks STS about one credential and turns the answer into a verdict.
@@ -152,8 +160,9 @@ impl StsVerifier {
         if let Some(max) = self.max_requests {
             if sent_before >= max {
                 self.requests.fetch_sub(1, Ordering::Relaxed);
+                self.over_budget.fetch_add(1, Ordering::Relaxed);
                 return Answer::Inconclusive(format!(
-                    "request budget of {max} STS requests used up"
+                    "the run's budget of {max} STS requests is used up (--max-verify-requests)"
                 ));
             }
         }

@@ -821,6 +821,8 @@ fn pre_commit_hooks_manifest_is_valid() {
     };
     assert_eq!(language("keysweep"), "rust");
     assert_eq!(language("keysweep-system"), "system");
+    assert_eq!(language("keysweep-staged"), "rust");
+    assert_eq!(language("keysweep-staged-system"), "system");
     let Some(bin) = tools("pre_commit_hooks_manifest_is_valid") else {
         return;
     };
@@ -924,6 +926,77 @@ fn pre_commit_runs_the_hook_and_blocks_a_leaking_push() {
         ok,
         "only the new commit is scanned, and it removes the key: {text}"
     );
+}
+
+/// `.pre-commit-hooks.yaml`'s `keysweep-staged-system` hook at the
+/// pre-commit stage: the real pre-commit, installed as git's pre-commit
+/// hook, runs `keysweep scan --staged` on real `git commit`s.
+#[test]
+fn pre_commit_runs_the_staged_hook_and_blocks_a_leaking_commit() {
+    let Some(bin) = tools("pre_commit_runs_the_staged_hook_and_blocks_a_leaking_commit") else {
+        return;
+    };
+    let manifest = std::fs::read_to_string(manifest_dir().join(".pre-commit-hooks.yaml")).unwrap();
+    let s = Scratch::new();
+    let hooks = s.init("hooks", &[]);
+    hooks.write(".pre-commit-hooks.yaml", &manifest);
+    let rev = hooks.commit("publish the hooks");
+    let work = s.init("work", &[]);
+    work.write(
+        ".pre-commit-config.yaml",
+        &format!(
+            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: keysweep-staged-system\n",
+            hooks.path.display()
+        ),
+    );
+    work.write("README.md", "hello\n");
+    work.git(&["add", "-A"]);
+    let home = s.path("pre-commit-home");
+    let keysweep_dir = Path::new(env!("CARGO_BIN_EXE_keysweep")).parent().unwrap();
+    let path = path_with(keysweep_dir);
+    let cmd = |program: &Path, args: &[&str]| {
+        let out = Command::new(program)
+            .args(args)
+            .current_dir(&work.path)
+            .env("PRE_COMMIT_HOME", &home)
+            .env("PATH", &path)
+            .env("HOME", s.dir.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env_remove("NO_COLOR")
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let git = Path::new("git");
+    let (ok, text) = cmd(&bin.join("pre-commit"), &["install", "-t", "pre-commit"]);
+    assert!(ok, "{text}");
+    let (ok, text) = cmd(git, &["commit", "-q", "-m", "clean"]);
+    assert!(ok, "a clean commit goes through: {text}");
+    work.write("settings.env", &env_file(42));
+    work.git(&["add", "settings.env"]);
+    let (ok, text) = cmd(git, &["commit", "-q", "-m", "leak"]);
+    assert!(!ok, "the leaking commit went through:\n{text}");
+    assert!(
+        text.contains("commit blocked") && text.contains("settings.env"),
+        "{text}"
+    );
+    assert_eq!(
+        work.git(&["log", "--format=%s"]),
+        "clean",
+        "nothing recorded"
+    );
+    // Not staged, the key is not in the commit: the commit of the rest goes
+    // through.
+    work.git(&["reset", "-q", "settings.env"]);
+    work.write("README.md", "hello again\n");
+    work.git(&["add", "README.md"]);
+    let (ok, text) = cmd(git, &["commit", "-q", "-m", "docs"]);
+    assert!(ok, "{text}");
 }
 
 /// Runs action/install.sh from a copy of the action (Cargo.toml, action/)

@@ -4,6 +4,7 @@
 mod archives;
 mod ci;
 mod ci_log;
+mod csv_report;
 mod faults;
 mod forges;
 mod git;
@@ -22,6 +23,9 @@ mod owner_cli;
 mod redaction;
 mod report;
 mod scan;
+mod shell;
+mod staged;
+mod stdin;
 mod support;
 mod tree_trust;
 mod untrusted;

@@ -139,7 +139,7 @@ fn error(f: &Finding) -> String {
 
 /// A well-formed key ID in `account` that no server has issued; unique per
 /// call so that per-key request counts belong to one test.
-fn key_id_in(prefix: &str, account: u64) -> String {
+pub(crate) fn key_id_in(prefix: &str, account: u64) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let salt = NEXT.fetch_add(1, Ordering::Relaxed) ^ (u64::from(std::process::id()) << 20);
     // 80 bits: flag bit, account << 7, 7 random bits, then 32 random bits;
@@ -184,7 +184,8 @@ fn live_long_term_key_is_live_with_user_arn() {
             requests: 1,
             cached: 0,
             canary: 0,
-            live: 1
+            live: 1,
+            over_budget: 0,
         }
     );
 
@@ -379,7 +380,8 @@ fn canary_and_skip_listed_accounts_are_never_contacted() {
             requests: 0,
             cached: 0,
             canary: 3,
-            live: 0
+            live: 0,
+            over_budget: 0,
         }
     );
     for key in [thinkst, knockoff.as_str(), skip_listed.as_str()] {
@@ -439,7 +441,8 @@ fn same_credential_in_1000_findings_is_asked_once() {
             requests: 1,
             cached: 0,
             canary: 0,
-            live: 1
+            live: 1,
+            over_budget: 0,
         }
     );
     assert!(findings.iter().all(|f| status(f) == Status::Live));
@@ -490,7 +493,8 @@ fn cache_file_answers_the_second_run_without_requests() {
             requests: 0,
             cached: 2,
             canary: 0,
-            live: 1
+            live: 1,
+            over_budget: 0,
         }
     );
     for (a, b) in first.iter().zip(&second) {
@@ -800,6 +804,7 @@ fn request_budget_caps_the_run() {
     };
     let summary = run(&mut findings, &opts);
     assert_eq!(summary.requests, 1);
+    assert_eq!(summary.over_budget, 2);
     let sent: u64 = keys.iter().map(|k| server.requests_for(k)).sum();
     assert_eq!(sent, 1, "the budget is a hard cap");
     let over: Vec<&Finding> = findings

@@ -269,3 +269,42 @@ fn git_history_keys_are_verified_too() {
         "arn:aws:iam::123456789012:user/cli-history-user"
     );
 }
+
+#[test]
+fn the_request_budget_is_named_when_reached() {
+    let server = sts::server();
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Planted by a hostile repository: distinct fake pairs, one per file.
+    let keys: Vec<String> = (0..5)
+        .map(|_| crate::verify::key_id_in("AKIA", 123_456_789_012))
+        .collect();
+    for (i, k) in keys.iter().enumerate() {
+        write(
+            dir.path(),
+            &format!("planted/{i}.env"),
+            env_file(k, SOME_SECRET),
+        );
+    }
+    let r = scan_verify(dir.path(), &["--max-verify-requests", "2"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let sent: u64 = keys.iter().map(|k| server.requests_for(k)).sum();
+    assert_eq!(sent, 2, "the budget is a hard cap");
+    assert_eq!(r.json()["stats"]["verify_requests"], 2);
+    let over: Vec<Value> = keys
+        .iter()
+        .map(|k| verification(&r, k))
+        .filter(|v| v["status"] == "unverified")
+        .collect();
+    assert_eq!(over.len(), 3, "{over:?}");
+    for v in &over {
+        let e = v["error"].as_str().unwrap_or_default();
+        assert!(e.contains("--max-verify-requests"), "{e}");
+    }
+    assert!(
+        r.stderr.contains(
+            "budget of 2 STS requests (--max-verify-requests) was reached: 3 credential(s)"
+        ),
+        "{}",
+        r.stderr
+    );
+}

@@ -22,9 +22,12 @@
 //! The modules follow the phases: [`repo`] (opening, refs, HEAD, shallow
 //! cuts), [`commits`] (the header parser and the graph), [`odb`] (reading
 //! every object), [`attribution`] (which commit and path, HEAD, refs),
-//! [`range`] (planning and scanning a range), and [`history`] (the full
-//! scan). Nothing here runs git hooks, filters, textconv or fsmonitor from
-//! the scanned repository: everything is read with gix, in process.
+//! [`range`] (planning and scanning a range), [`staged`] (what the index
+//! would commit), and [`history`] (the full scan). Nothing here runs git
+//! hooks, filters, textconv or fsmonitor from the scanned repository:
+//! objects are read with gix, in process; only the list of staged paths
+//! comes from the git program (through [`crate::gitcli`]), since git alone
+//! knows every index format and extension a checkout may use.
 
 mod attribution;
 mod commits;
@@ -33,6 +36,7 @@ mod history;
 mod odb;
 mod range;
 mod repo;
+mod staged;
 mod treefilter;
 
 use crate::blob::ReadLimits;
@@ -47,6 +51,7 @@ pub use gix::ObjectId;
 pub use history::{scan_history, scan_history_with_memory};
 pub use range::{parse_range, scan_commits, scan_range};
 pub use repo::{file_at, is_zero_oid, Lookup};
+pub use staged::{scan_staged, StagedOptions};
 
 /// How a history scan behaves.
 #[derive(Debug, Clone)]
@@ -106,6 +111,8 @@ pub enum GitError {
         #[source]
         source: Cause,
     },
+    #[error("{}: cannot list what is staged: {reason}\nhint: --staged needs a work tree with git installed", path.display())]
+    Index { path: PathBuf, reason: String },
     #[error("invalid commit range `{range}`: {reason}\nhint: use BASE..HEAD, or a single REV meaning REV..HEAD")]
     InvalidRange { range: String, reason: String },
     #[error("cannot start {threads} worker threads")]

@@ -409,13 +409,13 @@ fn commit_changes(
 }
 
 /// What scanning one blob of a range gave.
-enum Outcome {
+pub(super) enum Outcome {
     Scanned(Scanned),
     Unreadable,
 }
 
 impl Outcome {
-    fn credentials(&self) -> Option<&[Credential]> {
+    pub(super) fn credentials(&self) -> Option<&[Credential]> {
         match self {
             Outcome::Scanned(Scanned::Found(c)) => Some(c),
             _ => None,
@@ -645,7 +645,6 @@ fn warn_too_large(
     }
 }
 
-/// Reads and scans `ids` in parallel, one repository handle per worker.
 /// The delta-base cache for reading a range's trees and blobs: the versions
 /// of one file are deltas of each other, so a bigger cache saves inflating
 /// the same bases again (as in attribution).
@@ -681,7 +680,8 @@ fn scan_one(
     }
 }
 
-fn scan_blobs(
+/// Reads and scans `ids` in parallel, one repository handle per worker.
+pub(super) fn scan_blobs(
     r: &Repo,
     ids: &[ObjectId],
     scanner: &BlobScanner<'_>,
