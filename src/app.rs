@@ -3,7 +3,7 @@
 //! decides where report bytes go; the stages below it never print a report
 //! and never read a flag.
 
-use crate::cli::{Command, HookCommand};
+use crate::cli::Command;
 use crate::detect::Detector;
 use crate::diag::Diagnostics;
 use crate::finding::Finding;
@@ -16,11 +16,12 @@ use crate::source::git::{self, HistoryOptions};
 use crate::source::{fs, org, reports, SourceScan};
 use crate::stats::Stats;
 use anyhow::Context;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::Path;
 use std::time::Instant;
 
 #[cfg(feature = "verify")]
+mod commands;
 mod owner;
 
 /// Exit codes, documented in README.md.
@@ -35,57 +36,9 @@ pub enum Exit {
 }
 
 pub fn run(command: Command) -> anyhow::Result<Exit> {
-    if let Command::Hook(HookCommand::Install {
-        repo,
-        force,
-        pre_commit,
-        pre_push,
-    }) = command
-    {
-        let exe = std::env::current_exe().context("cannot find the keysweep binary")?;
-        // Pre-push unless only --pre-commit was asked for.
-        let mut kinds = Vec::new();
-        if pre_push || !pre_commit {
-            kinds.push(hook::Kind::PrePush);
-        }
-        if pre_commit {
-            kinds.push(hook::Kind::PreCommit);
-        }
-        for kind in kinds {
-            let path = hook::install(&repo, &exe, kind, force)?;
-            eprintln!(
-                "installed the keysweep {} hook at {}",
-                kind.name(),
-                path.display()
-            );
-        }
+    let Some(command) = commands::run_if_no_scan(command)? else {
         return Ok(Exit::Clean);
-    }
-    match command {
-        Command::Completions { shell } => {
-            // Rendered first: clap_complete panics on a write error, and
-            // `keysweep completions bash | head` closes the pipe early.
-            let mut script = Vec::new();
-            crate::integrations::shell::completions(shell, &mut script);
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(&script)?;
-            stdout.flush()?;
-            return Ok(Exit::Clean);
-        }
-        Command::Man { dir: None } => {
-            let mut stdout = std::io::stdout().lock();
-            crate::integrations::shell::man(&mut stdout)?;
-            stdout.flush()?;
-            return Ok(Exit::Clean);
-        }
-        Command::Man { dir: Some(dir) } => {
-            let pages = crate::integrations::shell::man_pages(&dir)
-                .with_context(|| format!("cannot write man pages into {}", dir.display()))?;
-            eprintln!("wrote {} man pages into {}", pages.len(), dir.display());
-            return Ok(Exit::Clean);
-        }
-        _ => {}
-    }
+    };
     let env = ProcessEnv;
     match Settings::from_command(command, &env)? {
         Some(settings) => drive(settings, &env),
