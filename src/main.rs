@@ -20,7 +20,7 @@ fn main() -> ExitCode {
             }
             // An error may quote scanned data (a path, a ref, a report field).
             let medium = keysweep::term::Medium::from_env();
-            eprintln!("{}", medium.clean(&format!("error: {err:#}")));
+            eprintln!("{}", medium.clean_message(&format!("error: {err:#}")));
             ExitCode::from(Exit::Error as u8)
         }
     }

@@ -41,6 +41,20 @@ impl Medium {
         }
     }
 
+    /// An error message for stderr: one cleaned line, plus one per
+    /// `hint:` line our errors end with (`message\nhint: text`). Any other
+    /// line break, e.g. inside a quoted path, stays escaped, and a hint
+    /// line cannot carry a workflow command because every line is cleaned.
+    pub fn clean_message(self, s: &str) -> String {
+        let mut parts = s.split("\nhint: ");
+        let mut out = self.clean(parts.next().unwrap_or_default());
+        for hint in parts {
+            out.push('\n');
+            out.push_str(&self.clean(&format!("hint: {hint}")));
+        }
+        out
+    }
+
     /// `s` made safe for this medium.
     pub fn clean(self, s: &str) -> String {
         match self {
@@ -217,5 +231,28 @@ mod tests {
         assert_eq!(shell_quote("x'; rm -rf ~; '"), r"'x'\''; rm -rf ~; '\'''");
         assert_eq!(shell_quote("$(id)"), "'$(id)'");
         assert_eq!(shell_quote(""), "''");
+    }
+
+    #[test]
+    fn error_messages_keep_their_hint_lines_and_nothing_else() {
+        let m = "error: bad range `a\nb`\nhint: use BASE..HEAD";
+        assert_eq!(
+            Medium::Terminal.clean_message(m),
+            "error: bad range `a\\nb`\nhint: use BASE..HEAD"
+        );
+        // A hint line that came from data is still only a hint line.
+        for medium in [Medium::Terminal, Medium::CiLog] {
+            let out = medium.clean_message("error: x\nhint: ::error::pwned\n::warning::y");
+            assert_eq!(out.lines().count(), 2, "{out}");
+            for line in out.lines() {
+                assert!(
+                    line.starts_with("error: ") || line.starts_with("hint: "),
+                    "{line}"
+                );
+            }
+        }
+        let out = Medium::CiLog.clean_message("error: x\nhint: \u{1b}[31m::set-env");
+        assert!(!out.contains('\u{1b}'), "{out}");
+        assert!(out.lines().all(|l| !runner_would_act(l)), "{out}");
     }
 }

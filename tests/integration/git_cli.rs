@@ -137,3 +137,21 @@ fn a_shallow_clone_is_named_with_its_boundary_and_still_scanned() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("shallow"), "a full clone: {stderr}");
 }
+
+#[test]
+fn an_error_prints_its_hint_on_a_line_of_its_own() {
+    let s = Scratch::new();
+    let r = s.init("repo", &[]);
+    r.commit("start");
+    let out = keysweep(&["git", ".", "--range", "a...b"], &r.path);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(
+        lines[0].starts_with("error: invalid commit range"),
+        "{stderr}"
+    );
+    assert!(lines[1].starts_with("hint: use BASE..HEAD"), "{stderr}");
+    assert!(!stderr.contains("\\n"), "no escaped line break: {stderr}");
+}
