@@ -64,6 +64,10 @@ pub struct Stats {
     /// Repositories that could not be cloned, refreshed or read
     /// (`keysweep org`; each is named on stderr).
     pub repos_failed: u64,
+    /// Of `repos_failed`: repositories whose scan was stopped at
+    /// `--repo-timeout`; what they found until then is reported, with blob
+    /// ids for paths.
+    pub repos_timed_out: u64,
 }
 
 impl Stats {
@@ -99,6 +103,7 @@ impl Stats {
         self.verify_cached += o.verify_cached;
         self.repos += o.repos;
         self.repos_failed += o.repos_failed;
+        self.repos_timed_out += o.repos_timed_out;
     }
 }
 

@@ -19,7 +19,7 @@
 
 use super::commits::CommitHeader;
 use super::repo::{pool, reason, Repo};
-use super::{BlobMemory, GitError};
+use super::{BlobMemory, Deadline, GitError};
 use crate::blob::{BlobScanner, Scanned};
 use crate::diag::Diagnostics;
 use crate::finding::Credential;
@@ -57,6 +57,9 @@ pub(crate) struct OdbScan {
     pub(crate) fresh: Vec<(ObjectId, Vec<Credential>)>,
     /// Where each pack keeps its trees, for the tree filter of provenance.
     pub(crate) packed_trees: Vec<PackedTrees>,
+    /// The deadline passed: some objects were not read, and `commits` and
+    /// `packed_trees` are incomplete.
+    pub(crate) stopped: bool,
 }
 
 /// The tree entries of one pack, noted while it is traversed, so the tree
@@ -107,6 +110,7 @@ impl Collected {
 struct Worker<'s, 'm> {
     scanner: &'s BlobScanner<'s>,
     memory: Option<&'m dyn BlobMemory>,
+    deadline: Option<&'s Deadline>,
     repo: &'s Path,
     shared: &'s Mutex<Collected>,
     mine: Collected,
@@ -133,6 +137,11 @@ impl Drop for Worker<'_, '_> {
 }
 
 impl Worker<'_, '_> {
+    /// Whether the deadline has passed: no more objects are taken.
+    fn must_stop(&self) -> bool {
+        self.deadline.is_some_and(Deadline::passed)
+    }
+
     /// Takes one decoded object: scans blobs, notes commits.
     fn object(&mut self, kind: gix::objs::Kind, id: &gix::oid, data: &[u8]) {
         match kind {
@@ -253,11 +262,15 @@ pub(crate) fn pack_indexes(r: &Repo, dir: &Path) -> Result<Vec<PathBuf>, GitErro
     Ok(idx)
 }
 
+/// Reads and scans every object once. With a `deadline`, stops taking
+/// objects once it has passed and returns what was found until then, with
+/// `stopped` set.
 pub(crate) fn scan_all_blobs(
     r: &Repo,
     scanner: &BlobScanner<'_>,
     threads: usize,
     memory: Option<&dyn BlobMemory>,
+    deadline: Option<&Deadline>,
 ) -> Result<OdbScan, GitError> {
     let hash = r.repo.object_hash();
     let dirs = object_dirs(r, scanner.diag);
@@ -305,7 +318,12 @@ pub(crate) fn scan_all_blobs(
     let repeated = repeated_ids(sources);
 
     let threads = threads.max(1);
+    let passed = || deadline.is_some_and(Deadline::passed);
     for (i, bundle) in bundles.iter().enumerate() {
+        if passed() {
+            out.stopped = true;
+            return Ok(out);
+        }
         let seen_before = |id: &gix::oid| repeated[i].contains(id);
         // Counters and findings for this pack only, merged when the
         // traversal succeeds, so a pack that fails half-way can be read
@@ -319,6 +337,7 @@ pub(crate) fn scan_all_blobs(
         let worker = Worker {
             scanner: &local_scanner,
             memory,
+            deadline,
             repo: &r.path,
             shared: &shared,
             mine: Collected::default(),
@@ -330,10 +349,16 @@ pub(crate) fn scan_all_blobs(
             &interrupt,
             {
                 let mut worker = worker;
+                let interrupt = &interrupt;
                 move |kind,
                       data: &[u8],
                       entry: &pack::index::Entry,
                       _: &dyn gix::progress::Progress| {
+                    if worker.must_stop() {
+                        // Stops gix's decoding too, at its next check.
+                        interrupt.store(true, Relaxed);
+                        return Ok(());
+                    }
                     if kind == gix::objs::Kind::Tree {
                         // Every tree, even one an earlier pack has too: the
                         // filter then needs nothing but this pack to resolve it.
@@ -359,6 +384,18 @@ pub(crate) fn scan_all_blobs(
             },
         );
         let mut collected = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+        if passed() {
+            // Stopped part-way (or just done: it cannot be told): what was
+            // scanned counts and is kept; the pack's trees are not known.
+            add_counts(counters, &local);
+            out.packed_trees.push(PackedTrees {
+                index: bundle.index.path().to_path_buf(),
+                trees: None,
+            });
+            collected.drain_into(&mut out);
+            out.stopped = true;
+            return Ok(out);
+        }
         match traversal {
             Ok(_) => {
                 add_counts(counters, &local);
@@ -386,10 +423,14 @@ pub(crate) fn scan_all_blobs(
                     .filter(|id| !seen_before(id))
                     .collect();
                 let pack_path = bundle.pack.path().display().to_string();
-                let got = read_objects(r, &ids, scanner, memory, threads, |id| {
+                let got = read_objects(r, &ids, scanner, memory, deadline, threads, |id| {
                     format!("packed object {id} in {pack_path}")
                 })?;
                 got.drain_into(&mut out);
+                if passed() {
+                    out.stopped = true;
+                    return Ok(out);
+                }
             }
         }
     }
@@ -397,7 +438,11 @@ pub(crate) fn scan_all_blobs(
     for (d, (dir, ids)) in dirs.iter().zip(loose).enumerate() {
         let skip = &repeated[bundles.len() + d];
         let ids: Vec<ObjectId> = ids.into_iter().filter(|id| !skip.contains(id)).collect();
-        scan_loose(r, dir, &ids, scanner, memory, threads)?.drain_into(&mut out);
+        scan_loose(r, dir, &ids, scanner, memory, deadline, threads)?.drain_into(&mut out);
+        if passed() {
+            out.stopped = true;
+            return Ok(out);
+        }
     }
     Ok(out)
 }
@@ -481,6 +526,7 @@ fn scan_loose(
     ids: &[ObjectId],
     scanner: &BlobScanner<'_>,
     memory: Option<&dyn BlobMemory>,
+    deadline: Option<&Deadline>,
     threads: usize,
 ) -> Result<Collected, GitError> {
     let store = gix::odb::loose::Store::at(dir, r.repo.object_hash());
@@ -488,6 +534,7 @@ fn scan_loose(
     let worker = Worker {
         scanner,
         memory,
+        deadline,
         repo: &r.path,
         shared: &shared,
         mine: Collected::default(),
@@ -496,6 +543,9 @@ fn scan_loose(
     pool.install(|| {
         ids.par_iter()
             .for_each_with((worker, Vec::new()), |(worker, buf), id| {
+                if worker.must_stop() {
+                    return;
+                }
                 // A loose blob over the limit is judged by its header and
                 // never inflated, so its size costs no memory.
                 if let Ok(Some((size, gix::objs::Kind::Blob))) = store.try_header(id) {
@@ -537,6 +587,7 @@ fn read_objects(
     ids: &[ObjectId],
     scanner: &BlobScanner<'_>,
     memory: Option<&dyn BlobMemory>,
+    deadline: Option<&Deadline>,
     threads: usize,
     name: impl Fn(&gix::oid) -> String + Sync,
 ) -> Result<Collected, GitError> {
@@ -545,6 +596,7 @@ fn read_objects(
     let worker = Worker {
         scanner,
         memory,
+        deadline,
         repo: &r.path,
         shared: &shared,
         mine: Collected::default(),
@@ -555,6 +607,9 @@ fn read_objects(
             || (worker.clone(), sync.to_thread_local(), Vec::new()),
             |(worker, repo, buf), id| {
                 use gix::objs::Find;
+                if worker.must_stop() {
+                    return;
+                }
                 match repo.objects.try_find(id, buf) {
                     Ok(Some(obj)) => worker.object(obj.kind, id, obj.data),
                     Ok(None) => worker.corrupt(id, &format!("{} is missing", name(id))),
@@ -627,6 +682,72 @@ mod tests {
     }
 
     #[test]
+    fn a_scan_stopped_at_its_deadline_keeps_what_it_found() {
+        // Ten commits, each adding a file with its own key, in one pack.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        git(d, &["init", "-q", "-b", "main"], None);
+        git(d, &["config", "gc.auto", "0"], None);
+        for (i, c) in "ABCDEFGHIJ".chars().enumerate() {
+            std::fs::write(
+                d.join(format!("k{i}.env")),
+                format!("aws_access_key_id = AKIASP2TPHJSQH3FJR{c}X\n"),
+            )
+            .expect("write");
+            git(d, &["add", "-A"], None);
+            git(d, &["commit", "-q", "-m", &format!("c{i}")], None);
+        }
+        git(d, &["repack", "-adq"], None);
+
+        struct Forgetful;
+        impl BlobMemory for Forgetful {
+            fn recall(&self, _: &gix::oid) -> Option<Vec<Credential>> {
+                None
+            }
+        }
+        let opts = super::super::HistoryOptions {
+            threads: 1,
+            ..Default::default()
+        };
+        let scan = |deadline: &Deadline| {
+            super::super::scan_history_with_memory(
+                d,
+                &crate::detect::Detector::new(),
+                &opts,
+                &Diagnostics::silent(),
+                &Forgetful,
+                deadline,
+            )
+            .expect("scan")
+        };
+
+        let whole = scan(&Deadline::after(std::time::Duration::from_secs(3600)));
+        assert!(!whole.stopped);
+        assert_eq!(whole.scan.stats.blobs, 10);
+        assert_eq!(whole.scan.findings.len(), 10);
+
+        // 30 objects (10 commits, trees, blobs; git packs the commits
+        // first): stop half-way, after 15 of them.
+        let part = scan(&Deadline::after_objects(16));
+        assert!(part.stopped);
+        let blobs = part.scan.stats.blobs;
+        assert!(blobs > 0 && blobs < 10, "{blobs} blobs scanned");
+        // Every blob scanned is reported and remembered: nothing is lost.
+        assert_eq!(part.scan.findings.len() as u64, blobs);
+        assert_eq!(part.fresh.len() as u64, blobs);
+        for f in &part.scan.findings {
+            let blob = f.blob().expect("a blob finding");
+            assert_eq!(f.location.path.to_string(), blob.id, "blob id as path");
+            assert!(blob.commit.is_none() && !blob.unreachable);
+        }
+
+        // Past the deadline before the first object: nothing is read.
+        let none = scan(&Deadline::after(std::time::Duration::ZERO));
+        assert!(none.stopped);
+        assert_eq!(none.scan.stats.blobs + none.scan.stats.commits, 0);
+    }
+
+    #[test]
     fn a_blob_in_many_packs_and_loose_is_scanned_once() {
         // Issue 20.7: a repository that never repacks has a pack per push;
         // each entry used to be looked up in every earlier pack's index.
@@ -679,7 +800,7 @@ mod tests {
             counters: &counters,
             diag: &diag,
         };
-        let scanned = scan_all_blobs(&r, &scanner, 2, None).expect("scan");
+        let scanned = scan_all_blobs(&r, &scanner, 2, None, None).expect("scan");
         assert_eq!(counters.blobs.load(Relaxed), blobs, "each blob once");
         assert_eq!(scanned.hits.len(), 1);
         assert_eq!(scanned.hits[0].id.to_string(), leak);

@@ -68,6 +68,12 @@ pub enum OrgError {
         what: &'static str,
         secs: u64,
     },
+    #[error("{repo}: the scan did not finish within {secs} s and was stopped; its {found} findings so far are reported, with blob ids for paths\nhint: raise --repo-timeout; a rerun does not scan again the blobs this one did")]
+    ScanTimeout {
+        repo: String,
+        secs: u64,
+        found: usize,
+    },
     #[error("{repo}: {source}")]
     Scan {
         repo: String,
@@ -245,7 +251,8 @@ pub struct OrgOptions {
     pub cache_dir: PathBuf,
     /// Clones and refreshes at once.
     pub jobs: usize,
-    /// Longest a clone or refresh of one repository may take.
+    /// Longest a clone or refresh of one repository may take, and then
+    /// longest its scan may take.
     pub repo_timeout: Duration,
     /// Credentials for GitHub clones (never in a URL or an argument).
     pub auth: clone::Auth,
@@ -324,18 +331,39 @@ pub(crate) fn scan_org(
                         last.stats.blobs = 0;
                         last.stats.bytes = 0;
                         unchanged += 1;
-                        return Ok((last, Vec::new(), None));
+                        let scan = git::MemoryScan {
+                            scan: last,
+                            fresh: Vec::new(),
+                            stopped: false,
+                        };
+                        return Ok((scan, None));
                     }
                 }
-                git::scan_history_with_memory(&path, detector, &opts.history, diag, &memory)
-                    .map(|(scan, fresh)| (scan, fresh, fp))
-                    .map_err(|source| OrgError::Scan {
-                        repo: spec.name.clone(),
-                        source,
-                    })
+                // The clone had its own bound; the scan gets the same.
+                let deadline = git::Deadline::after(opts.repo_timeout);
+                git::scan_history_with_memory(
+                    &path,
+                    detector,
+                    &opts.history,
+                    diag,
+                    &memory,
+                    &deadline,
+                )
+                .map(|scan| (scan, fp))
+                .map_err(|source| OrgError::Scan {
+                    repo: spec.name.clone(),
+                    source,
+                })
             });
             match result {
-                Ok((scan, fresh, fp)) => {
+                Ok((
+                    git::MemoryScan {
+                        scan,
+                        fresh,
+                        stopped,
+                    },
+                    fp,
+                )) => {
                     // Only what a git that hashed the objects wrote may
                     // teach the shared memory (docs/security.md): a clone
                     // in the cache was indexed by `git index-pack`, which
@@ -352,6 +380,9 @@ pub(crate) fn scan_org(
                         fatal = Some(e);
                         break;
                     }
+                    // A stopped scan is not this repository's result: the
+                    // next run reads it again (its scanned blobs recalled).
+                    let fp = fp.filter(|_| !stopped);
                     if let Some(fp) = fp {
                         if let Err(e) = rescan::remember(&opts.cache_dir, &spec.name, &fp, &scan) {
                             diag.warn(format_args!(
@@ -361,7 +392,20 @@ pub(crate) fn scan_org(
                         }
                     }
                     out.scan.stats.add(&scan.stats);
-                    out.scan.stats.repos += 1;
+                    if stopped {
+                        let e = OrgError::ScanTimeout {
+                            repo: spec.name.clone(),
+                            secs: opts.repo_timeout.as_secs(),
+                            found: scan.findings.len(),
+                        };
+                        let why = e.to_string();
+                        diag.warn(format_args!("{why}"));
+                        out.scan.stats.repos_failed += 1;
+                        out.scan.stats.repos_timed_out += 1;
+                        out.failed.push((spec.name.clone(), why));
+                    } else {
+                        out.scan.stats.repos += 1;
+                    }
                     let repo: std::sync::Arc<str> = std::sync::Arc::from(spec.name.as_str());
                     out.scan
                         .findings
@@ -418,6 +462,73 @@ mod tests {
             RepoSpec::parse("file:///srv/git/api.git").location,
             Location::Remote("file:///srv/git/api.git".into())
         );
+    }
+
+    #[test]
+    fn a_scan_past_repo_timeout_fails_the_repository_not_the_run() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let repo = dir.path().join("r");
+        let git = |args: &[&str]| {
+            let ok = std::process::Command::new("git")
+                .args(args)
+                .current_dir(dir.path())
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("HOME", dir.path())
+                .env("GIT_AUTHOR_NAME", "T")
+                .env("GIT_AUTHOR_EMAIL", "t@example.com")
+                .env("GIT_COMMITTER_NAME", "T")
+                .env("GIT_COMMITTER_EMAIL", "t@example.com")
+                .status()
+                .expect("run git")
+                .success();
+            assert!(ok, "git {args:?}");
+        };
+        git(&["init", "-q", "r"]);
+        std::fs::write(
+            repo.join("k.env"),
+            "aws_access_key_id = AKIASP2TPHJSQH3FJRUX\n",
+        )
+        .expect("write");
+        git(&["-C", "r", "add", "-A"]);
+        git(&["-C", "r", "commit", "-q", "-m", "leak"]);
+        let specs = vec![
+            RepoSpec::parse(&repo.display().to_string()),
+            RepoSpec::parse(&dir.path().join("missing").display().to_string()),
+        ];
+        let run = |timeout| {
+            let opts = OrgOptions {
+                cache_dir: dir.path().join("cache"),
+                jobs: 1,
+                repo_timeout: timeout,
+                auth: clone::Auth::new(None, "https://api.github.com"),
+                history: HistoryOptions::default(),
+            };
+            scan_org(&specs, &Detector::new(), &opts, &Diagnostics::silent()).expect("run")
+        };
+
+        // A deadline already past: the scan stops before its first object,
+        // the repository is named with why, and the run goes on to the next.
+        let stopped = run(Duration::ZERO);
+        let stats = &stopped.scan.stats;
+        assert_eq!(
+            (stats.repos, stats.repos_failed, stats.repos_timed_out),
+            (0, 2, 1)
+        );
+        assert_eq!(stats.blobs, 0);
+        assert!(
+            stopped.failed[0].1.contains("did not finish within 0 s"),
+            "{:?}",
+            stopped.failed
+        );
+        assert!(stopped.failed[1].1.contains("not a git repository"));
+
+        let whole = run(Duration::from_secs(3600));
+        let stats = &whole.scan.stats;
+        assert_eq!(
+            (stats.repos, stats.repos_failed, stats.repos_timed_out),
+            (1, 1, 0)
+        );
+        assert_eq!(whole.scan.findings.len(), 1);
     }
 
     #[test]
