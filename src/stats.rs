@@ -68,6 +68,12 @@ pub struct Stats {
     /// `--repo-timeout`; what they found until then is reported, with blob
     /// ids for paths.
     pub repos_timed_out: u64,
+    /// Git objects decoded (inflated, deltas applied): what a history scan
+    /// costs, whether its blobs were scanned or recalled.
+    pub objects_decoded: u64,
+    /// Packs not decoded because an earlier run noted what they hold
+    /// (`keysweep org` rescans).
+    pub packs_recalled: u64,
 }
 
 impl Stats {
@@ -104,6 +110,8 @@ impl Stats {
         self.repos += o.repos;
         self.repos_failed += o.repos_failed;
         self.repos_timed_out += o.repos_timed_out;
+        self.objects_decoded += o.objects_decoded;
+        self.packs_recalled += o.packs_recalled;
     }
 }
 
@@ -126,6 +134,8 @@ pub(crate) struct AtomicStats {
     pub suppressed: AtomicU64,
     pub findings_over_limit: AtomicU64,
     pub trees_too_deep: AtomicU64,
+    pub objects_decoded: AtomicU64,
+    pub packs_recalled: AtomicU64,
 }
 
 impl AtomicStats {
@@ -152,6 +162,8 @@ impl AtomicStats {
             suppressed: self.suppressed.load(Relaxed),
             findings_over_limit: self.findings_over_limit.load(Relaxed),
             trees_too_deep: self.trees_too_deep.load(Relaxed),
+            objects_decoded: self.objects_decoded.load(Relaxed),
+            packs_recalled: self.packs_recalled.load(Relaxed),
             ..Stats::default()
         }
     }

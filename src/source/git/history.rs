@@ -3,6 +3,7 @@
 //! ([`super::attribution`]), then findings with their origins.
 
 use super::attribution::{attribute, Known};
+use super::notes::{PackMemory, PackNote};
 use super::repo::{open, warn_about_submodules, warn_if_shallow};
 use super::{blob_finding, BlobMemory, Deadline, GitError, HistoryOptions, ScannedBlobs};
 use crate::blob::BlobScanner;
@@ -28,7 +29,7 @@ pub fn scan_history(
     opts: &HistoryOptions,
     diag: &Diagnostics,
 ) -> Result<SourceScan, GitError> {
-    scan(repo, detector, opts, diag, None, None).map(|s| s.scan)
+    scan(repo, detector, opts, diag, None, None, None).map(|s| s.scan)
 }
 
 /// What [`scan_history_with_memory`] found and did.
@@ -37,6 +38,9 @@ pub struct MemoryScan {
     pub scan: SourceScan,
     /// The blobs this scan detected (not recalled), for the memory.
     pub(crate) fresh: ScannedBlobs,
+    /// A note of each pack decoded in full, by pack checksum, for the
+    /// pack memory.
+    pub noted: Vec<(gix::ObjectId, PackNote)>,
     /// The deadline passed before every object was read: `scan` holds what
     /// was found until then, each finding with its blob id for a path and
     /// no commit (provenance needs every commit read).
@@ -48,16 +52,26 @@ pub struct MemoryScan {
 /// `stats.blobs`), but its credentials still become findings, with the
 /// provenance they have in this repository. Also returns the blobs this
 /// scan did detect, for the memory. Stops reading once `deadline` has
-/// passed, keeping what it found ([`MemoryScan::stopped`]).
+/// passed, keeping what it found ([`MemoryScan::stopped`]). A pack that
+/// `packs` has a note of is not decoded.
 pub fn scan_history_with_memory(
     repo: &Path,
     detector: &Detector,
     opts: &HistoryOptions,
     diag: &Diagnostics,
     memory: &dyn BlobMemory,
+    packs: &dyn PackMemory,
     deadline: &Deadline,
 ) -> Result<MemoryScan, GitError> {
-    scan(repo, detector, opts, diag, Some(memory), Some(deadline))
+    scan(
+        repo,
+        detector,
+        opts,
+        diag,
+        Some(memory),
+        Some(packs),
+        Some(deadline),
+    )
 }
 
 fn scan(
@@ -66,6 +80,7 @@ fn scan(
     opts: &HistoryOptions,
     diag: &Diagnostics,
     memory: Option<&dyn BlobMemory>,
+    packs: Option<&dyn PackMemory>,
     deadline: Option<&Deadline>,
 ) -> Result<MemoryScan, GitError> {
     let started = std::time::Instant::now();
@@ -80,12 +95,15 @@ fn scan(
     };
 
     diag.set_message("reading git objects");
-    let mut scanned = super::odb::scan_all_blobs(&r, &scanner, opts.threads, memory, deadline)?;
+    let mut scanned =
+        super::odb::scan_all_blobs(&r, &scanner, opts.threads, memory, packs, deadline)?;
     let fresh = std::mem::take(&mut scanned.fresh);
+    let noted = std::mem::take(&mut scanned.noted);
     if scanned.stopped {
         return Ok(MemoryScan {
             scan: stopped_scan(&r.path, scanned, opts, diag, &counters, started),
             fresh,
+            noted,
             stopped: true,
         });
     }
@@ -155,6 +173,7 @@ fn scan(
     Ok(MemoryScan {
         scan: SourceScan { findings, stats },
         fresh,
+        noted,
         stopped: false,
     })
 }

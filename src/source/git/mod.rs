@@ -30,6 +30,7 @@ mod attribution;
 mod commits;
 mod diff;
 mod history;
+mod notes;
 mod odb;
 mod range;
 mod repo;
@@ -47,6 +48,7 @@ use std::time::{Duration, Instant};
 
 pub use gix::ObjectId;
 pub use history::{scan_history, scan_history_with_memory, MemoryScan};
+pub use notes::{PackMemory, PackNote};
 pub use range::{parse_range, scan_commits, scan_range};
 pub use repo::{file_at, is_zero_oid, Lookup};
 

@@ -18,6 +18,7 @@
 //! object.
 
 use super::commits::CommitHeader;
+use super::notes::{PackMemory, PackNote};
 use super::repo::{pool, reason, Repo};
 use super::{BlobMemory, Deadline, GitError};
 use crate::blob::{BlobScanner, Scanned};
@@ -60,6 +61,9 @@ pub(crate) struct OdbScan {
     /// The deadline passed: some objects were not read, and `commits` and
     /// `packed_trees` are incomplete.
     pub(crate) stopped: bool,
+    /// With a [`PackMemory`]: a note for each pack decoded in full, by
+    /// pack checksum, for the caller to keep.
+    pub(crate) noted: Vec<(ObjectId, PackNote)>,
 }
 
 /// The tree entries of one pack, noted while it is traversed, so the tree
@@ -264,12 +268,14 @@ pub(crate) fn pack_indexes(r: &Repo, dir: &Path) -> Result<Vec<PathBuf>, GitErro
 
 /// Reads and scans every object once. With a `deadline`, stops taking
 /// objects once it has passed and returns what was found until then, with
-/// `stopped` set.
+/// `stopped` set. With `packs`, a pack it has a note of is not decoded:
+/// the note stands for it ([`super::notes`]), and the other packs are noted.
 pub(crate) fn scan_all_blobs(
     r: &Repo,
     scanner: &BlobScanner<'_>,
     threads: usize,
     memory: Option<&dyn BlobMemory>,
+    packs: Option<&dyn PackMemory>,
     deadline: Option<&Deadline>,
 ) -> Result<OdbScan, GitError> {
     let hash = r.repo.object_hash();
@@ -301,12 +307,20 @@ pub(crate) fn scan_all_blobs(
         }
     }
 
+    // Packs with a note are not decoded, and do not take part in the
+    // search for repeats: the objects they share with a decoded pack are
+    // read there too, and the duplicates merged at the end.
+    let checksums: Vec<Option<ObjectId>> = bundles.iter().map(pack_checksum).collect();
+    let mut notes: Vec<Option<PackNote>> = checksums
+        .iter()
+        .map(|c| c.as_ref().zip(packs).and_then(|(c, m)| m.recall(c)))
+        .collect();
     let mut loose = Vec::new();
     for dir in &dirs {
         loose.push(list_loose(r, dir, scanner));
     }
     let mut sources: Vec<Box<dyn Iterator<Item = ObjectId> + '_>> = Vec::new();
-    for b in &bundles {
+    for (b, _) in bundles.iter().zip(&notes).filter(|(_, n)| n.is_none()) {
         let idx = &b.index;
         sources.push(Box::new(
             (0..idx.num_objects()).map(move |i| idx.oid_at_index(i).to_owned()),
@@ -316,14 +330,23 @@ pub(crate) fn scan_all_blobs(
         sources.push(Box::new(ids.iter().copied()));
     }
     let repeated = repeated_ids(sources);
+    let decoded_packs = notes.iter().filter(|n| n.is_none()).count();
 
     let threads = threads.max(1);
     let passed = || deadline.is_some_and(Deadline::passed);
-    for (i, bundle) in bundles.iter().enumerate() {
+    let mut recalled_hits = Vec::new();
+    let mut decoded = 0;
+    for (bundle, note) in bundles.iter().zip(&mut notes) {
         if passed() {
             out.stopped = true;
             return Ok(out);
         }
+        if let Some(note) = note.take() {
+            recall_pack(bundle, note, memory, scanner, &mut out, &mut recalled_hits);
+            continue;
+        }
+        let i = decoded;
+        decoded += 1;
         let seen_before = |id: &gix::oid| repeated[i].contains(id);
         // Counters and findings for this pack only, merged when the
         // traversal succeeds, so a pack that fails half-way can be read
@@ -359,6 +382,7 @@ pub(crate) fn scan_all_blobs(
                         interrupt.store(true, Relaxed);
                         return Ok(());
                     }
+                    AtomicStats::bump(&worker.scanner.counters.objects_decoded, 1);
                     if kind == gix::objs::Kind::Tree {
                         // Every tree, even one an earlier pack has too: the
                         // filter then needs nothing but this pack to resolve it.
@@ -435,8 +459,23 @@ pub(crate) fn scan_all_blobs(
         }
     }
 
+    // Blobs with findings in noted packs: their credentials from the blob
+    // memory, or (forgotten) read and scanned again.
+    if !recalled_hits.is_empty() {
+        read_objects(
+            r,
+            &recalled_hits,
+            scanner,
+            memory,
+            deadline,
+            threads,
+            |id| format!("blob {id}"),
+        )?
+        .drain_into(&mut out);
+    }
+
     for (d, (dir, ids)) in dirs.iter().zip(loose).enumerate() {
-        let skip = &repeated[bundles.len() + d];
+        let skip = &repeated[decoded_packs + d];
         let ids: Vec<ObjectId> = ids.into_iter().filter(|id| !skip.contains(id)).collect();
         scan_loose(r, dir, &ids, scanner, memory, deadline, threads)?.drain_into(&mut out);
         if passed() {
@@ -444,7 +483,109 @@ pub(crate) fn scan_all_blobs(
             return Ok(out);
         }
     }
+    if out.packed_trees.len() > decoded_packs {
+        // A noted pack and a decoded one (or loose objects) may share
+        // objects: each once.
+        out.hits.sort_by_key(|h| h.id);
+        out.hits.dedup_by(|a, b| a.id == b.id);
+        out.commits.sort_by_key(|c| c.0);
+        out.commits.dedup_by(|a, b| a.0 == b.0);
+        out.too_large.sort();
+        out.too_large.dedup();
+    }
+    if packs.is_some() {
+        out.noted = note_packs(&bundles, &checksums, &out);
+    }
     Ok(out)
+}
+
+/// The checksum that names a pack's contents: its trailer, as its index
+/// records it and as the pack file ends. `None` (the pack is always
+/// decoded) when the two differ or the ids are not SHA-1.
+fn pack_checksum(bundle: &pack::Bundle) -> Option<ObjectId> {
+    let recorded = bundle.index.pack_checksum();
+    (recorded.kind() == gix::hash::Kind::Sha1 && bundle.pack.checksum() == recorded)
+        .then_some(recorded)
+}
+
+/// Stands a pack's note in for decoding it: its commits and trees as
+/// noted, its blobs over the limit counted again (and named later), its
+/// blobs with findings recalled from the blob memory or, when forgotten,
+/// put in `reread`.
+fn recall_pack(
+    bundle: &pack::Bundle,
+    note: PackNote,
+    memory: Option<&dyn BlobMemory>,
+    scanner: &BlobScanner<'_>,
+    out: &mut OdbScan,
+    reread: &mut Vec<ObjectId>,
+) {
+    let counters = scanner.counters;
+    AtomicStats::bump(&counters.packs_recalled, 1);
+    AtomicStats::bump(&counters.commits, note.commits.len() as u64);
+    AtomicStats::bump(&counters.skipped_too_large, note.too_large.len() as u64);
+    out.commits.extend(note.commits);
+    out.too_large.extend(note.too_large);
+    out.packed_trees.push(PackedTrees {
+        index: bundle.index.path().to_path_buf(),
+        trees: Some(note.trees),
+    });
+    for id in note.hits {
+        match memory.and_then(|m| m.recall(&id)) {
+            Some(credentials) if !credentials.is_empty() => {
+                AtomicStats::bump(&counters.blobs_already_scanned, 1);
+                out.hits.push(Hit { id, credentials });
+            }
+            _ => reread.push(id),
+        }
+    }
+}
+
+/// A note for each pack decoded in one pass: what of the whole scan's
+/// commits, blobs with findings and blobs over the limit its index holds
+/// (also those read from another pack first), and its trees.
+fn note_packs(
+    bundles: &[pack::Bundle],
+    checksums: &[Option<ObjectId>],
+    out: &OdbScan,
+) -> Vec<(ObjectId, PackNote)> {
+    if out.stopped || !out.corrupt.is_empty() {
+        return Vec::new();
+    }
+    let mut noted = Vec::new();
+    for (bundle, checksum) in bundles.iter().zip(checksums) {
+        let Some(checksum) = checksum else { continue };
+        let trees = out
+            .packed_trees
+            .iter()
+            .find(|p| p.index == bundle.index.path())
+            .and_then(|p| p.trees.clone());
+        let Some(trees) = trees else { continue };
+        let holds = |id: &gix::oid| bundle.index.lookup(id).is_some();
+        let note = PackNote {
+            commits: out
+                .commits
+                .iter()
+                .filter(|(id, _)| holds(id))
+                .cloned()
+                .collect(),
+            trees,
+            hits: out
+                .hits
+                .iter()
+                .map(|h| h.id)
+                .filter(|id| holds(id))
+                .collect(),
+            too_large: out
+                .too_large
+                .iter()
+                .filter(|(id, _)| holds(id))
+                .copied()
+                .collect(),
+        };
+        noted.push((*checksum, note));
+    }
+    noted
 }
 
 /// For each source of object ids (each sorted; packs in reading order,
@@ -492,6 +633,8 @@ fn add_counts(into: &AtomicStats, from: &AtomicStats) {
         (&into.suppressed, &from.suppressed),
         (&into.blobs_already_scanned, &from.blobs_already_scanned),
         (&into.findings_over_limit, &from.findings_over_limit),
+        (&into.objects_decoded, &from.objects_decoded),
+        (&into.packs_recalled, &from.packs_recalled),
     ] {
         a.fetch_add(b.load(Relaxed), Relaxed);
     }
@@ -548,6 +691,7 @@ fn scan_loose(
                 }
                 // A loose blob over the limit is judged by its header and
                 // never inflated, so its size costs no memory.
+                AtomicStats::bump(&scanner.counters.objects_decoded, 1);
                 if let Ok(Some((size, gix::objs::Kind::Blob))) = store.try_header(id) {
                     if size > scanner.limits.max_file_size {
                         let outcome = scanner.too_large(size);
@@ -610,6 +754,7 @@ fn read_objects(
                 if worker.must_stop() {
                     return;
                 }
+                AtomicStats::bump(&scanner.counters.objects_decoded, 1);
                 match repo.objects.try_find(id, buf) {
                     Ok(Some(obj)) => worker.object(obj.kind, id, obj.data),
                     Ok(None) => worker.corrupt(id, &format!("{} is missing", name(id))),
@@ -705,6 +850,11 @@ mod tests {
                 None
             }
         }
+        impl PackMemory for Forgetful {
+            fn recall(&self, _: &gix::oid) -> Option<PackNote> {
+                None
+            }
+        }
         let opts = super::super::HistoryOptions {
             threads: 1,
             ..Default::default()
@@ -715,6 +865,7 @@ mod tests {
                 &crate::detect::Detector::new(),
                 &opts,
                 &Diagnostics::silent(),
+                &Forgetful,
                 &Forgetful,
                 deadline,
             )
@@ -800,7 +951,7 @@ mod tests {
             counters: &counters,
             diag: &diag,
         };
-        let scanned = scan_all_blobs(&r, &scanner, 2, None, None).expect("scan");
+        let scanned = scan_all_blobs(&r, &scanner, 2, None, None, None).expect("scan");
         assert_eq!(counters.blobs.load(Relaxed), blobs, "each blob once");
         assert_eq!(scanned.hits.len(), 1);
         assert_eq!(scanned.hits[0].id.to_string(), leak);

@@ -16,9 +16,12 @@
 //!   provenance.
 //! - The memory is an append-only file in the cache directory, written and
 //!   flushed after each repository: a second run scans only new blobs, and
-//!   an interrupted run resumes where it stopped. Only clones keysweep made
-//!   itself add to it (their ids were computed by `git index-pack`); local
-//!   repositories read it but never write it (docs/security.md).
+//!   an interrupted run resumes where it stopped. A rescan decodes only the
+//!   packs a fetch added ([`packs`]): those read before are noted, and a
+//!   clone nothing was fetched into is not read at all ([`rescan`]). Only
+//!   clones keysweep made itself add to the memory and the notes (their
+//!   ids were computed by `git index-pack`); local repositories read them
+//!   but never write them (docs/security.md).
 //! - A repository that fails (bad URL, timeout, corrupt) is named, counted
 //!   in `stats.repos_failed` and skipped: one bad repository never loses the
 //!   rest of the run.
@@ -32,6 +35,7 @@ pub mod forge;
 pub mod gitea;
 pub mod github;
 pub mod gitlab;
+pub(crate) mod packs;
 pub(crate) mod plan;
 pub mod rescan;
 pub mod state;
@@ -286,6 +290,7 @@ pub(crate) fn scan_org(
         source,
     })?;
     let mut memory = state::BlobState::open(&opts.cache_dir, diag)?;
+    let packs = packs::PackStore::new(&opts.cache_dir, opts.history.limits.max_file_size, diag);
     let mut out = OrgScan::default();
     let total = repos.len();
     diag.set_prefix(&format!("[0/{total} repos] "));
@@ -330,10 +335,13 @@ pub(crate) fn scan_org(
                         last.stats.blobs_already_scanned += last.stats.blobs;
                         last.stats.blobs = 0;
                         last.stats.bytes = 0;
+                        last.stats.objects_decoded = 0;
+                        last.stats.packs_recalled = 0;
                         unchanged += 1;
                         let scan = git::MemoryScan {
                             scan: last,
                             fresh: Vec::new(),
+                            noted: Vec::new(),
                             stopped: false,
                         };
                         return Ok((scan, None));
@@ -347,6 +355,7 @@ pub(crate) fn scan_org(
                     &opts.history,
                     diag,
                     &memory,
+                    &packs,
                     &deadline,
                 )
                 .map(|scan| (scan, fp))
@@ -360,6 +369,7 @@ pub(crate) fn scan_org(
                     git::MemoryScan {
                         scan,
                         fresh,
+                        noted,
                         stopped,
                     },
                     fp,
@@ -370,10 +380,16 @@ pub(crate) fn scan_org(
                     // computes every id; a local repository's pack index
                     // is a claim keysweep does not check (it decodes
                     // without hashing), so its blobs are never remembered.
-                    let fresh = match spec.location {
-                        Location::Remote(_) => fresh,
-                        Location::Local(_) => Vec::new(),
+                    let (fresh, noted) = match spec.location {
+                        Location::Remote(_) => (fresh, noted),
+                        Location::Local(_) => (Vec::new(), Vec::new()),
                     };
+                    if let Err(e) = packs.keep(&noted) {
+                        diag.warn(format_args!(
+                            "{}: cannot keep notes of its packs ({e}); they will be decoded again",
+                            spec.name
+                        ));
+                    }
                     // Persist before moving on, so an interrupted run
                     // resumes after this repository.
                     if let Err(e) = memory.record(&spec.name, fresh) {
@@ -434,6 +450,7 @@ pub(crate) fn scan_org(
         return Err(e);
     }
     diag.set_prefix("");
+    packs.prune();
     out.unchanged = unchanged;
     sort_canonical(&mut out.scan.findings);
     out.scan.stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
