@@ -315,6 +315,12 @@ pub(crate) fn scan_all_blobs(
         .iter()
         .map(|c| c.as_ref().zip(packs).and_then(|(c, m)| m.recall(c)))
         .collect();
+    // Only the packs decoded now get a (new) note.
+    let to_note: Vec<Option<ObjectId>> = checksums
+        .iter()
+        .zip(&notes)
+        .map(|(c, n)| if n.is_none() { *c } else { None })
+        .collect();
     let mut loose = Vec::new();
     for dir in &dirs {
         loose.push(list_loose(r, dir, scanner));
@@ -494,7 +500,7 @@ pub(crate) fn scan_all_blobs(
         out.too_large.dedup();
     }
     if packs.is_some() {
-        out.noted = note_packs(&bundles, &checksums, &out);
+        out.noted = note_packs(&bundles, &to_note, &out);
     }
     Ok(out)
 }
@@ -541,48 +547,49 @@ fn recall_pack(
     }
 }
 
-/// A note for each pack decoded in one pass: what of the whole scan's
-/// commits, blobs with findings and blobs over the limit its index holds
-/// (also those read from another pack first), and its trees.
+/// A note for each pack decoded in one pass (`checksums[i]` set): what of
+/// the whole scan's commits, blobs with findings and blobs over the limit
+/// its index holds (also those read from another pack first), and its
+/// trees. One pass over each index, so it costs the number of index
+/// entries however many packs there are.
 fn note_packs(
     bundles: &[pack::Bundle],
     checksums: &[Option<ObjectId>],
     out: &OdbScan,
 ) -> Vec<(ObjectId, PackNote)> {
-    if out.stopped || !out.corrupt.is_empty() {
+    if out.stopped || !out.corrupt.is_empty() || checksums.iter().all(Option::is_none) {
         return Vec::new();
     }
+    let commits: gix::hashtable::HashMap<ObjectId, &Option<CommitHeader>> =
+        out.commits.iter().map(|(id, h)| (*id, h)).collect();
+    let hits: gix::hashtable::HashSet<ObjectId> = out.hits.iter().map(|h| h.id).collect();
+    let too_large: gix::hashtable::HashMap<ObjectId, u64> = out.too_large.iter().copied().collect();
+    let packed_trees: std::collections::HashMap<&Path, &Option<Vec<ObjectId>>> = out
+        .packed_trees
+        .iter()
+        .map(|p| (p.index.as_path(), &p.trees))
+        .collect();
     let mut noted = Vec::new();
     for (bundle, checksum) in bundles.iter().zip(checksums) {
         let Some(checksum) = checksum else { continue };
-        let trees = out
-            .packed_trees
-            .iter()
-            .find(|p| p.index == bundle.index.path())
-            .and_then(|p| p.trees.clone());
+        let trees = packed_trees
+            .get(bundle.index.path())
+            .and_then(|t| (*t).clone());
         let Some(trees) = trees else { continue };
-        let holds = |id: &gix::oid| bundle.index.lookup(id).is_some();
-        let note = PackNote {
-            commits: out
-                .commits
-                .iter()
-                .filter(|(id, _)| holds(id))
-                .cloned()
-                .collect(),
+        let mut note = PackNote {
             trees,
-            hits: out
-                .hits
-                .iter()
-                .map(|h| h.id)
-                .filter(|id| holds(id))
-                .collect(),
-            too_large: out
-                .too_large
-                .iter()
-                .filter(|(id, _)| holds(id))
-                .copied()
-                .collect(),
+            ..PackNote::default()
         };
+        for entry in bundle.index.iter() {
+            let id = entry.oid;
+            if let Some(header) = commits.get(&id) {
+                note.commits.push((id, (*header).clone()));
+            } else if hits.contains(&id) {
+                note.hits.push(id);
+            } else if let Some(size) = too_large.get(&id) {
+                note.too_large.push((id, *size));
+            }
+        }
         noted.push((*checksum, note));
     }
     noted
