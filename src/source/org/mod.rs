@@ -29,6 +29,7 @@
 //!   N machines (a CI matrix, a Kubernetes Indexed Job) split the work and
 //!   `keysweep merge` joins their JSON reports.
 
+pub mod azure;
 pub mod bitbucket;
 pub mod clone;
 pub mod forge;
