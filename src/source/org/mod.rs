@@ -73,7 +73,7 @@ pub enum OrgError {
         what: &'static str,
         secs: u64,
     },
-    #[error("{repo}: the scan did not finish within {secs} s and was stopped; its {found} findings so far are reported, with blob ids for paths\nhint: raise --repo-timeout; a rerun does not scan again the blobs this one did")]
+    #[error("{repo}: the scan did not finish within {secs} s and was stopped; its {found} findings so far are reported, with blob ids for paths (raise --repo-timeout; for a cloned repository the next run does not scan again the blobs this one did)")]
     ScanTimeout {
         repo: String,
         secs: u64,
