@@ -12,11 +12,13 @@
 #         blob recalled from the state, findings reported again)
 #
 # and prints wall time, peak RSS (of keysweep and its git children, as GNU
-# time reports the largest), blobs scanned and blobs recalled of each.
-# With ORG_BENCH_COMMIT=1 a third run, "new", follows one new commit (one
-# new small file) in every file:// repository of LIST, made with git
-# plumbing: point LIST at copies you may change (git clone --bare --shared
-# makes them in seconds).
+# time reports the largest), blobs scanned, blobs recalled and objects
+# decoded of each. ORG_BENCH_RUNS=N (default 1) repeats the warm run N
+# times and prints the median wall time and RSS.
+# With ORG_BENCH_COMMIT=1 a third kind of run, "new", follows one new
+# commit (one new small file) in every file:// repository of LIST, made
+# with git plumbing (N times, each after its own commit): point LIST at
+# copies you may change (git clone --bare --shared makes them in seconds).
 # CACHE_DIR defaults to a temporary directory removed at the end; a given
 # CACHE_DIR is emptied first. Needs GNU time at /usr/bin/time and jq.
 # KEYSWEEP_BIN overrides the binary (then nothing is built); extra keysweep
@@ -66,20 +68,36 @@ run() {
     # GNU time writes "Command exited with non-zero status 1" first when
     # there are findings: the figures are on the last line.
     read -r wall rss < <(tail -n 1 "$tmp/time")
-    printf '%-5s  %8.2f s  %8.1f MiB  %10s  %10s  %8s  %6s\n' "$name" "$wall" \
+    echo "${name%%[0-9]*} $wall $rss" >>"$tmp/figures"
+    printf '%-5s  %8.2f s  %8.1f MiB  %10s  %10s  %10s  %8s  %6s\n' "$name" "$wall" \
         "$(echo "$rss / 1024" | bc -l)" \
         "$(jq .stats.blobs "$tmp/$name.json")" \
         "$(jq .stats.blobs_already_scanned "$tmp/$name.json")" \
+        "$(jq '.stats.objects_decoded // 0' "$tmp/$name.json")" \
         "$(jq '.findings | length' "$tmp/$name.json")" \
         "$(jq .stats.repos_failed "$tmp/$name.json")"
 }
 
-echo "repositories listed: $repos"
-printf '%-5s  %10s  %12s  %10s  %10s  %8s  %6s\n' run wall "peak RSS" scanned recalled findings failed
-run cold
-run warm
+# The median wall time and peak RSS of the runs called $1.
+median() {
+    local walls rsss n
+    walls=$(awk -v k="$1" '$1 == k { print $2 }' "$tmp/figures" | sort -n)
+    rsss=$(awk -v k="$1" '$1 == k { print $3 }' "$tmp/figures" | sort -n)
+    n=$(echo "$walls" | wc -l)
+    printf 'median %-5s (%d runs)  %8.2f s  %8.1f MiB\n' "$1" "$n" \
+        "$(echo "$walls" | sed -n "$(((n + 1) / 2))p")" \
+        "$(echo "$(echo "$rsss" | sed -n "$(((n + 1) / 2))p") / 1024" | bc -l)"
+}
+runs=${ORG_BENCH_RUNS:-1}
 
-if [ "${ORG_BENCH_COMMIT:-}" = 1 ]; then
+echo "repositories listed: $repos"
+printf '%-5s  %10s  %12s  %10s  %10s  %10s  %8s  %6s\n' run wall "peak RSS" scanned recalled decoded findings failed
+run cold
+for i in $(seq "$runs"); do
+    run "warm$i"
+done
+
+new_commit() {
     grep -E '^[[:space:]]*file://' "$list" | sed -E 's#^[[:space:]]*file://##' |
         while read -r gd; do
             export GIT_INDEX_FILE="$tmp/bench-index"
@@ -95,5 +113,14 @@ if [ "${ORG_BENCH_COMMIT:-}" = 1 ]; then
             git --git-dir "$gd" update-ref HEAD "$commit"
             unset GIT_INDEX_FILE
         done
-    run new
+}
+if [ "${ORG_BENCH_COMMIT:-}" = 1 ]; then
+    for i in $(seq "$runs"); do
+        new_commit
+        run "new$i"
+    done
+fi
+median warm
+if [ "${ORG_BENCH_COMMIT:-}" = 1 ]; then
+    median new
 fi

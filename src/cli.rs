@@ -56,8 +56,8 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["repos", "github_org", "github_user", "gitlab_group", "gitea_org", "bitbucket_workspace"])))]
-#[command(group(ArgGroup::new("forge").multiple(true).args(["github_org", "github_user", "gitlab_group", "gitea_org", "bitbucket_workspace"])))]
+#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["repos", "github_org", "github_user", "gitlab_group", "gitea_org", "bitbucket_workspace", "azure_org"])))]
+#[command(group(ArgGroup::new("forge").multiple(true).args(["github_org", "github_user", "gitlab_group", "gitea_org", "bitbucket_workspace", "azure_org"])))]
 pub struct OrgArgs {
     /// A file with one clone URL or local repository path per line (blank lines and `#` comments ignored).
     #[arg(long, value_name = "FILE")]
@@ -98,6 +98,18 @@ pub struct OrgArgs {
     /// Bitbucket Cloud API base URL.
     #[arg(long, value_name = "URL", default_value = "https://api.bitbucket.org")]
     pub bitbucket_api_url: String,
+
+    /// Scan the repositories of this Azure DevOps organization (personal access token from AZURE_DEVOPS_TOKEN; repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub azure_org: Vec<String>,
+
+    /// Only these projects of each --azure-org (repeatable; default: every project).
+    #[arg(long, value_name = "NAME", requires = "azure_org")]
+    pub azure_project: Vec<String>,
+
+    /// The Azure DevOps instance of --azure-org (Azure DevOps Server: its collection URL).
+    #[arg(long, value_name = "URL", default_value = "https://dev.azure.com")]
+    pub azure_url: String,
 
     /// Also scan archived repositories of the forges named.
     #[arg(long, requires = "forge")]

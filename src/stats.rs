@@ -64,6 +64,16 @@ pub struct Stats {
     /// Repositories that could not be cloned, refreshed or read
     /// (`keysweep org`; each is named on stderr).
     pub repos_failed: u64,
+    /// Of `repos_failed`: repositories whose scan was stopped at
+    /// `--repo-timeout`; what they found until then is reported, with blob
+    /// ids for paths.
+    pub repos_timed_out: u64,
+    /// Git objects decoded (inflated, deltas applied): what a history scan
+    /// costs, whether its blobs were scanned or recalled.
+    pub objects_decoded: u64,
+    /// Packs not decoded because an earlier run noted what they hold
+    /// (`keysweep org` rescans).
+    pub packs_recalled: u64,
 }
 
 impl Stats {
@@ -99,6 +109,9 @@ impl Stats {
         self.verify_cached += o.verify_cached;
         self.repos += o.repos;
         self.repos_failed += o.repos_failed;
+        self.repos_timed_out += o.repos_timed_out;
+        self.objects_decoded += o.objects_decoded;
+        self.packs_recalled += o.packs_recalled;
     }
 }
 
@@ -121,6 +134,8 @@ pub(crate) struct AtomicStats {
     pub suppressed: AtomicU64,
     pub findings_over_limit: AtomicU64,
     pub trees_too_deep: AtomicU64,
+    pub objects_decoded: AtomicU64,
+    pub packs_recalled: AtomicU64,
 }
 
 impl AtomicStats {
@@ -147,6 +162,8 @@ impl AtomicStats {
             suppressed: self.suppressed.load(Relaxed),
             findings_over_limit: self.findings_over_limit.load(Relaxed),
             trees_too_deep: self.trees_too_deep.load(Relaxed),
+            objects_decoded: self.objects_decoded.load(Relaxed),
+            packs_recalled: self.packs_recalled.load(Relaxed),
             ..Stats::default()
         }
     }

@@ -266,6 +266,12 @@ pub fn summary(report: &Report<'_>) -> String {
         }
         if s.repos_failed > 0 {
             line.push_str(&format!(", {} failed", s.repos_failed));
+            if s.repos_timed_out > 0 {
+                line.push_str(&format!(
+                    " ({} stopped at --repo-timeout, findings incomplete)",
+                    s.repos_timed_out
+                ));
+            }
         }
     }
     let owned: Vec<&Finding> = leaked

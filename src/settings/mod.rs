@@ -152,6 +152,12 @@ pub(crate) enum Source {
         api_url: String,
         workspace: String,
     },
+    /// An Azure DevOps organization, or one project of it.
+    AzureOrg {
+        url: String,
+        org: String,
+        project: Option<String>,
+    },
 }
 
 /// The forges' tokens, from the environment (never from a flag, which
@@ -162,6 +168,7 @@ pub(crate) struct ForgeTokens {
     pub gitlab: Option<String>,
     pub gitea: Option<String>,
     pub bitbucket: Option<String>,
+    pub azure: Option<String>,
 }
 
 impl std::fmt::Debug for ForgeTokens {
@@ -172,6 +179,7 @@ impl std::fmt::Debug for ForgeTokens {
             .field("gitlab", &set(&self.gitlab))
             .field("gitea", &set(&self.gitea))
             .field("bitbucket", &set(&self.bitbucket))
+            .field("azure", &set(&self.azure))
             .finish()
     }
 }
@@ -301,6 +309,10 @@ impl Settings {
                         Source::BitbucketWorkspace { workspace, .. } => {
                             format!("Bitbucket workspace {workspace}")
                         }
+                        Source::AzureOrg { org, project, .. } => match project {
+                            Some(p) => format!("Azure DevOps project {org}/{p}"),
+                            None => format!("Azure DevOps organization {org}"),
+                        },
                     })
                     .collect();
                 let mut t = format!("org: {}", sources.join(" + "));
@@ -521,9 +533,25 @@ fn org(a: OrgArgs, env: &dyn Env) -> Result<Settings, SettingsError> {
                 workspace: w.clone(),
             }),
     );
+    // Azure DevOps: each organization, or each named project of each.
+    if !a.azure_org.is_empty() {
+        check_api_url("--azure-url", &a.azure_url)?;
+    }
+    for org in &a.azure_org {
+        let source = |project: Option<&String>| Source::AzureOrg {
+            url: a.azure_url.clone(),
+            org: org.clone(),
+            project: project.cloned(),
+        };
+        if a.azure_project.is_empty() {
+            sources.push(source(None));
+        } else {
+            sources.extend(a.azure_project.iter().map(|p| source(Some(p))));
+        }
+    }
     if sources.is_empty() {
         return Err(invalid(
-            "name the repositories: --repos FILE, --github-org, --github-user, --gitlab-group, --gitea-org or --bitbucket-workspace",
+            "name the repositories: --repos FILE, --github-org, --github-user, --gitlab-group, --gitea-org, --bitbucket-workspace or --azure-org",
         ));
     }
     let non_empty = |name: &str| env.var(name).filter(|t| !t.is_empty());
@@ -532,6 +560,7 @@ fn org(a: OrgArgs, env: &dyn Env) -> Result<Settings, SettingsError> {
         gitlab: non_empty("GITLAB_TOKEN"),
         gitea: non_empty("GITEA_TOKEN"),
         bitbucket: non_empty("BITBUCKET_TOKEN"),
+        azure: non_empty("AZURE_DEVOPS_TOKEN"),
     };
     let cache_dir = a
         .cache_dir
@@ -1091,6 +1120,62 @@ mod tests {
             let e = settings(&args, &[]).expect_err(&format!("{args:?}"));
             assert!(e.contains(needle), "{args:?}: {e}");
         }
+    }
+
+    #[test]
+    fn azure_orgs_expand_per_project() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        let args = [
+            "org",
+            "--azure-org",
+            "acme",
+            "--azure-org",
+            "globex",
+            "--azure-project",
+            "Fabrikam Fiber",
+            "--azure-project",
+            "ops",
+            "--cache-dir",
+            d,
+        ];
+        let s = settings(&args, &[("AZURE_DEVOPS_TOKEN", "pat")]).expect("valid");
+        let Task::Org(o) = s.task else {
+            panic!("an org task")
+        };
+        let scopes: Vec<(String, Option<String>)> = o
+            .sources
+            .iter()
+            .map(|src| match src {
+                Source::AzureOrg { url, org, project } => {
+                    assert_eq!(url, "https://dev.azure.com");
+                    (org.clone(), project.clone())
+                }
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(scopes.len(), 4);
+        assert_eq!(scopes[0], ("acme".into(), Some("Fabrikam Fiber".into())));
+        assert_eq!(scopes[3], ("globex".into(), Some("ops".into())));
+        assert_eq!(o.tokens.azure.as_deref(), Some("pat"));
+        assert!(!format!("{:?}", o.tokens).contains("pat\""));
+        let e = settings(
+            &[
+                "org",
+                "--azure-org",
+                "a",
+                "--azure-url",
+                "http://ado.example",
+                "--cache-dir",
+                d,
+            ],
+            &[],
+        )
+        .expect_err("plain http");
+        assert!(e.contains("plain http://"), "{e}");
+        let e = settings(&["org", "--azure-project", "p", "--cache-dir", d], &[])
+            .expect_err("a project needs an organization");
+        assert!(e.contains("--azure-org"), "{e}");
     }
 
     #[test]

@@ -120,6 +120,7 @@ impl Fixture {
             "GITLAB_TOKEN",
             "GITEA_TOKEN",
             "BITBUCKET_TOKEN",
+            "AZURE_DEVOPS_TOKEN",
         ] {
             cmd.env_remove(t);
         }
@@ -587,4 +588,175 @@ fn github_user_and_gitlab_group_merge_and_share_blobs() {
         .map(|r| r["query"].as_str().unwrap_or("").to_string())
         .expect("the user listing was asked for");
     assert!(user_query.contains("type=owner"), "{user_query}");
+}
+
+#[test]
+fn azure_devops_continuation_auth_disabled_forks_wikis_and_hostile_urls() {
+    let f = Fixture::new();
+    let at = |repo: &str| format!("acme/Fabrikam Fiber/_git/{repo}");
+    f.serve(&at("alpha"), &[("app.env", env_file(1))]);
+    f.serve(&at("beta"), &[("deploy.env", env_file(2))]);
+    f.serve(&at("old"), &[("old.env", env_file(3))]);
+    f.serve(&at("forked"), &[("fork.env", env_file(4))]);
+    f.serve(&at("Fabrikam Fiber.wiki"), &[("Home.md", env_file(5))]);
+    let bait = local_bait(&f);
+    // Azure's clone URLs carry the organization as user name.
+    let remote = |repo: &str| {
+        format!(
+            "http://acme@{{hostport}}/git/{}",
+            at(repo).replace(' ', "%20")
+        )
+    };
+    let repo = |name: &str, url: String, disabled: bool, fork: bool| {
+        json!({
+            "id": format!("id-{name}"),
+            "name": name,
+            "project": {"name": "Fabrikam Fiber"},
+            "remoteUrl": url,
+            "isDisabled": disabled,
+            "isFork": fork,
+        })
+    };
+    let forge = Forge::start(
+        &f.s,
+        "azure",
+        "azure",
+        json!({
+            "token": TOKEN,
+            "git_user": "",
+            "page_size": 2,
+            "fail_first": {"/acme/_apis/git/repositories": [500]},
+            "rate_limited": ["/busy/_apis/git/repositories"],
+            "collections": {
+                "/acme/_apis/git/repositories": [
+                    repo("alpha", remote("alpha"), false, false),
+                    repo("beta", remote("beta"), false, false),
+                    repo("old", remote("old"), true, false),
+                    repo("forked", remote("forked"), false, true),
+                    repo("local", bait.clone(), false, false),
+                    repo("file", format!("file://{bait}"), false, false),
+                    repo("elsewhere", "https://acme@evil.example/acme/p/_git/x".into(), false, false),
+                ],
+                "/acme/Fabrikam%20Fiber/_apis/git/repositories": [
+                    repo("alpha", remote("alpha"), false, false),
+                ],
+                "/acme/_apis/wiki/wikis": [
+                    {"name": "Fabrikam Fiber.wiki", "type": "projectWiki",
+                     "remoteUrl": remote("Fabrikam Fiber.wiki")},
+                    {"name": "docs", "type": "codeWiki", "remoteUrl": remote("alpha")},
+                ],
+            },
+        }),
+    );
+    let cache = f.s.path("cache");
+    let cache = cache.to_str().expect("utf-8");
+    let base = [
+        "org",
+        "--azure-org",
+        "acme",
+        "--azure-url",
+        &forge.base,
+        "--cache-dir",
+        cache,
+    ];
+    let url = |repo: &str| format!("{}/git/{}", forge.base, at(repo).replace(' ', "%20"));
+
+    // No token: a 500 retried, then the 401; a clear error, exit 2.
+    let out = f.run(&base, &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("Azure DevOps organization `acme`")
+            && err.contains("401")
+            && err.contains("AZURE_DEVOPS_TOKEN"),
+        "{err}"
+    );
+
+    // With the token: four pages by continuation token, the disabled
+    // repository and the hostile clone URLs skipped with a warning, the
+    // fork left out; clones over smart HTTP with the token as Basic.
+    let out = f.run(&base, &[("AZURE_DEVOPS_TOKEN", TOKEN)]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let doc = json_of(&out);
+    assert_eq!(
+        found(&doc),
+        [(url("alpha"), key(1)), (url("beta"), key(2))]
+            .into_iter()
+            .collect()
+    );
+    assert_eq!(stat(&doc, "repos_failed"), 0);
+    let err = stderr(&out);
+    assert!(err.contains("0 archived and 1 forks left out"), "{err}");
+    for name in ["old", "local", "file", "elsewhere"] {
+        assert!(
+            err.contains(&format!("repository `Fabrikam Fiber/{name}`")),
+            "{name}: {err}"
+        );
+    }
+    assert!(err.contains("is disabled"), "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(&key(9)));
+    assert!(!err.contains(TOKEN));
+    let requests = forge.requests();
+    let pages: Vec<&Value> = requests
+        .iter()
+        .filter(|r| r["path"] == "/acme/_apis/git/repositories" && r["auth_ok"] == true)
+        .collect();
+    assert_eq!(pages.len(), 4, "{requests:?}");
+    assert!(pages[3]["query"]
+        .as_str()
+        .is_some_and(|q| q.contains("continuationToken=c%2B4%2F%3D%3D")));
+    let git_requests: Vec<&Value> = requests
+        .iter()
+        .filter(|r| r["path"].as_str().is_some_and(|p| p.starts_with("/git/")))
+        .collect();
+    assert!(!git_requests.is_empty());
+    assert!(git_requests.iter().all(|r| r["auth_ok"] == true));
+
+    // Forks and wikis asked for: the project wiki (a repository the list
+    // does not show) is cloned; the code wiki is alpha, already listed.
+    let mut all = base.to_vec();
+    all.extend(["--include-forks", "--include-wikis"]);
+    let out = f.run(&all, &[("AZURE_DEVOPS_TOKEN", TOKEN)]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let got = found(&json_of(&out));
+    for (repo, seed) in [
+        ("alpha", 1),
+        ("beta", 2),
+        ("forked", 4),
+        ("Fabrikam Fiber.wiki", 5),
+    ] {
+        assert!(got.contains(&(url(repo), key(seed))), "{repo}: {got:?}");
+    }
+    assert!(stderr(&out).contains("1 wikis"), "{}", stderr(&out));
+
+    // One project: its own listing, its name escaped in the path.
+    let mut one = base.to_vec();
+    one.extend(["--azure-project", "Fabrikam Fiber"]);
+    let out = f.run(&one, &[("AZURE_DEVOPS_TOKEN", TOKEN)]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        found(&json_of(&out)),
+        [(url("alpha"), key(1))].into_iter().collect()
+    );
+
+    // An unknown organization (404) and a rate limit (429, Retry-After).
+    for (org, needle) in [
+        ("nobody", "check the name"),
+        ("busy", "the limit resets in 120 s"),
+    ] {
+        let out = f.run(
+            &[
+                "org",
+                "--azure-org",
+                org,
+                "--azure-url",
+                &forge.base,
+                "--cache-dir",
+                cache,
+            ],
+            &[("AZURE_DEVOPS_TOKEN", TOKEN)],
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(stderr(&out).contains(needle), "{org}: {}", stderr(&out));
+    }
 }

@@ -983,3 +983,105 @@ fn unchanged_clones_are_not_read_again() {
     assert!(stderr(&out).contains("damaged"), "{}", stderr(&out));
     assert_eq!(keys(&json(&out)), keys(&third));
 }
+
+#[test]
+fn a_fetch_decodes_only_what_it_added() {
+    let org = Org::new();
+    let list = org.list("repos.txt", &["alpha", "beta"], &[]);
+    let run = |cache: &str| {
+        let out = org.run(&[
+            "org",
+            "--repos",
+            &list,
+            "--cache-dir",
+            cache,
+            "--format",
+            "json",
+        ]);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        json(&out)
+    };
+    let objects = |name: &str| {
+        org.s
+            .git(
+                &org.s.path(&format!("src/{name}")),
+                &["cat-file", "--batch-all-objects", "--batch-check"],
+            )
+            .lines()
+            .count() as u64
+    };
+    let first = run("cache");
+    assert_eq!(
+        stat(&first, "objects_decoded"),
+        objects("alpha") + objects("beta")
+    );
+    assert_eq!(stat(&first, "packs_recalled"), 0);
+
+    // beta gets a commit that adds a key and deletes its first file: the
+    // fetch brings 3 objects (commit, tree, blob), loose. Only those are
+    // decoded; beta's pack and alpha's are recalled from their notes.
+    let beta = org.s.repo("src/beta");
+    beta.write("later.env", &env_file(5));
+    std::fs::remove_file(beta.path.join("secrets.env")).expect("rm");
+    beta.commit("later");
+    let second = run("cache");
+    assert_eq!(stat(&second, "packs_recalled"), 1, "{}", second["stats"]);
+    assert_eq!(stat(&second, "objects_decoded"), 3, "{}", second["stats"]);
+    assert_eq!(stat(&second, "blobs"), 1);
+    // The same report as a first scan of the same repositories: commits,
+    // paths, refs and whether HEAD still holds each key (secrets.env's key
+    // no longer does) are worked out again over the whole history.
+    let cold = run("cold");
+    assert_eq!(second["findings"], cold["findings"]);
+    assert_eq!(stat(&second, "commits"), stat(&cold, "commits"));
+
+    // A repack that rewrites beta's packs: a pack with no note, decoded in
+    // full, its blobs recalled from the blob memory (none scanned).
+    let clone = std::fs::read_dir(org.s.path("cache/repos"))
+        .expect("clones")
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().contains("beta"))
+        .expect("beta's clone");
+    org.s.git(&clone, &["repack", "-a", "-d", "-q"]);
+    let third = run("cache");
+    assert_eq!(stat(&third, "objects_decoded"), objects("beta"));
+    assert_eq!(stat(&third, "blobs"), 0);
+    assert_eq!(third["findings"], cold["findings"]);
+
+    // Noted from then on: damaged notes are decoded again, same report.
+    beta.write("more.md", "no keys\n");
+    beta.commit("more");
+    let fourth = run("cache");
+    assert_eq!(stat(&fourth, "objects_decoded"), 3, "{}", fourth["stats"]);
+    for dir in std::fs::read_dir(org.s.path("cache/state")).expect("state") {
+        let dir = dir.expect("entry").path();
+        if dir
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("packs-"))
+        {
+            for note in std::fs::read_dir(&dir).expect("notes") {
+                std::fs::write(note.expect("note").path(), b"torn").expect("damage");
+            }
+        }
+    }
+    beta.write("again.md", "no keys\n");
+    beta.commit("again");
+    let out = org.run(&[
+        "org",
+        "--repos",
+        &list,
+        "--cache-dir",
+        "cache",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        stderr(&out).contains("damaged; its pack is decoded again"),
+        "{}",
+        stderr(&out)
+    );
+    let fifth = json(&out);
+    assert_eq!(stat(&fifth, "packs_recalled"), 0);
+    assert_eq!(fifth["findings"], run("cold2")["findings"]);
+}

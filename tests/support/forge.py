@@ -3,8 +3,9 @@
 Used by tests/integration/forges.rs. One process serves, on one port:
 
 - the listing endpoint(s) of one forge kind (github, gitlab, gitea,
-  bitbucket) with that forge's real pagination (Link headers, x-next-page,
-  `next` URLs in the body), its auth header, and its error answers (401
+  bitbucket, azure) with that forge's real pagination (Link headers,
+  x-next-page, `next` URLs in the body, x-ms-continuationtoken), its auth
+  header, and its error answers (401
   without the token, 403/429 rate limits with a reset, 404 for unknown
   paths, 5xx for the first requests when asked);
 - git repositories under /git/ through `git http-backend` (the smart HTTP
@@ -13,7 +14,7 @@ Used by tests/integration/forges.rs. One process serves, on one port:
 Usage: forge.py CONFIG.json; prints "PORT <n>" once listening. Every request
 is logged as one JSON line (method, path, query, whether auth matched) to the
 config's "log" file. "{base}" in the config's items is replaced by
-http://127.0.0.1:<port>.
+http://127.0.0.1:<port>, and "{hostport}" by 127.0.0.1:<port>.
 """
 
 import base64
@@ -47,6 +48,10 @@ def api_auth_ok(headers):
         return headers.get("PRIVATE-TOKEN") == TOKEN
     if KIND == "gitea":
         return headers.get("Authorization") == "token " + TOKEN
+    if KIND == "azure":
+        # A personal access token: Basic with an empty user name.
+        want = base64.b64encode((":" + TOKEN).encode()).decode()
+        return headers.get("Authorization") == "Basic " + want
     return headers.get("Authorization") == "Bearer " + TOKEN
 
 
@@ -92,7 +97,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                              [("Content-Type", "application/json")])
         if url.path in CONFIG.get("rate_limited", []):
             reset = str(int(time.time()) + 120)
-            if KIND == "gitlab":
+            if KIND in ("gitlab", "azure"):
                 return self.send(429, json.dumps({"message": "Retry later"}),
                                  [("RateLimit-Reset", reset), ("Retry-After", "120")])
             return self.send(403, json.dumps({"message": "API rate limit exceeded"}),
@@ -102,6 +107,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send(404, json.dumps({"message": "404 Not Found"}),
                              [("Content-Type", "application/json")])
         query = urllib.parse.parse_qs(url.query)
+        if KIND == "azure":
+            return self.azure(url, query, items)
         page = int(query.get("page", ["1"])[0])
         chunk = items[(page - 1) * PAGE: page * PAGE]
         last = page * PAGE >= len(items)
@@ -120,6 +127,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
             headers.append(("Link", '<%s>; rel="next"' % next_url))
         return self.send(200, json.dumps(chunk), headers)
 
+    def azure(self, url, query, items):
+        """Azure DevOps: `{"count", "value"}` bodies; a long list continues
+        with the opaque token of the `x-ms-continuationtoken` header, sent
+        back as `continuationToken` (it holds `+`, `/` and `=`, so only a
+        percent-encoded one arrives intact). Wikis come unpaged."""
+        headers = [("Content-Type", "application/json")]
+        if query.get("api-version") != ["7.1"]:
+            return self.send(400, json.dumps({"message": "api-version 7.1 expected"}), headers)
+        if "/_apis/wiki/" in url.path:
+            return self.send(200, json.dumps({"count": len(items), "value": items}), headers)
+        page = 1
+        token = query.get("continuationToken")
+        if token:
+            if not (token[0].startswith("c+") and token[0].endswith("/==")):
+                return self.send(400, json.dumps({"message": "bad continuation token"}), headers)
+            page = int(token[0][2:-3])
+        chunk = items[(page - 1) * PAGE: page * PAGE]
+        if page * PAGE < len(items):
+            headers.append(("x-ms-continuationtoken", "c+%d/==" % (page + 1)))
+        return self.send(200, json.dumps({"count": len(chunk), "value": chunk}), headers)
+
     def git(self, url):
         ok = git_auth_ok(self.headers)
         log({"method": self.command, "path": url.path, "query": url.query, "auth_ok": ok})
@@ -132,7 +160,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "PATH": os.environ.get("PATH", ""),
             "GIT_PROJECT_ROOT": CONFIG["git_root"],
             "GIT_HTTP_EXPORT_ALL": "1",
-            "PATH_INFO": url.path[len("/git"):],
+            "PATH_INFO": urllib.parse.unquote(url.path[len("/git"):]),
             "QUERY_STRING": url.query,
             "REQUEST_METHOD": self.command,
             "CONTENT_TYPE": self.headers.get("Content-Type", ""),
@@ -162,6 +190,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 BASE = "http://127.0.0.1:%d" % server.server_address[1]
-CONFIG["collections"] = json.loads(json.dumps(CONFIG["collections"]).replace("{base}", BASE))
+CONFIG["collections"] = json.loads(json.dumps(CONFIG["collections"])
+                                   .replace("{base}", BASE)
+                                   .replace("{hostport}", BASE[len("http://"):]))
 print("PORT %d" % server.server_address[1], flush=True)
 server.serve_forever()

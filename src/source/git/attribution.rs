@@ -843,7 +843,8 @@ mod tests {
             counters: &counters,
             diag: &diag,
         };
-        let scanned = super::super::odb::scan_all_blobs(&r, &scanner, 2, None).expect("scan");
+        let scanned =
+            super::super::odb::scan_all_blobs(&r, &scanner, 2, None, None, None).expect("scan");
         assert!(scanned.packed_trees.iter().all(|p| p.trees.is_some()));
         assert!(scanned.commits.iter().all(|(_, h)| h.is_some()));
         let known = Known {

@@ -13,7 +13,7 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
 
 /// The parts of a commit that order history and lead to its files.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CommitHeader {
     pub(crate) tree: ObjectId,
     pub(crate) parents: Vec<ObjectId>,

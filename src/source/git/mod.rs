@@ -33,6 +33,7 @@ mod attribution;
 mod commits;
 mod diff;
 mod history;
+mod notes;
 mod odb;
 mod range;
 mod repo;
@@ -45,10 +46,13 @@ use crate::diag::Diagnostics;
 use crate::finding::{BlobOrigin, Credential, Finding, Location, Origin, ReportPath};
 use crate::source::SourceScan;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 pub use gix::ObjectId;
-pub use history::{scan_history, scan_history_with_memory};
+pub use history::{scan_history, scan_history_with_memory, MemoryScan};
+pub use notes::{PackMemory, PackNote};
 pub use range::{parse_range, scan_commits, scan_range};
 pub use repo::{file_at, is_zero_oid, Lookup};
 pub use staged::{scan_staged, StagedOptions};
@@ -78,6 +82,72 @@ impl Default for HistoryOptions {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             limits: ReadLimits::default(),
             list_refs: true,
+        }
+    }
+}
+
+/// When a history scan must stop: `keysweep org --repo-timeout` bounds
+/// the scan of each repository as well as its clone. The scan runs in this
+/// process, so it cannot be killed like git: the workers check the deadline
+/// before each object and stop taking new ones once it has passed, so a
+/// scan overruns by at most one object per thread (one blob is bounded by
+/// `--max-file-size`).
+#[derive(Debug)]
+pub struct Deadline {
+    at: Instant,
+    limit: Duration,
+    passed: AtomicBool,
+    /// Unit tests: passes after this many objects instead of at a time, so
+    /// a scan can be stopped half-way deterministically.
+    #[cfg(test)]
+    objects: Option<std::sync::atomic::AtomicU64>,
+}
+
+impl Deadline {
+    /// `limit` from now.
+    pub fn after(limit: Duration) -> Deadline {
+        Deadline {
+            at: Instant::now() + limit,
+            limit,
+            passed: AtomicBool::new(false),
+            #[cfg(test)]
+            objects: None,
+        }
+    }
+
+    /// How long the scan was given, for messages.
+    pub fn limit(&self) -> Duration {
+        self.limit
+    }
+
+    /// Whether the scan must stop; once true, always true.
+    pub(crate) fn passed(&self) -> bool {
+        if self.passed.load(Relaxed) {
+            return true;
+        }
+        #[cfg(test)]
+        if let Some(left) = &self.objects {
+            let none_left = left
+                .fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1))
+                .is_err();
+            if none_left {
+                self.passed.store(true, Relaxed);
+            }
+            return none_left;
+        }
+        let passed = Instant::now() >= self.at;
+        if passed {
+            self.passed.store(true, Relaxed);
+        }
+        passed
+    }
+
+    /// A deadline that passes after `n` objects (unit tests only).
+    #[cfg(test)]
+    pub(crate) fn after_objects(n: u64) -> Deadline {
+        Deadline {
+            objects: Some(std::sync::atomic::AtomicU64::new(n)),
+            ..Deadline::after(Duration::from_secs(3600))
         }
     }
 }

@@ -18,8 +18,9 @@
 //! object.
 
 use super::commits::CommitHeader;
+use super::notes::{PackMemory, PackNote};
 use super::repo::{pool, reason, Repo};
-use super::{BlobMemory, GitError};
+use super::{BlobMemory, Deadline, GitError};
 use crate::blob::{BlobScanner, Scanned};
 use crate::diag::Diagnostics;
 use crate::finding::Credential;
@@ -57,6 +58,12 @@ pub(crate) struct OdbScan {
     pub(crate) fresh: Vec<(ObjectId, Vec<Credential>)>,
     /// Where each pack keeps its trees, for the tree filter of provenance.
     pub(crate) packed_trees: Vec<PackedTrees>,
+    /// The deadline passed: some objects were not read, and `commits` and
+    /// `packed_trees` are incomplete.
+    pub(crate) stopped: bool,
+    /// With a [`PackMemory`]: a note for each pack decoded in full, by
+    /// pack checksum, for the caller to keep.
+    pub(crate) noted: Vec<(ObjectId, PackNote)>,
 }
 
 /// The tree entries of one pack, noted while it is traversed, so the tree
@@ -107,6 +114,7 @@ impl Collected {
 struct Worker<'s, 'm> {
     scanner: &'s BlobScanner<'s>,
     memory: Option<&'m dyn BlobMemory>,
+    deadline: Option<&'s Deadline>,
     repo: &'s Path,
     shared: &'s Mutex<Collected>,
     mine: Collected,
@@ -133,6 +141,11 @@ impl Drop for Worker<'_, '_> {
 }
 
 impl Worker<'_, '_> {
+    /// Whether the deadline has passed: no more objects are taken.
+    fn must_stop(&self) -> bool {
+        self.deadline.is_some_and(Deadline::passed)
+    }
+
     /// Takes one decoded object: scans blobs, notes commits.
     fn object(&mut self, kind: gix::objs::Kind, id: &gix::oid, data: &[u8]) {
         match kind {
@@ -253,11 +266,17 @@ pub(crate) fn pack_indexes(r: &Repo, dir: &Path) -> Result<Vec<PathBuf>, GitErro
     Ok(idx)
 }
 
+/// Reads and scans every object once. With a `deadline`, stops taking
+/// objects once it has passed and returns what was found until then, with
+/// `stopped` set. With `packs`, a pack it has a note of is not decoded:
+/// the note stands for it ([`super::notes`]), and the other packs are noted.
 pub(crate) fn scan_all_blobs(
     r: &Repo,
     scanner: &BlobScanner<'_>,
     threads: usize,
     memory: Option<&dyn BlobMemory>,
+    packs: Option<&dyn PackMemory>,
+    deadline: Option<&Deadline>,
 ) -> Result<OdbScan, GitError> {
     let hash = r.repo.object_hash();
     let dirs = object_dirs(r, scanner.diag);
@@ -288,12 +307,26 @@ pub(crate) fn scan_all_blobs(
         }
     }
 
+    // Packs with a note are not decoded, and do not take part in the
+    // search for repeats: the objects they share with a decoded pack are
+    // read there too, and the duplicates merged at the end.
+    let checksums: Vec<Option<ObjectId>> = bundles.iter().map(pack_checksum).collect();
+    let mut notes: Vec<Option<PackNote>> = checksums
+        .iter()
+        .map(|c| c.as_ref().zip(packs).and_then(|(c, m)| m.recall(c)))
+        .collect();
+    // Only the packs decoded now get a (new) note.
+    let to_note: Vec<Option<ObjectId>> = checksums
+        .iter()
+        .zip(&notes)
+        .map(|(c, n)| if n.is_none() { *c } else { None })
+        .collect();
     let mut loose = Vec::new();
     for dir in &dirs {
         loose.push(list_loose(r, dir, scanner));
     }
     let mut sources: Vec<Box<dyn Iterator<Item = ObjectId> + '_>> = Vec::new();
-    for b in &bundles {
+    for (b, _) in bundles.iter().zip(&notes).filter(|(_, n)| n.is_none()) {
         let idx = &b.index;
         sources.push(Box::new(
             (0..idx.num_objects()).map(move |i| idx.oid_at_index(i).to_owned()),
@@ -303,9 +336,23 @@ pub(crate) fn scan_all_blobs(
         sources.push(Box::new(ids.iter().copied()));
     }
     let repeated = repeated_ids(sources);
+    let decoded_packs = notes.iter().filter(|n| n.is_none()).count();
 
     let threads = threads.max(1);
-    for (i, bundle) in bundles.iter().enumerate() {
+    let passed = || deadline.is_some_and(Deadline::passed);
+    let mut recalled_hits = Vec::new();
+    let mut decoded = 0;
+    for (bundle, note) in bundles.iter().zip(&mut notes) {
+        if passed() {
+            out.stopped = true;
+            return Ok(out);
+        }
+        if let Some(note) = note.take() {
+            recall_pack(bundle, note, memory, scanner, &mut out, &mut recalled_hits);
+            continue;
+        }
+        let i = decoded;
+        decoded += 1;
         let seen_before = |id: &gix::oid| repeated[i].contains(id);
         // Counters and findings for this pack only, merged when the
         // traversal succeeds, so a pack that fails half-way can be read
@@ -319,6 +366,7 @@ pub(crate) fn scan_all_blobs(
         let worker = Worker {
             scanner: &local_scanner,
             memory,
+            deadline,
             repo: &r.path,
             shared: &shared,
             mine: Collected::default(),
@@ -330,10 +378,17 @@ pub(crate) fn scan_all_blobs(
             &interrupt,
             {
                 let mut worker = worker;
+                let interrupt = &interrupt;
                 move |kind,
                       data: &[u8],
                       entry: &pack::index::Entry,
                       _: &dyn gix::progress::Progress| {
+                    if worker.must_stop() {
+                        // Stops gix's decoding too, at its next check.
+                        interrupt.store(true, Relaxed);
+                        return Ok(());
+                    }
+                    AtomicStats::bump(&worker.scanner.counters.objects_decoded, 1);
                     if kind == gix::objs::Kind::Tree {
                         // Every tree, even one an earlier pack has too: the
                         // filter then needs nothing but this pack to resolve it.
@@ -359,6 +414,18 @@ pub(crate) fn scan_all_blobs(
             },
         );
         let mut collected = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+        if passed() {
+            // Stopped part-way (or just done: it cannot be told): what was
+            // scanned counts and is kept; the pack's trees are not known.
+            add_counts(counters, &local);
+            out.packed_trees.push(PackedTrees {
+                index: bundle.index.path().to_path_buf(),
+                trees: None,
+            });
+            collected.drain_into(&mut out);
+            out.stopped = true;
+            return Ok(out);
+        }
         match traversal {
             Ok(_) => {
                 add_counts(counters, &local);
@@ -386,20 +453,146 @@ pub(crate) fn scan_all_blobs(
                     .filter(|id| !seen_before(id))
                     .collect();
                 let pack_path = bundle.pack.path().display().to_string();
-                let got = read_objects(r, &ids, scanner, memory, threads, |id| {
+                let got = read_objects(r, &ids, scanner, memory, deadline, threads, |id| {
                     format!("packed object {id} in {pack_path}")
                 })?;
                 got.drain_into(&mut out);
+                if passed() {
+                    out.stopped = true;
+                    return Ok(out);
+                }
             }
         }
     }
 
+    // Blobs with findings in noted packs: their credentials from the blob
+    // memory, or (forgotten) read and scanned again.
+    if !recalled_hits.is_empty() {
+        read_objects(
+            r,
+            &recalled_hits,
+            scanner,
+            memory,
+            deadline,
+            threads,
+            |id| format!("blob {id}"),
+        )?
+        .drain_into(&mut out);
+    }
+
     for (d, (dir, ids)) in dirs.iter().zip(loose).enumerate() {
-        let skip = &repeated[bundles.len() + d];
+        let skip = &repeated[decoded_packs + d];
         let ids: Vec<ObjectId> = ids.into_iter().filter(|id| !skip.contains(id)).collect();
-        scan_loose(r, dir, &ids, scanner, memory, threads)?.drain_into(&mut out);
+        scan_loose(r, dir, &ids, scanner, memory, deadline, threads)?.drain_into(&mut out);
+        if passed() {
+            out.stopped = true;
+            return Ok(out);
+        }
+    }
+    if out.packed_trees.len() > decoded_packs {
+        // A noted pack and a decoded one (or loose objects) may share
+        // objects: each once.
+        out.hits.sort_by_key(|h| h.id);
+        out.hits.dedup_by(|a, b| a.id == b.id);
+        out.commits.sort_by_key(|c| c.0);
+        out.commits.dedup_by(|a, b| a.0 == b.0);
+        out.too_large.sort();
+        out.too_large.dedup();
+    }
+    if packs.is_some() {
+        out.noted = note_packs(&bundles, &to_note, &out);
     }
     Ok(out)
+}
+
+/// The checksum that names a pack's contents: its trailer, as its index
+/// records it and as the pack file ends. `None` (the pack is always
+/// decoded) when the two differ or the ids are not SHA-1.
+fn pack_checksum(bundle: &pack::Bundle) -> Option<ObjectId> {
+    let recorded = bundle.index.pack_checksum();
+    (recorded.kind() == gix::hash::Kind::Sha1 && bundle.pack.checksum() == recorded)
+        .then_some(recorded)
+}
+
+/// Stands a pack's note in for decoding it: its commits and trees as
+/// noted, its blobs over the limit counted again (and named later), its
+/// blobs with findings recalled from the blob memory or, when forgotten,
+/// put in `reread`.
+fn recall_pack(
+    bundle: &pack::Bundle,
+    note: PackNote,
+    memory: Option<&dyn BlobMemory>,
+    scanner: &BlobScanner<'_>,
+    out: &mut OdbScan,
+    reread: &mut Vec<ObjectId>,
+) {
+    let counters = scanner.counters;
+    AtomicStats::bump(&counters.packs_recalled, 1);
+    AtomicStats::bump(&counters.commits, note.commits.len() as u64);
+    AtomicStats::bump(&counters.skipped_too_large, note.too_large.len() as u64);
+    out.commits.extend(note.commits);
+    out.too_large.extend(note.too_large);
+    out.packed_trees.push(PackedTrees {
+        index: bundle.index.path().to_path_buf(),
+        trees: Some(note.trees),
+    });
+    for id in note.hits {
+        match memory.and_then(|m| m.recall(&id)) {
+            Some(credentials) if !credentials.is_empty() => {
+                AtomicStats::bump(&counters.blobs_already_scanned, 1);
+                out.hits.push(Hit { id, credentials });
+            }
+            _ => reread.push(id),
+        }
+    }
+}
+
+/// A note for each pack decoded in one pass (`checksums[i]` set): what of
+/// the whole scan's commits, blobs with findings and blobs over the limit
+/// its index holds (also those read from another pack first), and its
+/// trees. One pass over each index, so it costs the number of index
+/// entries however many packs there are.
+fn note_packs(
+    bundles: &[pack::Bundle],
+    checksums: &[Option<ObjectId>],
+    out: &OdbScan,
+) -> Vec<(ObjectId, PackNote)> {
+    if out.stopped || !out.corrupt.is_empty() || checksums.iter().all(Option::is_none) {
+        return Vec::new();
+    }
+    let commits: gix::hashtable::HashMap<ObjectId, &Option<CommitHeader>> =
+        out.commits.iter().map(|(id, h)| (*id, h)).collect();
+    let hits: gix::hashtable::HashSet<ObjectId> = out.hits.iter().map(|h| h.id).collect();
+    let too_large: gix::hashtable::HashMap<ObjectId, u64> = out.too_large.iter().copied().collect();
+    let packed_trees: std::collections::HashMap<&Path, &Option<Vec<ObjectId>>> = out
+        .packed_trees
+        .iter()
+        .map(|p| (p.index.as_path(), &p.trees))
+        .collect();
+    let mut noted = Vec::new();
+    for (bundle, checksum) in bundles.iter().zip(checksums) {
+        let Some(checksum) = checksum else { continue };
+        let trees = packed_trees
+            .get(bundle.index.path())
+            .and_then(|t| (*t).clone());
+        let Some(trees) = trees else { continue };
+        let mut note = PackNote {
+            trees,
+            ..PackNote::default()
+        };
+        for entry in bundle.index.iter() {
+            let id = entry.oid;
+            if let Some(header) = commits.get(&id) {
+                note.commits.push((id, (*header).clone()));
+            } else if hits.contains(&id) {
+                note.hits.push(id);
+            } else if let Some(size) = too_large.get(&id) {
+                note.too_large.push((id, *size));
+            }
+        }
+        noted.push((*checksum, note));
+    }
+    noted
 }
 
 /// For each source of object ids (each sorted; packs in reading order,
@@ -447,6 +640,8 @@ fn add_counts(into: &AtomicStats, from: &AtomicStats) {
         (&into.suppressed, &from.suppressed),
         (&into.blobs_already_scanned, &from.blobs_already_scanned),
         (&into.findings_over_limit, &from.findings_over_limit),
+        (&into.objects_decoded, &from.objects_decoded),
+        (&into.packs_recalled, &from.packs_recalled),
     ] {
         a.fetch_add(b.load(Relaxed), Relaxed);
     }
@@ -481,6 +676,7 @@ fn scan_loose(
     ids: &[ObjectId],
     scanner: &BlobScanner<'_>,
     memory: Option<&dyn BlobMemory>,
+    deadline: Option<&Deadline>,
     threads: usize,
 ) -> Result<Collected, GitError> {
     let store = gix::odb::loose::Store::at(dir, r.repo.object_hash());
@@ -488,6 +684,7 @@ fn scan_loose(
     let worker = Worker {
         scanner,
         memory,
+        deadline,
         repo: &r.path,
         shared: &shared,
         mine: Collected::default(),
@@ -496,8 +693,12 @@ fn scan_loose(
     pool.install(|| {
         ids.par_iter()
             .for_each_with((worker, Vec::new()), |(worker, buf), id| {
+                if worker.must_stop() {
+                    return;
+                }
                 // A loose blob over the limit is judged by its header and
                 // never inflated, so its size costs no memory.
+                AtomicStats::bump(&scanner.counters.objects_decoded, 1);
                 if let Ok(Some((size, gix::objs::Kind::Blob))) = store.try_header(id) {
                     if size > scanner.limits.max_file_size {
                         let outcome = scanner.too_large(size);
@@ -537,6 +738,7 @@ fn read_objects(
     ids: &[ObjectId],
     scanner: &BlobScanner<'_>,
     memory: Option<&dyn BlobMemory>,
+    deadline: Option<&Deadline>,
     threads: usize,
     name: impl Fn(&gix::oid) -> String + Sync,
 ) -> Result<Collected, GitError> {
@@ -545,6 +747,7 @@ fn read_objects(
     let worker = Worker {
         scanner,
         memory,
+        deadline,
         repo: &r.path,
         shared: &shared,
         mine: Collected::default(),
@@ -555,6 +758,10 @@ fn read_objects(
             || (worker.clone(), sync.to_thread_local(), Vec::new()),
             |(worker, repo, buf), id| {
                 use gix::objs::Find;
+                if worker.must_stop() {
+                    return;
+                }
+                AtomicStats::bump(&scanner.counters.objects_decoded, 1);
                 match repo.objects.try_find(id, buf) {
                     Ok(Some(obj)) => worker.object(obj.kind, id, obj.data),
                     Ok(None) => worker.corrupt(id, &format!("{} is missing", name(id))),
@@ -627,6 +834,78 @@ mod tests {
     }
 
     #[test]
+    fn a_scan_stopped_at_its_deadline_keeps_what_it_found() {
+        // Ten commits, each adding a file with its own key, in one pack.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        git(d, &["init", "-q", "-b", "main"], None);
+        git(d, &["config", "gc.auto", "0"], None);
+        for (i, c) in "ABCDEFGHIJ".chars().enumerate() {
+            std::fs::write(
+                d.join(format!("k{i}.env")),
+                format!("aws_access_key_id = AKIASP2TPHJSQH3FJR{c}X\n"),
+            )
+            .expect("write");
+            git(d, &["add", "-A"], None);
+            git(d, &["commit", "-q", "-m", &format!("c{i}")], None);
+        }
+        git(d, &["repack", "-adq"], None);
+
+        struct Forgetful;
+        impl BlobMemory for Forgetful {
+            fn recall(&self, _: &gix::oid) -> Option<Vec<Credential>> {
+                None
+            }
+        }
+        impl PackMemory for Forgetful {
+            fn recall(&self, _: &gix::oid) -> Option<PackNote> {
+                None
+            }
+        }
+        let opts = super::super::HistoryOptions {
+            threads: 1,
+            ..Default::default()
+        };
+        let scan = |deadline: &Deadline| {
+            super::super::scan_history_with_memory(
+                d,
+                &crate::detect::Detector::new(),
+                &opts,
+                &Diagnostics::silent(),
+                &Forgetful,
+                &Forgetful,
+                deadline,
+            )
+            .expect("scan")
+        };
+
+        let whole = scan(&Deadline::after(std::time::Duration::from_secs(3600)));
+        assert!(!whole.stopped);
+        assert_eq!(whole.scan.stats.blobs, 10);
+        assert_eq!(whole.scan.findings.len(), 10);
+
+        // 30 objects (10 commits, trees, blobs; git packs the commits
+        // first): stop half-way, after 15 of them.
+        let part = scan(&Deadline::after_objects(16));
+        assert!(part.stopped);
+        let blobs = part.scan.stats.blobs;
+        assert!(blobs > 0 && blobs < 10, "{blobs} blobs scanned");
+        // Every blob scanned is reported and remembered: nothing is lost.
+        assert_eq!(part.scan.findings.len() as u64, blobs);
+        assert_eq!(part.fresh.len() as u64, blobs);
+        for f in &part.scan.findings {
+            let blob = f.blob().expect("a blob finding");
+            assert_eq!(f.location.path.to_string(), blob.id, "blob id as path");
+            assert!(blob.commit.is_none() && !blob.unreachable);
+        }
+
+        // Past the deadline before the first object: nothing is read.
+        let none = scan(&Deadline::after(std::time::Duration::ZERO));
+        assert!(none.stopped);
+        assert_eq!(none.scan.stats.blobs + none.scan.stats.commits, 0);
+    }
+
+    #[test]
     fn a_blob_in_many_packs_and_loose_is_scanned_once() {
         // Issue 20.7: a repository that never repacks has a pack per push;
         // each entry used to be looked up in every earlier pack's index.
@@ -679,7 +958,7 @@ mod tests {
             counters: &counters,
             diag: &diag,
         };
-        let scanned = scan_all_blobs(&r, &scanner, 2, None).expect("scan");
+        let scanned = scan_all_blobs(&r, &scanner, 2, None, None, None).expect("scan");
         assert_eq!(counters.blobs.load(Relaxed), blobs, "each blob once");
         assert_eq!(scanned.hits.len(), 1);
         assert_eq!(scanned.hits[0].id.to_string(), leak);

@@ -16,9 +16,12 @@
 //!   provenance.
 //! - The memory is an append-only file in the cache directory, written and
 //!   flushed after each repository: a second run scans only new blobs, and
-//!   an interrupted run resumes where it stopped. Only clones keysweep made
-//!   itself add to it (their ids were computed by `git index-pack`); local
-//!   repositories read it but never write it (docs/security.md).
+//!   an interrupted run resumes where it stopped. A rescan decodes only the
+//!   packs a fetch added ([`packs`]): those read before are noted, and a
+//!   clone nothing was fetched into is not read at all ([`rescan`]). Only
+//!   clones keysweep made itself add to the memory and the notes (their
+//!   ids were computed by `git index-pack`); local repositories read them
+//!   but never write them (docs/security.md).
 //! - A repository that fails (bad URL, timeout, corrupt) is named, counted
 //!   in `stats.repos_failed` and skipped: one bad repository never loses the
 //!   rest of the run.
@@ -26,12 +29,14 @@
 //!   N machines (a CI matrix, a Kubernetes Indexed Job) split the work and
 //!   `keysweep merge` joins their JSON reports.
 
+pub mod azure;
 pub mod bitbucket;
 pub mod clone;
 pub mod forge;
 pub mod gitea;
 pub mod github;
 pub mod gitlab;
+pub(crate) mod packs;
 pub(crate) mod plan;
 pub mod rescan;
 pub mod state;
@@ -67,6 +72,12 @@ pub enum OrgError {
         repo: String,
         what: &'static str,
         secs: u64,
+    },
+    #[error("{repo}: the scan did not finish within {secs} s and was stopped; its {found} findings so far are reported, with blob ids for paths (raise --repo-timeout; for a cloned repository the next run does not scan again the blobs this one did)")]
+    ScanTimeout {
+        repo: String,
+        secs: u64,
+        found: usize,
     },
     #[error("{repo}: {source}")]
     Scan {
@@ -245,7 +256,8 @@ pub struct OrgOptions {
     pub cache_dir: PathBuf,
     /// Clones and refreshes at once.
     pub jobs: usize,
-    /// Longest a clone or refresh of one repository may take.
+    /// Longest a clone or refresh of one repository may take, and then
+    /// longest its scan may take.
     pub repo_timeout: Duration,
     /// Credentials for GitHub clones (never in a URL or an argument).
     pub auth: clone::Auth,
@@ -279,6 +291,7 @@ pub(crate) fn scan_org(
         source,
     })?;
     let mut memory = state::BlobState::open(&opts.cache_dir, diag)?;
+    let packs = packs::PackStore::new(&opts.cache_dir, opts.history.limits.max_file_size, diag);
     let mut out = OrgScan::default();
     let total = repos.len();
     diag.set_prefix(&format!("[0/{total} repos] "));
@@ -323,35 +336,70 @@ pub(crate) fn scan_org(
                         last.stats.blobs_already_scanned += last.stats.blobs;
                         last.stats.blobs = 0;
                         last.stats.bytes = 0;
+                        last.stats.objects_decoded = 0;
+                        last.stats.packs_recalled = 0;
                         unchanged += 1;
-                        return Ok((last, Vec::new(), None));
+                        let scan = git::MemoryScan {
+                            scan: last,
+                            fresh: Vec::new(),
+                            noted: Vec::new(),
+                            stopped: false,
+                        };
+                        return Ok((scan, None));
                     }
                 }
-                git::scan_history_with_memory(&path, detector, &opts.history, diag, &memory)
-                    .map(|(scan, fresh)| (scan, fresh, fp))
-                    .map_err(|source| OrgError::Scan {
-                        repo: spec.name.clone(),
-                        source,
-                    })
+                // The clone had its own bound; the scan gets the same.
+                let deadline = git::Deadline::after(opts.repo_timeout);
+                git::scan_history_with_memory(
+                    &path,
+                    detector,
+                    &opts.history,
+                    diag,
+                    &memory,
+                    &packs,
+                    &deadline,
+                )
+                .map(|scan| (scan, fp))
+                .map_err(|source| OrgError::Scan {
+                    repo: spec.name.clone(),
+                    source,
+                })
             });
             match result {
-                Ok((scan, fresh, fp)) => {
+                Ok((
+                    git::MemoryScan {
+                        scan,
+                        fresh,
+                        noted,
+                        stopped,
+                    },
+                    fp,
+                )) => {
                     // Only what a git that hashed the objects wrote may
                     // teach the shared memory (docs/security.md): a clone
                     // in the cache was indexed by `git index-pack`, which
                     // computes every id; a local repository's pack index
                     // is a claim keysweep does not check (it decodes
                     // without hashing), so its blobs are never remembered.
-                    let fresh = match spec.location {
-                        Location::Remote(_) => fresh,
-                        Location::Local(_) => Vec::new(),
+                    let (fresh, noted) = match spec.location {
+                        Location::Remote(_) => (fresh, noted),
+                        Location::Local(_) => (Vec::new(), Vec::new()),
                     };
+                    if let Err(e) = packs.keep(&noted) {
+                        diag.warn(format_args!(
+                            "{}: cannot keep notes of its packs ({e}); they will be decoded again",
+                            spec.name
+                        ));
+                    }
                     // Persist before moving on, so an interrupted run
                     // resumes after this repository.
                     if let Err(e) = memory.record(&spec.name, fresh) {
                         fatal = Some(e);
                         break;
                     }
+                    // A stopped scan is not this repository's result: the
+                    // next run reads it again (its scanned blobs recalled).
+                    let fp = fp.filter(|_| !stopped);
                     if let Some(fp) = fp {
                         if let Err(e) = rescan::remember(&opts.cache_dir, &spec.name, &fp, &scan) {
                             diag.warn(format_args!(
@@ -361,7 +409,20 @@ pub(crate) fn scan_org(
                         }
                     }
                     out.scan.stats.add(&scan.stats);
-                    out.scan.stats.repos += 1;
+                    if stopped {
+                        let e = OrgError::ScanTimeout {
+                            repo: spec.name.clone(),
+                            secs: opts.repo_timeout.as_secs(),
+                            found: scan.findings.len(),
+                        };
+                        let why = e.to_string();
+                        diag.warn(format_args!("{why}"));
+                        out.scan.stats.repos_failed += 1;
+                        out.scan.stats.repos_timed_out += 1;
+                        out.failed.push((spec.name.clone(), why));
+                    } else {
+                        out.scan.stats.repos += 1;
+                    }
                     let repo: std::sync::Arc<str> = std::sync::Arc::from(spec.name.as_str());
                     out.scan
                         .findings
@@ -390,6 +451,7 @@ pub(crate) fn scan_org(
         return Err(e);
     }
     diag.set_prefix("");
+    packs.prune();
     out.unchanged = unchanged;
     sort_canonical(&mut out.scan.findings);
     out.scan.stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -418,6 +480,73 @@ mod tests {
             RepoSpec::parse("file:///srv/git/api.git").location,
             Location::Remote("file:///srv/git/api.git".into())
         );
+    }
+
+    #[test]
+    fn a_scan_past_repo_timeout_fails_the_repository_not_the_run() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let repo = dir.path().join("r");
+        let git = |args: &[&str]| {
+            let ok = std::process::Command::new("git")
+                .args(args)
+                .current_dir(dir.path())
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("HOME", dir.path())
+                .env("GIT_AUTHOR_NAME", "T")
+                .env("GIT_AUTHOR_EMAIL", "t@example.com")
+                .env("GIT_COMMITTER_NAME", "T")
+                .env("GIT_COMMITTER_EMAIL", "t@example.com")
+                .status()
+                .expect("run git")
+                .success();
+            assert!(ok, "git {args:?}");
+        };
+        git(&["init", "-q", "r"]);
+        std::fs::write(
+            repo.join("k.env"),
+            "aws_access_key_id = AKIASP2TPHJSQH3FJRUX\n",
+        )
+        .expect("write");
+        git(&["-C", "r", "add", "-A"]);
+        git(&["-C", "r", "commit", "-q", "-m", "leak"]);
+        let specs = vec![
+            RepoSpec::parse(&repo.display().to_string()),
+            RepoSpec::parse(&dir.path().join("missing").display().to_string()),
+        ];
+        let run = |timeout| {
+            let opts = OrgOptions {
+                cache_dir: dir.path().join("cache"),
+                jobs: 1,
+                repo_timeout: timeout,
+                auth: clone::Auth::new(None, "https://api.github.com"),
+                history: HistoryOptions::default(),
+            };
+            scan_org(&specs, &Detector::new(), &opts, &Diagnostics::silent()).expect("run")
+        };
+
+        // A deadline already past: the scan stops before its first object,
+        // the repository is named with why, and the run goes on to the next.
+        let stopped = run(Duration::ZERO);
+        let stats = &stopped.scan.stats;
+        assert_eq!(
+            (stats.repos, stats.repos_failed, stats.repos_timed_out),
+            (0, 2, 1)
+        );
+        assert_eq!(stats.blobs, 0);
+        assert!(
+            stopped.failed[0].1.contains("did not finish within 0 s"),
+            "{:?}",
+            stopped.failed
+        );
+        assert!(stopped.failed[1].1.contains("not a git repository"));
+
+        let whole = run(Duration::from_secs(3600));
+        let stats = &whole.scan.stats;
+        assert_eq!(
+            (stats.repos, stats.repos_failed, stats.repos_timed_out),
+            (1, 1, 0)
+        );
+        assert_eq!(whole.scan.findings.len(), 1);
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! was left out said on stderr.
 
 use super::forge::Listing;
-use super::{bitbucket, clone, dedup, gitea, github, gitlab, scan_org, OrgError, OrgOptions};
+use super::{
+    azure, bitbucket, clone, dedup, gitea, github, gitlab, scan_org, OrgError, OrgOptions,
+};
 use crate::detect::Detector;
 use crate::diag::Diagnostics;
 use crate::settings::{OrgSettings, Source};
@@ -78,6 +80,24 @@ pub(crate) fn scan_sources(
                     filter: o.filter,
                 })?;
                 (workspace.clone(), listing)
+            }
+            Source::AzureOrg { url, org, project } => {
+                if let (Some(t), Some(host)) = (&tokens.azure, clone::git_host_of(url)) {
+                    // A personal access token as Basic with an empty user.
+                    auth.add_basic(&host, "", t);
+                }
+                let listing = azure::list_repos(&azure::Query {
+                    url,
+                    org,
+                    project: project.as_deref(),
+                    token: tokens.azure.as_deref(),
+                    filter: o.filter,
+                })?;
+                let name = match project {
+                    Some(p) => format!("{org}/{p}"),
+                    None => org.clone(),
+                };
+                (name, listing)
             }
         };
         for (repo, why) in &listing.refused {

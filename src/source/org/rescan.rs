@@ -13,7 +13,8 @@
 //! loose object (name, size, modification time; a repack or a `gc`
 //! changes them), the alternates, and what the scan was asked (rules
 //! version, `--reachable-only`, size limits). Anything else changed, or a
-//! damaged or foreign file, means the repository is scanned as before.
+//! damaged or foreign file, means the repository is scanned, decoding only
+//! the packs that have no note ([`super::packs`]) and the loose objects.
 
 use crate::detect::RULES_VERSION;
 use crate::diag::Diagnostics;
