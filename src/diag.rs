@@ -69,7 +69,7 @@ impl Diagnostics {
     /// One problem, one line: `warning: <message>`.
     pub(crate) fn warn(&self, message: impl std::fmt::Display) {
         if !self.quiet {
-            let line = self.medium.clean(&format!("warning: {message}"));
+            let line = self.medium.clean_message(&format!("warning: {message}"));
             self.progress.suspend(|| eprintln!("{line}"));
         }
     }

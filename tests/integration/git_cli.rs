@@ -155,3 +155,23 @@ fn an_error_prints_its_hint_on_a_line_of_its_own() {
     assert!(lines[1].starts_with("hint: use BASE..HEAD"), "{stderr}");
     assert!(!stderr.contains("\\n"), "no escaped line break: {stderr}");
 }
+
+#[test]
+fn a_warning_prints_its_hint_on_a_line_of_its_own() {
+    // With several repositories, one that cannot be read is a warning.
+    let s = Scratch::new();
+    let r = s.init("repo", &[]);
+    r.commit("start");
+    let plain = s.path("plain");
+    std::fs::create_dir_all(&plain).unwrap();
+    let out = keysweep(&["git", ".", plain.to_str().unwrap()], &r.path);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let at = stderr
+        .lines()
+        .position(|l| l.starts_with("warning: ") && l.contains("not a git repository"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let next = stderr.lines().nth(at + 1).unwrap_or_default();
+    assert!(next.starts_with("hint: pass a work tree"), "{stderr}");
+    assert!(!stderr.contains("\\nhint"), "{stderr}");
+}
