@@ -20,8 +20,8 @@ use std::io::Read;
 use std::path::Path;
 use std::time::Instant;
 
-#[cfg(feature = "verify")]
 mod commands;
+#[cfg(feature = "verify")]
 mod owner;
 
 /// Exit codes, documented in README.md.

@@ -389,7 +389,7 @@ pub enum Origin {
 }
 
 /// How standard input is named in reports.
-pub const STDIN_PATH: &str = "<stdin>";
+pub(crate) const STDIN_PATH: &str = "<stdin>";
 
 /// A git blob and what history says of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -623,7 +623,7 @@ impl Finding {
     }
 
     /// The ID of the staged blob, for findings of `scan --staged`.
-    pub fn staged_blob(&self) -> Option<&str> {
+    pub(crate) fn staged_blob(&self) -> Option<&str> {
         match &self.location.origin {
             Origin::Index(id) => Some(id),
             _ => None,
@@ -641,12 +641,12 @@ impl Finding {
 
     /// The owner lookup found the key in one of the operator's accounts and
     /// IAM says it is `Active`.
-    pub fn is_active(&self) -> bool {
+    pub(crate) fn is_active(&self) -> bool {
         self.owner.as_deref().is_some_and(OwnerRecord::is_active)
     }
 
     /// Active, and its user has administrator rights.
-    pub fn is_active_admin(&self) -> bool {
+    pub(crate) fn is_active_admin(&self) -> bool {
         self.owner
             .as_deref()
             .is_some_and(OwnerRecord::is_active_admin)

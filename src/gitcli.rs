@@ -132,7 +132,7 @@ impl Git {
     /// Reads this index file instead of the repository's own: the one
     /// `git commit -a` or `git commit PATH` prepares and hands its hooks in
     /// `GIT_INDEX_FILE`, which holds what that commit will record.
-    pub fn index_file(mut self, path: &Path) -> Git {
+    pub(crate) fn index_file(mut self, path: &Path) -> Git {
         self.cmd.env("GIT_INDEX_FILE", path);
         self
     }

@@ -97,7 +97,7 @@ impl BlobScanner<'_> {
     /// A stream of unknown length (standard input), read to its end in
     /// windows; counted as one file. On a read error the credentials found
     /// before it are kept and returned with the error.
-    pub fn scan_stream(
+    pub(crate) fn scan_stream(
         &self,
         reader: &mut dyn std::io::Read,
         name: &dyn Display,

@@ -129,7 +129,7 @@ pub fn install(repo: &Path, exe: &Path, kind: Kind, force: bool) -> Result<PathB
 /// What `scan --staged` prints when it finds something (as the pre-commit
 /// hook, it blocks the commit): one line per finding (place names cleaned
 /// for the terminal), then how to fix it.
-pub fn staged_blocked_message(findings: &[Finding], style: &Style) -> String {
+pub(crate) fn staged_blocked_message(findings: &[Finding], style: &Style) -> String {
     let mut msg =
         String::from("\nkeysweep: commit blocked: the staged changes contain AWS credentials.\n");
     for f in findings {

@@ -22,7 +22,7 @@ pub fn man(out: &mut dyn Write) -> io::Result<()> {
 
 /// Writes `keysweep.1` and one `keysweep-COMMAND.1` per command into `dir`;
 /// returns the files written.
-pub fn man_pages(dir: &Path) -> io::Result<Vec<PathBuf>> {
+pub(crate) fn man_pages(dir: &Path) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     clap_mangen::generate_to(Cli::command(), dir)?;
     let mut written: Vec<PathBuf> = std::fs::read_dir(dir)?

@@ -18,7 +18,7 @@ use crate::finding::{Finding, Origin, Verdict};
 use std::io::{self, Write};
 
 /// The header row, in column order.
-pub const COLUMNS: [&str; 22] = [
+pub(crate) const COLUMNS: [&str; 22] = [
     "status",
     "rule",
     "severity",

@@ -98,7 +98,11 @@ pub(crate) enum Task {
 
 /// What `keysweep revoke` was asked to do, checked.
 #[derive(Debug)]
-pub struct RevokeSettings {
+#[cfg_attr(
+    not(feature = "verify"),
+    expect(dead_code, reason = "without `verify` revoke stops before reading it")
+)]
+pub(crate) struct RevokeSettings {
     pub report: PathBuf,
     pub which: RevokeWhich,
     /// Only keys of these accounts; `None`: any account the operator reaches.
@@ -110,7 +114,7 @@ pub struct RevokeSettings {
 
 /// Which keys of the report to revoke.
 #[derive(Debug, PartialEq, Eq)]
-pub enum RevokeWhich {
+pub(crate) enum RevokeWhich {
     /// The keys of these findings (fingerprints, lower-case hex).
     Fingerprints(Vec<String>),
     /// Every key of the report the owner lookup finds Active.

@@ -82,7 +82,7 @@ pub struct VerifyOptions {
 /// otherwise. A hostile repository can plant any number of distinct fake
 /// key pairs, and each would be one signed request to AWS from the user's
 /// address; no real organization has this many distinct leaked keys.
-pub const DEFAULT_MAX_REQUESTS: usize = 10_000;
+pub(crate) const DEFAULT_MAX_REQUESTS: usize = 10_000;
 
 impl Default for VerifyOptions {
     fn default() -> Self {

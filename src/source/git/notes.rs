@@ -39,7 +39,7 @@ const ID: usize = 20;
 
 impl PackNote {
     /// The note as bytes, for a file of keysweep's own.
-    pub fn to_bytes(&self) -> Vec<u8> {
+    pub(crate) fn to_bytes(&self) -> Vec<u8> {
         let mut out = MAGIC.to_vec();
         let id = |out: &mut Vec<u8>, id: &ObjectId| out.extend_from_slice(id.as_bytes());
         let n = |out: &mut Vec<u8>, n: usize| out.extend_from_slice(&(n as u64).to_le_bytes());
