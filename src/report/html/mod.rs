@@ -487,147 +487,12 @@ fn row(
         ids.join(" ")
     );
 
-    // Key ID, secret and token.
-    let key_id = g.key.access_key_id.as_deref();
-    let _ = write!(
-        s,
-        "<td data-v=\"{}\"><code>{}</code>",
-        html(key_id.unwrap_or("")),
-        html(key_id.unwrap_or("(no key ID)"))
-    );
-    if g.key.presigned {
-        s.push_str(" <span class=\"badge presigned\">presigned URL</span>");
-    }
-    if let Some(secret) = &g.key.secret_access_key {
-        let _ = write!(
-            s,
-            "<br><span class=\"muted\">secret</span> <code class=\"secret\">{}</code>",
-            html(&style.secret(secret))
-        );
-    }
-    if let Some(token) = &g.key.session_token {
-        let shown: String = style.secret(token).chars().take(16).collect();
-        let _ = write!(
-            s,
-            "<br><span class=\"muted\">session token</span> <code class=\"secret\">{}…</code> <span class=\"muted\">({} chars)</span>",
-            html(&shown),
-            token.expose().chars().count()
-        );
-    }
-    s.push_str("</td>");
-
-    // Account, and its name in the operator's Organization.
-    let account = g
-        .owner
-        .and_then(|o| o.account.as_deref())
-        .or(first.credential.account_id.as_deref())
-        .or(match g.verdict {
-            Some(Verdict::Live { account, .. }) => Some(account.as_str()),
-            _ => None,
-        });
-    let name = g.owner.and_then(|o| o.account_name.as_deref());
-    let _ = write!(
-        s,
-        "<td data-v=\"{}\"><code>{}</code>",
-        html(account.unwrap_or("")),
-        html(account.unwrap_or("—"))
-    );
-    if let Some(name) = name {
-        let _ = write!(s, "<br>{}", html(name));
-    }
-    s.push_str("</td>");
-
-    // Owner: the IAM user the owner lookup found, else who STS said the
-    // key belongs to; an administrator badge.
-    let owner = match (g.owner.and_then(|o| o.user.as_deref()), g.verdict) {
-        (Some(user), _) => Some(format!("IAM user {user}")),
-        (None, Some(Verdict::Live { arn, .. })) => Some(match Principal::from_arn(arn) {
-            Principal::User { name, .. } => format!("IAM user {name}"),
-            Principal::Root { .. } => "root user".to_string(),
-            Principal::AssumedRole { role, .. } => format!("role {role} (session)"),
-            Principal::FederatedUser { name, .. } => format!("federated user {name}"),
-            Principal::Other { arn } => arn,
-        }),
-        _ => None,
-    };
-    let _ = write!(
-        s,
-        "<td data-v=\"{}\">{}",
-        html(owner.as_deref().unwrap_or("")),
-        owner.as_deref().map_or_else(|| "—".to_string(), html)
-    );
-    if g.owner.is_some_and(|o| o.admin == Some(true)) {
-        s.push_str(" <span class=\"badge admin\">admin</span>");
-    }
-    s.push_str("</td>");
-
-    // Key status, as IAM gave it to the owner lookup, with its one-line
-    // account of the key.
-    match g.owner {
-        Some(o) => {
-            // A found key's user, account and admin rights have their own
-            // columns: here only its dates (and what could not be read).
-            let mut detail = if o.state == OwnerState::Found {
-                owner_dates(o, style)
-            } else {
-                owner_text(o, style)
-            };
-            if o.state == OwnerState::Found {
-                if let Some(e) = &o.error {
-                    detail.push_str(&format!(" (partly: {})", style.clean(e)));
-                }
-            }
-            let _ = write!(
-                s,
-                "<td data-v=\"{}\"><strong class=\"owner-{}\">{}</strong>",
-                owner_rank(o),
-                owner_id(o),
-                owner_label(o)
-            );
-            if !detail.is_empty() {
-                let _ = write!(s, "<br><span class=\"muted\">{}</span>", html(&detail));
-            }
-            s.push_str("</td>");
-        }
-        None => s.push_str("<td data-v=\"9\">—</td>"),
-    }
-
-    // State and what the verifier said.
-    let detail = match g.verdict {
-        Some(Verdict::Live { arn, .. }) => arn.as_str().to_string(),
-        Some(Verdict::Invalid { code }) => code.clone(),
-        Some(Verdict::Unverified { reason }) | Some(Verdict::Skipped { reason }) => reason.clone(),
-        Some(Verdict::Canary { account, reason }) => format!("account {account}: {reason}"),
-        Some(Verdict::Expired) | None => String::new(),
-    };
-    let _ = write!(
-        s,
-        "<td data-v=\"{}\"><strong class=\"state-{}\">{}</strong>",
-        g.state as u8,
-        g.state.id(),
-        g.state.label()
-    );
-    if !detail.is_empty() {
-        let _ = write!(s, "<br><span class=\"muted\">{}</span>", html(&detail));
-    }
-    s.push_str("</td>");
-
-    // First commit.
-    match g.first_commit() {
-        Some((commit, repo, _)) => {
-            let date = commit.date.as_deref().unwrap_or("");
-            let day: String = date.chars().take(10).collect();
-            let _ = write!(
-                s,
-                "<td class=\"nowrap\" data-v=\"{}\">{}<br>{}</td>",
-                html(date),
-                commit_ref(repo, &commit.id),
-                html(&day)
-            );
-        }
-        None if first.blob().is_some() => s.push_str("<td data-v=\"\">no dated commit</td>"),
-        None => s.push_str("<td data-v=\"\">—</td>"),
-    }
+    key_cell(s, g, style);
+    account_cell(s, first, g);
+    owner_cell(s, g);
+    key_status_cell(s, g, style);
+    state_cell(s, g);
+    first_commit_cell(s, first, g);
 
     // At HEAD.
     let at_head = g.at_head();
@@ -665,6 +530,160 @@ fn row(
         place(s, f);
     }
     s.push_str("</ul></details></td></tr>\n</tbody>\n");
+}
+
+/// The key ID cell: key ID, redacted secret and session token.
+fn key_cell(s: &mut String, g: &Group<'_>, style: &Style) {
+    let key_id = g.key.access_key_id.as_deref();
+    let _ = write!(
+        s,
+        "<td data-v=\"{}\"><code>{}</code>",
+        html(key_id.unwrap_or("")),
+        html(key_id.unwrap_or("(no key ID)"))
+    );
+    if g.key.presigned {
+        s.push_str(" <span class=\"badge presigned\">presigned URL</span>");
+    }
+    if let Some(secret) = &g.key.secret_access_key {
+        let _ = write!(
+            s,
+            "<br><span class=\"muted\">secret</span> <code class=\"secret\">{}</code>",
+            html(&style.secret(secret))
+        );
+    }
+    if let Some(token) = &g.key.session_token {
+        let shown: String = style.secret(token).chars().take(16).collect();
+        let _ = write!(
+            s,
+            "<br><span class=\"muted\">session token</span> <code class=\"secret\">{}…</code> <span class=\"muted\">({} chars)</span>",
+            html(&shown),
+            token.expose().chars().count()
+        );
+    }
+    s.push_str("</td>");
+}
+
+/// The account cell, and the account's name in the operator's Organization.
+fn account_cell(s: &mut String, first: &Finding, g: &Group<'_>) {
+    let account = g
+        .owner
+        .and_then(|o| o.account.as_deref())
+        .or(first.credential.account_id.as_deref())
+        .or(match g.verdict {
+            Some(Verdict::Live { account, .. }) => Some(account.as_str()),
+            _ => None,
+        });
+    let name = g.owner.and_then(|o| o.account_name.as_deref());
+    let _ = write!(
+        s,
+        "<td data-v=\"{}\"><code>{}</code>",
+        html(account.unwrap_or("")),
+        html(account.unwrap_or("—"))
+    );
+    if let Some(name) = name {
+        let _ = write!(s, "<br>{}", html(name));
+    }
+    s.push_str("</td>");
+}
+
+/// The owner cell: the IAM user the owner lookup found, else who STS
+/// said the key belongs to; an administrator badge.
+fn owner_cell(s: &mut String, g: &Group<'_>) {
+    let owner = match (g.owner.and_then(|o| o.user.as_deref()), g.verdict) {
+        (Some(user), _) => Some(format!("IAM user {user}")),
+        (None, Some(Verdict::Live { arn, .. })) => Some(match Principal::from_arn(arn) {
+            Principal::User { name, .. } => format!("IAM user {name}"),
+            Principal::Root { .. } => "root user".to_string(),
+            Principal::AssumedRole { role, .. } => format!("role {role} (session)"),
+            Principal::FederatedUser { name, .. } => format!("federated user {name}"),
+            Principal::Other { arn } => arn,
+        }),
+        _ => None,
+    };
+    let _ = write!(
+        s,
+        "<td data-v=\"{}\">{}",
+        html(owner.as_deref().unwrap_or("")),
+        owner.as_deref().map_or_else(|| "—".to_string(), html)
+    );
+    if g.owner.is_some_and(|o| o.admin == Some(true)) {
+        s.push_str(" <span class=\"badge admin\">admin</span>");
+    }
+    s.push_str("</td>");
+}
+
+/// The key status cell, as IAM gave it to the owner lookup, with its
+/// dates (or why the lookup could not tell).
+fn key_status_cell(s: &mut String, g: &Group<'_>, style: &Style) {
+    match g.owner {
+        Some(o) => {
+            // A found key's user, account and admin rights have their own
+            // columns: here only its dates (and what could not be read).
+            let mut detail = if o.state == OwnerState::Found {
+                owner_dates(o, style)
+            } else {
+                owner_text(o, style)
+            };
+            if o.state == OwnerState::Found {
+                if let Some(e) = &o.error {
+                    detail.push_str(&format!(" (partly: {})", style.clean(e)));
+                }
+            }
+            let _ = write!(
+                s,
+                "<td data-v=\"{}\"><strong class=\"owner-{}\">{}</strong>",
+                owner_rank(o),
+                owner_id(o),
+                owner_label(o)
+            );
+            if !detail.is_empty() {
+                let _ = write!(s, "<br><span class=\"muted\">{}</span>", html(&detail));
+            }
+            s.push_str("</td>");
+        }
+        None => s.push_str("<td data-v=\"9\">—</td>"),
+    }
+}
+
+/// The state cell and what the verifier said.
+fn state_cell(s: &mut String, g: &Group<'_>) {
+    let detail = match g.verdict {
+        Some(Verdict::Live { arn, .. }) => arn.as_str().to_string(),
+        Some(Verdict::Invalid { code }) => code.clone(),
+        Some(Verdict::Unverified { reason }) | Some(Verdict::Skipped { reason }) => reason.clone(),
+        Some(Verdict::Canary { account, reason }) => format!("account {account}: {reason}"),
+        Some(Verdict::Expired) | None => String::new(),
+    };
+    let _ = write!(
+        s,
+        "<td data-v=\"{}\"><strong class=\"state-{}\">{}</strong>",
+        g.state as u8,
+        g.state.id(),
+        g.state.label()
+    );
+    if !detail.is_empty() {
+        let _ = write!(s, "<br><span class=\"muted\">{}</span>", html(&detail));
+    }
+    s.push_str("</td>");
+}
+
+/// The first commit cell: a link where the repository allows one, and its day.
+fn first_commit_cell(s: &mut String, first: &Finding, g: &Group<'_>) {
+    match g.first_commit() {
+        Some((commit, repo, _)) => {
+            let date = commit.date.as_deref().unwrap_or("");
+            let day: String = date.chars().take(10).collect();
+            let _ = write!(
+                s,
+                "<td class=\"nowrap\" data-v=\"{}\">{}<br>{}</td>",
+                html(date),
+                commit_ref(repo, &commit.id),
+                html(&day)
+            );
+        }
+        None if first.blob().is_some() => s.push_str("<td data-v=\"\">no dated commit</td>"),
+        None => s.push_str("<td data-v=\"\">—</td>"),
+    }
 }
 
 /// The key status column's sort order: most urgent first.
