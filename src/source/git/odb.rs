@@ -278,34 +278,9 @@ pub(crate) fn scan_all_blobs(
     packs: Option<&dyn PackMemory>,
     deadline: Option<&Deadline>,
 ) -> Result<OdbScan, GitError> {
-    let hash = r.repo.object_hash();
     let dirs = object_dirs(r, scanner.diag);
-    let counters = scanner.counters;
-
-    let mut bundles: Vec<pack::Bundle> = Vec::new();
     let mut out = OdbScan::default();
-    for dir in &dirs {
-        for idx in pack_indexes(r, dir)? {
-            match pack::Bundle::at(&idx, hash) {
-                Ok(b) => bundles.push(b),
-                Err(e) => {
-                    out.packed_trees.push(PackedTrees {
-                        index: idx.clone(),
-                        trees: None,
-                    });
-                    // Its objects may still be elsewhere; what is only here
-                    // is lost, and the count says so.
-                    AtomicStats::bump(&counters.corrupt_objects, 1);
-                    scanner.diag.warn(format_args!(
-                        "{}: cannot open pack {}, its objects are not scanned: {}",
-                        r.path.display(),
-                        idx.display(),
-                        reason(&e)
-                    ));
-                }
-            }
-        }
-    }
+    let bundles = open_packs(r, &dirs, scanner, &mut out)?;
 
     // Packs with a note are not decoded, and do not take part in the
     // search for repeats: the objects they share with a decoded pack are
@@ -354,114 +329,21 @@ pub(crate) fn scan_all_blobs(
         let i = decoded;
         decoded += 1;
         let seen_before = |id: &gix::oid| repeated[i].contains(id);
-        // Counters and findings for this pack only, merged when the
-        // traversal succeeds, so a pack that fails half-way can be read
-        // again object by object without counting anything twice.
-        let local = AtomicStats::default();
-        let local_scanner = BlobScanner {
-            counters: &local,
-            ..*scanner
-        };
-        let shared = Mutex::new(Collected::default());
-        let worker = Worker {
-            scanner: &local_scanner,
-            memory,
-            deadline,
-            repo: &r.path,
-            shared: &shared,
-            mine: Collected::default(),
-        };
-        let interrupt = AtomicBool::new(false);
-        let traversal = bundle.index.traverse(
-            &bundle.pack,
-            &mut gix::progress::Discard,
-            &interrupt,
-            {
-                let mut worker = worker;
-                let interrupt = &interrupt;
-                move |kind,
-                      data: &[u8],
-                      entry: &pack::index::Entry,
-                      _: &dyn gix::progress::Progress| {
-                    if worker.must_stop() {
-                        // Stops gix's decoding too, at its next check.
-                        interrupt.store(true, Relaxed);
-                        return Ok(());
-                    }
-                    AtomicStats::bump(&worker.scanner.counters.objects_decoded, 1);
-                    if kind == gix::objs::Kind::Tree {
-                        // Every tree, even one an earlier pack has too: the
-                        // filter then needs nothing but this pack to resolve it.
-                        worker.mine.trees.push(entry.oid);
-                    }
-                    if matches!(kind, gix::objs::Kind::Blob | gix::objs::Kind::Commit)
-                        && !seen_before(&entry.oid)
-                    {
-                        worker.object(kind, &entry.oid, data);
-                    }
-                    Ok(())
-                }
+        let stopped = decode_pack(
+            r,
+            bundle,
+            &seen_before,
+            Reading {
+                scanner,
+                memory,
+                deadline,
+                threads,
             },
-            pack::index::traverse::Options {
-                traversal: pack::index::traverse::Algorithm::DeltaTreeLookup,
-                thread_limit: Some(threads),
-                // Object ids come from the index; re-hashing every object
-                // would double the CPU cost and find nothing a decode error
-                // would not.
-                check: pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
-                alloc_limit_bytes: None,
-                make_pack_lookup_cache: || pack::cache::Never,
-            },
-        );
-        let mut collected = shared.into_inner().unwrap_or_else(|p| p.into_inner());
-        if passed() {
-            // Stopped part-way (or just done: it cannot be told): what was
-            // scanned counts and is kept; the pack's trees are not known.
-            add_counts(counters, &local);
-            out.packed_trees.push(PackedTrees {
-                index: bundle.index.path().to_path_buf(),
-                trees: None,
-            });
-            collected.drain_into(&mut out);
+            &mut out,
+        )?;
+        if stopped {
             out.stopped = true;
             return Ok(out);
-        }
-        match traversal {
-            Ok(_) => {
-                add_counts(counters, &local);
-                out.packed_trees.push(PackedTrees {
-                    index: bundle.index.path().to_path_buf(),
-                    trees: Some(std::mem::take(&mut collected.trees)),
-                });
-                collected.drain_into(&mut out);
-            }
-            Err(e) => {
-                scanner.diag.warn(format_args!(
-                    "{}: pack {} cannot be decoded in one pass ({}); reading its objects one by one",
-                    r.path.display(),
-                    bundle.index.path().display(),
-                    reason(&e)
-                ));
-                out.packed_trees.push(PackedTrees {
-                    index: bundle.index.path().to_path_buf(),
-                    trees: None,
-                });
-                let ids: Vec<ObjectId> = bundle
-                    .index
-                    .iter()
-                    .map(|e| e.oid)
-                    .filter(|id| !seen_before(id))
-                    .collect();
-                let pack_path = bundle.pack.path().display().to_string();
-                let got = read_objects(r, &ids, scanner, memory, deadline, threads, |id| {
-                    format!("packed object {id} in {pack_path}")
-                })?;
-                got.drain_into(&mut out);
-                if passed() {
-                    out.stopped = true;
-                    return Ok(out);
-                }
-            }
         }
     }
 
@@ -503,6 +385,175 @@ pub(crate) fn scan_all_blobs(
         out.noted = note_packs(&bundles, &to_note, &out);
     }
     Ok(out)
+}
+
+/// Opens every pack of `dirs`; one that cannot be opened is named, counted
+/// and recorded without its trees.
+fn open_packs(
+    r: &Repo,
+    dirs: &[PathBuf],
+    scanner: &BlobScanner<'_>,
+    out: &mut OdbScan,
+) -> Result<Vec<pack::Bundle>, GitError> {
+    let hash = r.repo.object_hash();
+    let counters = scanner.counters;
+    let mut bundles: Vec<pack::Bundle> = Vec::new();
+    for dir in dirs {
+        for idx in pack_indexes(r, dir)? {
+            match pack::Bundle::at(&idx, hash) {
+                Ok(b) => bundles.push(b),
+                Err(e) => {
+                    out.packed_trees.push(PackedTrees {
+                        index: idx.clone(),
+                        trees: None,
+                    });
+                    // Its objects may still be elsewhere; what is only here
+                    // is lost, and the count says so.
+                    AtomicStats::bump(&counters.corrupt_objects, 1);
+                    scanner.diag.warn(format_args!(
+                        "{}: cannot open pack {}, its objects are not scanned: {}",
+                        r.path.display(),
+                        idx.display(),
+                        reason(&e)
+                    ));
+                }
+            }
+        }
+    }
+
+    Ok(bundles)
+}
+
+/// What reading objects needs besides the repository.
+#[derive(Clone, Copy)]
+struct Reading<'a> {
+    scanner: &'a BlobScanner<'a>,
+    memory: Option<&'a dyn BlobMemory>,
+    deadline: Option<&'a Deadline>,
+    threads: usize,
+}
+
+/// Decodes one pack in a single pass (gix's delta-tree traversal) and scans
+/// its blobs and commits not `seen_before`; a pack that cannot be decoded in
+/// one pass is read object by object. `true` when the deadline stopped it.
+fn decode_pack(
+    r: &Repo,
+    bundle: &pack::Bundle,
+    seen_before: &(dyn Fn(&gix::oid) -> bool + Sync),
+    reading: Reading<'_>,
+    out: &mut OdbScan,
+) -> Result<bool, GitError> {
+    let Reading {
+        scanner,
+        memory,
+        deadline,
+        threads,
+    } = reading;
+    let counters = scanner.counters;
+    let passed = || deadline.is_some_and(Deadline::passed);
+    // Counters and findings for this pack only, merged when the
+    // traversal succeeds, so a pack that fails half-way can be read
+    // again object by object without counting anything twice.
+    let local = AtomicStats::default();
+    let local_scanner = BlobScanner {
+        counters: &local,
+        ..*scanner
+    };
+    let shared = Mutex::new(Collected::default());
+    let worker = Worker {
+        scanner: &local_scanner,
+        memory,
+        deadline,
+        repo: &r.path,
+        shared: &shared,
+        mine: Collected::default(),
+    };
+    let interrupt = AtomicBool::new(false);
+    let traversal = bundle.index.traverse(
+        &bundle.pack,
+        &mut gix::progress::Discard,
+        &interrupt,
+        {
+            let mut worker = worker;
+            let interrupt = &interrupt;
+            move |kind, data: &[u8], entry: &pack::index::Entry, _: &dyn gix::progress::Progress| {
+                if worker.must_stop() {
+                    // Stops gix's decoding too, at its next check.
+                    interrupt.store(true, Relaxed);
+                    return Ok(());
+                }
+                AtomicStats::bump(&worker.scanner.counters.objects_decoded, 1);
+                if kind == gix::objs::Kind::Tree {
+                    // Every tree, even one an earlier pack has too: the
+                    // filter then needs nothing but this pack to resolve it.
+                    worker.mine.trees.push(entry.oid);
+                }
+                if matches!(kind, gix::objs::Kind::Blob | gix::objs::Kind::Commit)
+                    && !seen_before(&entry.oid)
+                {
+                    worker.object(kind, &entry.oid, data);
+                }
+                Ok(())
+            }
+        },
+        pack::index::traverse::Options {
+            traversal: pack::index::traverse::Algorithm::DeltaTreeLookup,
+            thread_limit: Some(threads),
+            // Object ids come from the index; re-hashing every object
+            // would double the CPU cost and find nothing a decode error
+            // would not.
+            check: pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
+            alloc_limit_bytes: None,
+            make_pack_lookup_cache: || pack::cache::Never,
+        },
+    );
+    let mut collected = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+    if passed() {
+        // Stopped part-way (or just done: it cannot be told): what was
+        // scanned counts and is kept; the pack's trees are not known.
+        add_counts(counters, &local);
+        out.packed_trees.push(PackedTrees {
+            index: bundle.index.path().to_path_buf(),
+            trees: None,
+        });
+        collected.drain_into(out);
+        return Ok(true);
+    }
+    match traversal {
+        Ok(_) => {
+            add_counts(counters, &local);
+            out.packed_trees.push(PackedTrees {
+                index: bundle.index.path().to_path_buf(),
+                trees: Some(std::mem::take(&mut collected.trees)),
+            });
+            collected.drain_into(out);
+        }
+        Err(e) => {
+            scanner.diag.warn(format_args!(
+                "{}: pack {} cannot be decoded in one pass ({}); reading its objects one by one",
+                r.path.display(),
+                bundle.index.path().display(),
+                reason(&e)
+            ));
+            out.packed_trees.push(PackedTrees {
+                index: bundle.index.path().to_path_buf(),
+                trees: None,
+            });
+            let ids: Vec<ObjectId> = bundle
+                .index
+                .iter()
+                .map(|e| e.oid)
+                .filter(|id| !seen_before(id))
+                .collect();
+            let pack_path = bundle.pack.path().display().to_string();
+            let got = read_objects(r, &ids, scanner, memory, deadline, threads, |id| {
+                format!("packed object {id} in {pack_path}")
+            })?;
+            got.drain_into(out);
+            return Ok(passed());
+        }
+    }
+    Ok(false)
 }
 
 /// The checksum that names a pack's contents: its trailer, as its index
