@@ -214,6 +214,11 @@ fn day_text(date: &str, style: &Style) -> String {
 /// 2026-01-01 by s3 in eu-west-1`), for tables that show the user, account
 /// and status in columns of their own; cleaned.
 pub(crate) fn owner_dates(o: &OwnerRecord, style: &Style) -> String {
+    date_parts(o, style).join(" · ")
+}
+
+/// `created …` and `last used … by … in …` (or `never used`), as known.
+fn date_parts(o: &OwnerRecord, style: &Style) -> Vec<String> {
     let mut parts = Vec::new();
     if let Some(c) = &o.created {
         parts.push(format!("created {}", day_text(c, style)));
@@ -233,7 +238,7 @@ pub(crate) fn owner_dates(o: &OwnerRecord, style: &Style) -> String {
             }
         });
     }
-    parts.join(" · ")
+    parts
 }
 
 /// What the owner lookup says about a key, in one line, every name AWS
@@ -252,24 +257,7 @@ pub(crate) fn owner_text(o: &OwnerRecord, style: &Style) -> String {
             if let Some(s) = o.key_status {
                 parts.push(s.as_str().to_string());
             }
-            if let Some(c) = &o.created {
-                parts.push(format!("created {}", day_text(c, style)));
-            }
-            if let Some(u) = &o.last_used {
-                parts.push(match &u.date {
-                    None => "never used".to_string(),
-                    Some(d) => {
-                        let mut t = format!("last used {}", day_text(d, style));
-                        if let Some(svc) = &u.service {
-                            t.push_str(&format!(" by {}", style.clean(svc)));
-                        }
-                        if let Some(r) = &u.region {
-                            t.push_str(&format!(" in {}", style.clean(r)));
-                        }
-                        t
-                    }
-                });
-            }
+            parts.extend(date_parts(o, style));
             parts.push(match o.admin {
                 Some(true) => {
                     let names: Vec<String> = o
