@@ -143,6 +143,21 @@ pub(crate) fn markdown_code(s: &str) -> String {
     out
 }
 
+/// RFC 3986 percent-encoding: every byte outside the unreserved set
+/// (`A-Za-z0-9-._~`) and `keep` as `%XX`. For URL path segments, query and
+/// form values, and URI references built from names that came from input.
+pub(crate) fn percent_encode(bytes: &[u8], keep: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) || keep.contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// Text for HTML element content or a quoted attribute value: `& < > " '`
 /// as character references, control and invisible characters shown escaped.
 pub fn html(s: &str) -> String {

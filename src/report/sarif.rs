@@ -20,15 +20,7 @@ pub struct Sarif;
 /// A relative path as a URI reference: RFC 3986 unreserved characters and
 /// `/` as they are, every other byte percent-encoded.
 pub(crate) fn uri_of(path: &[u8]) -> String {
-    let mut out = String::with_capacity(path.len());
-    for &b in path {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::term::percent_encode(path, b"/")
 }
 
 fn result(f: &Finding, style: &Style) -> Value {

@@ -45,7 +45,7 @@ pub(super) fn commit_url(repo: &str, commit: &str) -> Option<String> {
     let mut url = format!("https://{host}");
     for s in &segments {
         url.push('/');
-        url.push_str(&percent_encode(s));
+        url.push_str(&crate::term::percent_encode(s.as_bytes(), b""));
     }
     match forge {
         Forge::GitHub => url.push_str("/commit/"),
@@ -102,19 +102,6 @@ fn is_commit_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-/// Every byte outside RFC 3986's unreserved set as `%XX`.
-fn percent_encode(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for b in segment.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@
 
 use super::forge::{self, Api, Candidate, Filter, Listing};
 use super::{OrgError, RepoSpec};
+use crate::term::percent_encode;
 use serde::Deserialize;
 
 pub(crate) struct Query<'a> {
@@ -85,20 +86,7 @@ fn project_segment(project: &str) -> Option<String> {
         && !project
             .chars()
             .any(|c| c.is_control() || matches!(c, '/' | '\\' | '?' | '#' | '%'));
-    ok.then(|| percent_encode(project))
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    ok.then(|| percent_encode(project.as_bytes(), b""))
 }
 
 pub(crate) fn list_repos(q: &Query<'_>) -> Result<Listing, OrgError> {
@@ -171,7 +159,10 @@ pub(crate) fn list_repos(q: &Query<'_>) -> Result<Listing, OrgError> {
         }
         match answer.header("x-ms-continuationtoken") {
             Some(token) if !token.trim().is_empty() && !page.value.is_empty() => {
-                url = format!("{first}&continuationToken={}", percent_encode(token.trim()));
+                url = format!(
+                    "{first}&continuationToken={}",
+                    percent_encode(token.trim().as_bytes(), b"")
+                );
             }
             _ => break,
         }

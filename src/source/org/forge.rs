@@ -411,20 +411,6 @@ pub(crate) fn next_link(header: &str) -> Option<String> {
     })
 }
 
-/// Percent-encodes one path segment or query value (RFC 3986 unreserved
-/// characters kept): a GitLab group path `acme/sub` becomes `acme%2Fsub`.
-pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// Whether `name` is a plausible account, organization or workspace name:
 /// what goes into an API path is never able to change the path.
 pub(crate) fn valid_name(name: &str) -> bool {
@@ -504,7 +490,10 @@ mod tests {
             Some("https://api.github.com")
         );
         assert_eq!(origin_of("file:///x"), None);
-        assert_eq!(encode("acme/sub group"), "acme%2Fsub%20group");
+        assert_eq!(
+            crate::term::percent_encode(b"acme/sub group", b""),
+            "acme%2Fsub%20group"
+        );
         assert_eq!(wiki_beside("https://h/a/b.git"), "https://h/a/b.wiki.git");
         assert!(valid_name("acme-1.x"));
         assert!(!valid_name("../x") && !valid_name("a/b") && !valid_name(""));

@@ -53,7 +53,7 @@ pub(crate) fn list_repos(q: &Query<'_>) -> Result<Listing, OrgError> {
     let first = |page: &str| {
         format!(
             "{base}/groups/{}/projects?include_subgroups=true&with_shared=false&per_page=100&order_by=id&sort=asc&page={page}",
-            forge::encode(q.group)
+            crate::term::percent_encode(q.group.as_bytes(), b"")
         )
     };
 

@@ -168,12 +168,12 @@ impl Http {
         version: &str,
         params: &[(&str, &str)],
     ) -> Result<Node, CallError> {
-        let mut body = format!("Action={}&Version={}", encode(action), encode(version));
+        let mut body = format!("Action={}&Version={}", form(action), form(version));
         for (k, v) in params {
             body.push('&');
-            body.push_str(&encode(k));
+            body.push_str(&form(k));
             body.push('=');
-            body.push_str(&encode(v));
+            body.push_str(&form(v));
         }
         let headers = [(
             "content-type",
@@ -394,17 +394,9 @@ pub(crate) fn cap(s: &str, max: usize) -> String {
     }
 }
 
-/// RFC 3986 percent-encoding: everything but `A-Za-z0-9-_.~`.
-fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+/// A form value as AWS Query signing wants it: strict RFC 3986 encoding.
+fn form(s: &str) -> String {
+    crate::term::percent_encode(s.as_bytes(), b"")
 }
 
 #[cfg(test)]
@@ -413,12 +405,12 @@ mod tests {
 
     #[test]
     fn encodes_form_values_strictly() {
-        assert_eq!(encode("ListAccessKeys"), "ListAccessKeys");
+        assert_eq!(form("ListAccessKeys"), "ListAccessKeys");
         assert_eq!(
-            encode("arn:aws:iam::1:role/a b+c"),
+            form("arn:aws:iam::1:role/a b+c"),
             "arn%3Aaws%3Aiam%3A%3A1%3Arole%2Fa%20b%2Bc"
         );
-        assert_eq!(encode("é"), "%C3%A9");
+        assert_eq!(form("é"), "%C3%A9");
     }
 
     #[test]
