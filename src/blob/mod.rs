@@ -28,6 +28,14 @@ pub enum Scanned {
     TooLarge(u64),
 }
 
+/// What the windows of one file or stream gave so far.
+#[derive(Default)]
+struct Gathered {
+    credentials: Vec<Credential>,
+    /// Credentials past [`MAX_FINDINGS_PER_BLOB`], only counted.
+    over_limit: u64,
+}
+
 /// Scans blobs for one run: shared by reference across worker threads.
 #[derive(Clone, Copy)]
 pub(crate) struct BlobScanner<'a> {
@@ -66,20 +74,12 @@ impl BlobScanner<'_> {
 
     /// A file on disk, read whole or in overlapping windows.
     pub(crate) fn scan_file(&self, path: &Path, name: &dyn Display) -> std::io::Result<Scanned> {
-        let mut credentials = Vec::new();
-        let mut over_limit = 0;
-        let read = read_file(path, &self.limits, &mut |window| {
-            let found = self
-                .detector
-                .scan_chunk(window.bytes, window.owned.clone(), window.start);
-            self.account(name, &found);
-            self.diag.advance(window.owned.len() as u64);
-            // The limit is per file, not per window.
-            let room = MAX_FINDINGS_PER_BLOB.saturating_sub(credentials.len());
-            over_limit += found.over_limit + found.credentials.len().saturating_sub(room) as u64;
-            credentials.extend(found.credentials.into_iter().take(room));
+        let mut got = Gathered::default();
+        let read = read_file(path, &self.limits, &mut |w| {
+            self.scan_window(name, w, &mut got)
         })?;
-        self.over_limit(name, over_limit);
+        self.over_limit(name, got.over_limit);
+        let credentials = got.credentials;
         Ok(match read {
             FileRead::TooLarge { size } => self.too_large(size),
             FileRead::Scanned { bytes } => {
@@ -102,24 +102,30 @@ impl BlobScanner<'_> {
         reader: &mut dyn std::io::Read,
         name: &dyn Display,
     ) -> (Vec<Credential>, std::io::Result<u64>) {
-        let mut credentials = Vec::new();
-        let mut over_limit = 0;
-        let read = read::read_stream(reader, &self.limits, &mut |window| {
-            let found = self
-                .detector
-                .scan_chunk(window.bytes, window.owned.clone(), window.start);
-            self.account(name, &found);
-            self.diag.advance(window.owned.len() as u64);
-            let room = MAX_FINDINGS_PER_BLOB.saturating_sub(credentials.len());
-            over_limit += found.over_limit + found.credentials.len().saturating_sub(room) as u64;
-            credentials.extend(found.credentials.into_iter().take(room));
+        let mut got = Gathered::default();
+        let read = read::read_stream(reader, &self.limits, &mut |w| {
+            self.scan_window(name, w, &mut got)
         });
-        self.over_limit(name, over_limit);
+        self.over_limit(name, got.over_limit);
         if let Ok(bytes) = &read {
             AtomicStats::bump(&self.counters.files, 1);
             AtomicStats::bump(&self.counters.bytes, *bytes);
         }
-        (credentials, read)
+        (got.credentials, read)
+    }
+
+    /// Scans one window of a file or stream into `got`. The limit is per
+    /// file, not per window.
+    fn scan_window(&self, name: &dyn Display, window: read::Window<'_>, got: &mut Gathered) {
+        let found = self
+            .detector
+            .scan_chunk(window.bytes, window.owned.clone(), window.start);
+        self.account(name, &found);
+        self.diag.advance(window.owned.len() as u64);
+        let room = MAX_FINDINGS_PER_BLOB.saturating_sub(got.credentials.len());
+        got.over_limit += found.over_limit + found.credentials.len().saturating_sub(room) as u64;
+        got.credentials
+            .extend(found.credentials.into_iter().take(room));
     }
 
     /// Counts and names a blob that held more than [`MAX_FINDINGS_PER_BLOB`]
