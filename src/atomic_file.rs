@@ -31,6 +31,14 @@ pub(crate) fn write_replacing(path: &Path, bytes: &[u8], access: Access) -> std:
             return f.write_all(bytes).and_then(|()| f.flush());
         }
     }
+    replace(path, bytes, access)
+}
+
+/// Replaces `path` with `bytes` by a rename, whatever is there now (for
+/// files keysweep keeps for itself: a link or a FIFO planted at the path is
+/// replaced, never written through). On error the old file is untouched and
+/// no temporary file is left behind.
+pub(crate) fn replace(path: &Path, bytes: &[u8], access: Access) -> std::io::Result<()> {
     let (tmp, mut file) = create_beside(path, access)?;
     let written = file
         .write_all(bytes)

@@ -13,11 +13,11 @@
 //! A note whose pack no repository holds any more is removed by
 //! [`PackStore::prune`] once it is a month old.
 
+use crate::atomic_file::{self, Access};
 use crate::detect::RULES_VERSION;
 use crate::diag::Diagnostics;
 use crate::finding::hex;
 use crate::source::git::{PackMemory, PackNote};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -57,25 +57,7 @@ impl<'d> PackStore<'d> {
         super::clone::create_private_dir(&self.dir)?;
         for (pack, note) in notes {
             let path = self.path(pack);
-            let tmp = path.with_extension(format!("note.tmp-{}", std::process::id()));
-            let _ = std::fs::remove_file(&tmp);
-            let written = (|| {
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::OpenOptionsExt;
-                    options.mode(0o600);
-                }
-                let mut f = options.open(&tmp)?;
-                f.write_all(&note.to_bytes())?;
-                f.sync_all()?;
-                std::fs::rename(&tmp, &path)
-            })();
-            if written.is_err() {
-                let _ = std::fs::remove_file(&tmp);
-            }
-            written?;
+            atomic_file::replace(&path, &note.to_bytes(), Access::Private)?;
         }
         Ok(())
     }

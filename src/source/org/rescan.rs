@@ -16,6 +16,7 @@
 //! damaged or foreign file, means the repository is scanned, decoding only
 //! the packs that have no note ([`super::packs`]) and the loose objects.
 
+use crate::atomic_file::{self, Access};
 use crate::detect::RULES_VERSION;
 use crate::diag::Diagnostics;
 use crate::finding::hex;
@@ -25,7 +26,6 @@ use crate::source::SourceScan;
 use crate::term::Medium;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Shape of a memory file; bumped when it changes.
@@ -192,23 +192,6 @@ pub(crate) fn remember(
         fingerprint: fp.to_string(),
         report: String::from_utf8(report).map_err(std::io::Error::other)?,
     };
-    let tmp = path.with_extension(format!("json.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    let written = (|| {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let mut f = options.open(&tmp)?;
-        f.write_all(&serde_json::to_vec(&record)?)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &path)
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
+    let bytes = serde_json::to_vec(&record)?;
+    atomic_file::replace(&path, &bytes, Access::Private)
 }
