@@ -793,13 +793,7 @@ fn revoke(a: RevokeArgs, env: &dyn Env) -> Result<Settings, SettingsError> {
     } else {
         let mut set = BTreeSet::new();
         for acct in &a.account {
-            let digits: String = acct.chars().filter(|c| *c != '-').collect();
-            if !crate::finding::is_account_id(&digits) {
-                return Err(invalid(format!(
-                    "--account {acct:?} is not a 12-digit account ID"
-                )));
-            }
-            set.insert(digits);
+            set.insert(account_id("--account", acct)?);
         }
         Some(set)
     };
@@ -951,6 +945,18 @@ fn today() -> Option<i64> {
 }
 
 /// `--verify` and its options, checked.
+/// An account ID given to `flag`, written as the console shows it
+/// (1234-5678-9012) or as 12 digits.
+fn account_id(flag: &str, acct: &str) -> Result<String, SettingsError> {
+    let digits: String = acct.chars().filter(|c| *c != '-').collect();
+    if !crate::finding::is_account_id(&digits) {
+        return Err(invalid(format!(
+            "{flag} {acct:?} is not a 12-digit account ID"
+        )));
+    }
+    Ok(digits)
+}
+
 fn verify_options(a: &VerifyArgs, env: &dyn Env) -> Result<VerifyOptions, SettingsError> {
     if !cfg!(feature = "verify") {
         return Err(invalid(
@@ -970,17 +976,11 @@ fn verify_options(a: &VerifyArgs, env: &dyn Env) -> Result<VerifyOptions, Settin
     if a.max_verify_requests == 0 {
         return Err(invalid("--max-verify-requests must be at least 1"));
     }
-    // Accounts are often written as the console shows them: 1234-5678-9012.
-    let mut skip_accounts = Vec::new();
-    for acct in &a.skip_accounts {
-        let digits: String = acct.chars().filter(|c| *c != '-').collect();
-        if !crate::finding::is_account_id(&digits) {
-            return Err(invalid(format!(
-                "--skip-account {acct:?} is not a 12-digit account ID"
-            )));
-        }
-        skip_accounts.push(digits);
-    }
+    let skip_accounts = a
+        .skip_accounts
+        .iter()
+        .map(|acct| account_id("--skip-account", acct))
+        .collect::<Result<Vec<_>, _>>()?;
     // Only keysweep's own flag and the STS-specific variable move the
     // endpoint: the generic AWS_ENDPOINT_URL is often set job-wide for
     // LocalStack and must not capture verification.
