@@ -41,18 +41,20 @@ impl Medium {
         }
     }
 
-    /// An error message for stderr: one cleaned line, plus one per
-    /// `hint:` line our errors end with (`message\nhint: text`). Any other
-    /// line break, e.g. inside a quoted path, stays escaped, and a hint
-    /// line cannot carry a workflow command because every line is cleaned.
+    /// An error message for stderr: one cleaned line, and the `hint:` line
+    /// our errors end with (`message\nhint: text`) on a line of its own.
+    /// Only the last `\nhint: ` splits, so one inside a quoted name before
+    /// it stays escaped; every line is cleaned, so neither can carry a
+    /// workflow command.
     pub fn clean_message(self, s: &str) -> String {
-        let mut parts = s.split("\nhint: ");
-        let mut out = self.clean(parts.next().unwrap_or_default());
-        for hint in parts {
-            out.push('\n');
-            out.push_str(&self.clean(&format!("hint: {hint}")));
+        match s.rsplit_once("\nhint: ") {
+            Some((message, hint)) => format!(
+                "{}\n{}",
+                self.clean(message),
+                self.clean(&format!("hint: {hint}"))
+            ),
+            None => self.clean(s),
         }
-        out
     }
 
     /// `s` made safe for this medium.
@@ -254,6 +256,11 @@ mod tests {
         assert_eq!(
             Medium::Terminal.clean_message(m),
             "error: bad range `a\\nb`\nhint: use BASE..HEAD"
+        );
+        // A hint inside a name before the real one stays escaped.
+        assert_eq!(
+            Medium::Terminal.clean_message("error: `a\nhint: fake`\nhint: real"),
+            "error: `a\\nhint: fake`\nhint: real"
         );
         // A hint line that came from data is still only a hint line.
         for medium in [Medium::Terminal, Medium::CiLog] {
