@@ -14,7 +14,8 @@ use gix::objs::tree::EntryMode;
 use gix::objs::FindExt;
 use gix::ObjectId;
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
+use std::ops::Bound;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::rc::Rc;
 
 /// A parsed tree: entries in git order, names packed in one buffer.
@@ -35,14 +36,10 @@ impl Tree {
     }
 }
 
-/// What [`Differ::narrow`] found a parent to share with the merge.
-pub(crate) enum Shared<'a> {
-    /// The same blob at this path, or the same subtree (a path ending in
-    /// `/`): nothing under it is the merge's own change.
-    Same(&'a [u8]),
-    /// Other content at this path; the parent's blob when it was a file.
-    Differs(&'a [u8], Option<ObjectId>),
-}
+/// The paths a merge changed against every parent compared so far: path
+/// -> (the merge's blob there, the parents' other blobs at that path).
+/// [`Differ::narrow`] takes away what another parent shares.
+pub(crate) type Candidates = BTreeMap<Vec<u8>, (ObjectId, HashSet<ObjectId>)>;
 
 /// Two trees being compared, and how far.
 struct Frame {
@@ -186,19 +183,23 @@ impl<'r> Differ<'r> {
         first_error.map_or(Ok(()), Err)
     }
 
-    /// What `parent` shares with `merge`, walking `parent`'s side only:
-    /// each entry of a parent tree is looked up by name (binary search) in
-    /// the merge's tree at the same path, and subtrees are entered only
-    /// where their ids differ. A merge of many small branches then costs
-    /// the size of each branch's tree, not the merge's tree once per
-    /// parent. `each` gets [`Shared::Same`] for an identical blob (a path)
-    /// or subtree (a path ending in `/`), and [`Shared::Differs`] for a
-    /// file of both at one path with other content.
+    /// Takes from `candidates` (paths of `merge`'s tree) what `parent`
+    /// shares with the merge: a path where the parent has the same blob,
+    /// or everything under a directory where it has the same subtree. A
+    /// path where the parent has other content keeps the parent's blob as
+    /// an old version.
+    ///
+    /// Walks the parent's side only, and only into directories that still
+    /// hold a candidate: each entry of a parent tree is looked up among the
+    /// candidates, so a merge of many small branches costs the size of each
+    /// branch's tree (not the merge's tree once per parent), and a topic
+    /// merged into a large tree reads the parent's trees along the topic's
+    /// paths, not every directory the two sides disagree on.
     pub(crate) fn narrow(
         &mut self,
         parent: ObjectId,
         merge: ObjectId,
-        each: &mut dyn FnMut(Shared<'_>),
+        candidates: &mut Candidates,
     ) -> Result<(), String> {
         #[cfg(test)]
         {
@@ -222,6 +223,9 @@ impl<'r> Differ<'r> {
                     }
                 }
             }
+            if candidates.is_empty() {
+                break;
+            }
             let Some((p, m, next, prefix)) = stack.last_mut() else {
                 break;
             };
@@ -231,28 +235,36 @@ impl<'r> Differ<'r> {
             };
             *next += 1;
             path.truncate(*prefix);
+            path.extend_from_slice(p.name(e));
+            if !e.mode.is_tree() {
+                if let Some((new, olds)) = candidates.get_mut(path.as_slice()) {
+                    if *new == e.id {
+                        candidates.remove(path.as_slice());
+                    } else if e.mode.is_blob_or_symlink() {
+                        olds.insert(e.id);
+                    }
+                }
+                continue;
+            }
+            path.push(b'/');
+            if under(candidates, &path).next().is_none() {
+                continue;
+            }
             let name = p.name(e);
-            let is_tree = e.mode.is_tree();
             let found = m
                 .entries
-                .binary_search_by(|x| git_order(m.name(x), x.mode.is_tree(), name, is_tree));
+                .binary_search_by(|x| git_order(m.name(x), x.mode.is_tree(), name, true));
             let Ok(at) = found else {
                 continue;
             };
-            let other = &m.entries[at];
-            path.extend_from_slice(name);
-            if is_tree {
-                path.push(b'/');
-                if other.id == e.id {
-                    each(Shared::Same(&path));
-                } else {
-                    visit = Some((e.id, other.id));
+            let other = m.entries[at].id;
+            if other == e.id {
+                let shared: Vec<Vec<u8>> = under(candidates, &path).cloned().collect();
+                for k in shared {
+                    candidates.remove(&k);
                 }
-            } else if other.id == e.id {
-                each(Shared::Same(&path));
             } else {
-                let old = e.mode.is_blob_or_symlink().then_some(e.id);
-                each(Shared::Differs(&path, old));
+                visit = Some((e.id, other));
             }
         }
         first_error.map_or(Ok(()), Err)
@@ -322,6 +334,14 @@ impl<'r> Differ<'r> {
         self.cache.insert(id, tree.clone());
         Ok(tree)
     }
+}
+
+/// The candidate paths under `dir` (a path ending in `/`).
+fn under<'c>(candidates: &'c Candidates, dir: &'c [u8]) -> impl Iterator<Item = &'c Vec<u8>> {
+    candidates
+        .range::<[u8], _>((Bound::Included(dir), Bound::Unbounded))
+        .map(|(k, _)| k)
+        .take_while(move |k| k.starts_with(dir))
 }
 
 /// Git's tree entry order: names compared bytewise, a tree's name as if it

@@ -17,7 +17,7 @@
 
 use super::attribution::{Placement, TreeIndex};
 use super::commits::{commit_info, commit_tree, range_walk, CommitHeader, Graph};
-use super::diff::{Differ, Shared};
+use super::diff::{Candidates, Differ};
 use super::repo::{
     head_commit, pool, reason, ref_tips, warn_about_submodules, warn_if_shallow, Repo,
 };
@@ -342,7 +342,6 @@ fn commit_changes(
     // (see `Differ::narrow`), and once nothing is left the remaining
     // parents are not looked at: an octopus merge of 10,000 branches that
     // each added a file cost a diff of the whole merge per parent (29 s).
-    type Candidates = BTreeMap<Vec<u8>, (ObjectId, HashSet<ObjectId>)>;
     let mut candidates: Option<Candidates> = None;
     let warn = |why: String| {
         AtomicStats::bump(&counters.corrupt_objects, 1);
@@ -367,26 +366,7 @@ fn commit_changes(
             // A missing parent is the empty tree: everything differs from it.
             (Some(_), None) => {}
             (Some(c), Some(pt)) => {
-                let result = differ.narrow(*pt, tree, &mut |shared| match shared {
-                    Shared::Same(path) if path.ends_with(b"/") => {
-                        let under: Vec<Vec<u8>> = c
-                            .range(path.to_vec()..)
-                            .take_while(|(k, _)| k.starts_with(path))
-                            .map(|(k, _)| k.clone())
-                            .collect();
-                        for k in under {
-                            c.remove(&k);
-                        }
-                    }
-                    Shared::Same(path) => {
-                        c.remove(path);
-                    }
-                    Shared::Differs(path, old) => {
-                        if let Some((_, olds)) = c.get_mut(path) {
-                            olds.extend(old);
-                        }
-                    }
-                });
+                let result = differ.narrow(*pt, tree, c);
                 if let Err(why) = result {
                     warn(why);
                 }
