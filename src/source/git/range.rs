@@ -30,6 +30,7 @@ use crate::source::SourceScan;
 use crate::stats::AtomicStats;
 use gix::ObjectId;
 use rayon::prelude::*;
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
@@ -425,9 +426,17 @@ pub fn scan_commits(
     };
     let plan = plan(&r, tips, exclude, &shallow, opts.threads, diag, &counters)?;
     warn_about_submodules(&plan.gitlinks, &r, diag);
-    let mut new_blobs: Vec<ObjectId> = plan.changes.iter().map(|ch| ch.new).collect();
-    new_blobs.sort();
-    new_blobs.dedup();
+    // Versions of one file are deltas of each other: read together (one
+    // thread, newest first, as packs keep the newest whole), their delta
+    // bases are inflated once and stay in that thread's cache.
+    let mut by_path: Vec<&Change> = plan.changes.iter().collect();
+    by_path.sort_by(|a, b| (&a.path, Reverse(a.commit)).cmp(&(&b.path, Reverse(b.commit))));
+    let mut seen = HashSet::new();
+    let new_blobs: Vec<ObjectId> = by_path
+        .iter()
+        .map(|ch| ch.new)
+        .filter(|id| seen.insert(*id))
+        .collect();
     let scanned = scan_blobs(&r, &new_blobs, &scanner, opts.threads)?;
     warn_too_large(&r, &plan, &scanned, opts, diag);
 
