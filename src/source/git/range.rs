@@ -274,7 +274,10 @@ fn diff_runs(
                     run: &[(ObjectId, ObjectId, Vec<Option<ObjectId>>)]| {
         let mut differ = Differ::new(repo);
         let mut changes: Vec<Change> = Vec::new();
-        for (i, (id, tree, parent_trees)) in run.iter().enumerate() {
+        // Newest first: packs keep the newest version of a tree whole and
+        // older ones as deltas of it, so going back in time finds each
+        // delta's base in the cache instead of inflating its chain again.
+        for (i, (id, tree, parent_trees)) in run.iter().enumerate().rev() {
             commit_changes(
                 repo_path,
                 &mut differ,
