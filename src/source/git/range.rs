@@ -18,6 +18,7 @@
 use super::attribution::{Placement, TreeIndex};
 use super::commits::{commit_info, commit_tree, range_walk, CommitHeader, Graph};
 use super::diff::{Candidates, Differ};
+use super::odb::sort_by_pack_offset;
 use super::repo::{
     head_commit, pool, reason, ref_tips, warn_about_submodules, warn_if_shallow, Repo,
 };
@@ -30,7 +31,6 @@ use crate::source::SourceScan;
 use crate::stats::AtomicStats;
 use gix::ObjectId;
 use rayon::prelude::*;
-use std::cmp::Reverse;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
@@ -429,17 +429,10 @@ pub fn scan_commits(
     };
     let plan = plan(&r, tips, exclude, &shallow, opts.threads, diag, &counters)?;
     warn_about_submodules(&plan.gitlinks, &r, diag);
-    // Versions of one file are deltas of each other: read together (one
-    // thread, newest first, as packs keep the newest whole), their delta
-    // bases are inflated once and stay in that thread's cache.
-    let mut by_path: Vec<&Change> = plan.changes.iter().collect();
-    by_path.sort_by(|a, b| (&a.path, Reverse(a.commit)).cmp(&(&b.path, Reverse(b.commit))));
-    let mut seen = HashSet::new();
-    let new_blobs: Vec<ObjectId> = by_path
-        .iter()
-        .map(|ch| ch.new)
-        .filter(|id| seen.insert(*id))
-        .collect();
+    let mut new_blobs: Vec<ObjectId> = plan.changes.iter().map(|ch| ch.new).collect();
+    new_blobs.sort();
+    new_blobs.dedup();
+    sort_by_pack_offset(&r, &mut new_blobs);
     let scanned = scan_blobs(&r, &new_blobs, &scanner, opts.threads)?;
     warn_too_large(&r, &plan, &scanned, opts, diag);
 
