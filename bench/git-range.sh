@@ -16,8 +16,8 @@
 #                 merges, no detection)
 #   keysweep      keysweep git REPO --range BASE..HEAD -j 2 (text report)
 #   keysweep json the same with --format json (names the refs holding each
-#                 finding's blob: reads every ref tip's trees when there are
-#                 findings)
+#                 finding's blob: reads the commits of the ref tips and the
+#                 trees of those descending from the range's findings)
 #   betterleaks   betterleaks git REPO --log-opts=BASE..HEAD (if found)
 #   gitleaks      gitleaks git REPO --log-opts=BASE..HEAD (if found)
 #   pre-push      keysweep pre-push, stdin: one ref moved from BASE to HEAD

@@ -175,3 +175,113 @@ fn a_warning_prints_its_hint_on_a_line_of_its_own() {
     assert!(next.starts_with("hint: pass a work tree"), "{stderr}");
     assert!(!stderr.contains("\\nhint"), "{stderr}");
 }
+
+/// A commit object written by hand: `tree` and `parent`, committed at
+/// `time` (seconds), to give a history a skewed clock.
+fn commit_at(repo: &crate::gitutil::Repo<'_>, tree: &str, parent: &str, time: i64) -> String {
+    let text = format!(
+        "tree {tree}\nparent {parent}\nauthor A <a@example.com> {time} +0000\ncommitter A <a@example.com> {time} +0000\n\nskewed\n"
+    );
+    let path = repo.path.join(".git/skewed-commit");
+    std::fs::write(&path, text).unwrap();
+    let id = repo.git(&["hash-object", "-t", "commit", "-w", ".git/skewed-commit"]);
+    std::fs::remove_file(path).unwrap();
+    id
+}
+
+#[test]
+fn a_range_names_the_refs_that_descend_from_its_leak_and_still_hold_it() {
+    let s = Scratch::new();
+    let repo = s.init("r", &[]);
+    repo.write("README.md", "hi\n");
+    let start = repo.commit("start");
+    // The same content committed long before, on a line the range never
+    // reaches: a full-history scan's to name, not the range's.
+    repo.git(&["checkout", "-q", "-b", "side"]);
+    repo.write("old/copy.env", &env_file(31));
+    repo.commit("an old copy");
+    repo.git(&["tag", "old"]);
+    repo.git(&["checkout", "-q", "main"]);
+    repo.write("config/app.env", &env_file(31));
+    let leak = repo.commit("add config");
+    repo.git(&["branch", "kept"]);
+    repo.git(&["checkout", "-q", "-b", "feature"]);
+    repo.write("feature.txt", "more\n");
+    repo.commit("a feature on top");
+    repo.git(&["checkout", "-q", "-b", "fixed", &leak]);
+    std::fs::remove_file(repo.path.join("config/app.env")).unwrap();
+    repo.commit("remove config");
+    // A descendant whose clock ran twelve hours behind: still found.
+    let leak_time: i64 = repo
+        .git(&["show", "-s", "--format=%ct", &leak])
+        .parse()
+        .unwrap();
+    let tree = repo.rev(&format!("{leak}^{{tree}}"));
+    let skewed = commit_at(&repo, &tree, &leak, leak_time - 12 * 3600);
+    repo.git(&["update-ref", "refs/heads/skewed", &skewed]);
+    // A merge of the leak into a branch that did not have it.
+    repo.git(&["checkout", "-q", "-b", "merged", "side"]);
+    repo.git(&["merge", "-q", "--no-edit", &leak]);
+    repo.git(&["checkout", "-q", "main"]);
+
+    for args in [
+        vec![
+            "git",
+            ".",
+            "--range",
+            &format!("{start}..main"),
+            "--format",
+            "json",
+        ],
+        vec![
+            "git",
+            ".",
+            "--range",
+            &format!("{start}..main"),
+            "--format",
+            "jsonl",
+        ],
+    ] {
+        let out = keysweep(&args, &repo.path);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let finding: serde_json::Value = if args.contains(&"jsonl") {
+            serde_json::from_str(stdout.lines().next().unwrap()).unwrap()
+        } else {
+            json(&out)["findings"][0].clone()
+        };
+        assert_eq!(finding["path"], "config/app.env");
+        assert_eq!(finding["commit"], leak.as_str());
+        assert_eq!(
+            finding["refs"],
+            serde_json::json!([
+                "refs/heads/feature",
+                "refs/heads/kept",
+                "refs/heads/main",
+                "refs/heads/merged",
+                "refs/heads/skewed"
+            ]),
+            "{args:?}"
+        );
+        assert_eq!(finding["still_at_head"], true);
+    }
+    // A full-history scan names every ref holding the blob, the old copy too.
+    let out = keysweep(&["git", ".", "--format", "json"], &repo.path);
+    let doc = json(&out);
+    let refs: Vec<&serde_json::Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["refs"])
+        .collect();
+    assert!(
+        refs.iter()
+            .any(|r| r.as_array().unwrap().iter().any(|n| n == "refs/tags/old")),
+        "{refs:?}"
+    );
+}

@@ -291,16 +291,25 @@ impl<'r> TreeIndex<'r> {
         self.targets.len()
     }
 
-    /// Where the targets are now: those in HEAD's tree, and for each
-    /// target the refs whose tips hold it (a tag may name a tree or a blob
-    /// directly). Each target keeps its first [`MAX_REFS_LISTED`] names and
-    /// a count, so 80,000 tags over a thousand leaking blobs cost a
-    /// thousand short lists, not 80 million names.
+    /// Where the targets are now: those in HEAD's tree, and the refs
+    /// holding each ([`TreeIndex::refs_holding`]).
     pub(crate) fn placement(&mut self, tips: &[Tip], head: Option<ObjectId>) -> Placement {
         let at_head: HashSet<u32> = match head.and_then(|h| commit_tree(self.repo, h)) {
             Some(tree) => self.contents(tree).iter().copied().collect(),
             None => HashSet::new(),
         };
+        Placement {
+            at_head,
+            refs: self.refs_holding(tips),
+        }
+    }
+
+    /// For each target, the refs among `tips` that hold it (a tag may name
+    /// a tree or a blob directly). Each target keeps its first
+    /// [`MAX_REFS_LISTED`] names and a count, so 80,000 tags over a
+    /// thousand leaking blobs cost a thousand short lists, not 80 million
+    /// names.
+    pub(crate) fn refs_holding(&mut self, tips: &[Tip]) -> Vec<RefList> {
         let mut refs: Vec<RefCollector> =
             (0..self.len()).map(|_| RefCollector::default()).collect();
         // Many tags name the same commit: read each commit's tree once.
@@ -327,10 +336,7 @@ impl<'r> TreeIndex<'r> {
                 refs[t as usize].add(&tip.name);
             }
         }
-        Placement {
-            at_head,
-            refs: refs.into_iter().map(RefCollector::finish).collect(),
-        }
+        refs.into_iter().map(RefCollector::finish).collect()
     }
 
     /// Names and counts the trees that could not be read; `known_corrupt`

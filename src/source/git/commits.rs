@@ -336,6 +336,88 @@ pub(crate) fn range_walk(
     out
 }
 
+/// Clock skew forgiven when [`tips_reaching`] rules a commit out by its
+/// date: a day, as git's `name-rev` does.
+const CUTOFF_DATE_SLOP: i64 = 86_400;
+
+/// For each of `tips`, whether it is or descends from one of `wanted`.
+/// Depth first, each commit read once, and only commits dated no earlier
+/// than a day before the oldest wanted one: on a repository of a thousand
+/// tags, a range at its tip reads the tags' commits and stops there. A
+/// commit dated more than a day before its own ancestor (a skewed clock)
+/// can hide the ancestor, as in git's `name-rev`; an unreadable commit
+/// leads nowhere.
+pub(crate) fn tips_reaching(
+    read: &mut dyn FnMut(&ObjectId) -> Result<CommitHeader, String>,
+    tips: &[ObjectId],
+    wanted: &[ObjectId],
+) -> Vec<bool> {
+    let Some(oldest) = wanted
+        .iter()
+        .filter_map(|w| read(w).ok())
+        .map(|h| h.time)
+        .min()
+    else {
+        return vec![false; tips.len()];
+    };
+    let cutoff = oldest.saturating_sub(CUTOFF_DATE_SLOP);
+    let wanted: HashSet<ObjectId> = wanted.iter().copied().collect();
+    // true: reaches a wanted commit; false: does not, or is being walked
+    // (a commit met again while on the stack would be a cycle).
+    let mut known: gix::hashtable::HashMap<ObjectId, bool> = Default::default();
+    let mut open = |id: ObjectId, known: &mut gix::hashtable::HashMap<ObjectId, bool>| {
+        if wanted.contains(&id) {
+            known.insert(id, true);
+            return None;
+        }
+        known.insert(id, false);
+        match read(&id) {
+            Ok(h) if h.time >= cutoff => Some((id, h.parents, 0usize)),
+            _ => None,
+        }
+    };
+    let mut out = Vec::with_capacity(tips.len());
+    for &tip in tips {
+        if let Some(&k) = known.get(&tip) {
+            out.push(k);
+            continue;
+        }
+        let mut stack: Vec<(ObjectId, Vec<ObjectId>, usize)> =
+            open(tip, &mut known).into_iter().collect();
+        let mut found = known.get(&tip) == Some(&true);
+        while let Some((_, parents, next)) = stack.last_mut() {
+            let Some(&p) = parents.get(*next) else {
+                stack.pop();
+                continue;
+            };
+            *next += 1;
+            let reached = match known.get(&p) {
+                Some(&k) => k,
+                None => match open(p, &mut known) {
+                    Some(frame) => {
+                        stack.push(frame);
+                        continue;
+                    }
+                    None => known.get(&p) == Some(&true),
+                },
+            };
+            if reached {
+                found = true;
+                break;
+            }
+        }
+        if found {
+            // Every commit on the path down to it reaches it too.
+            for (id, _, _) in stack {
+                known.insert(id, true);
+            }
+            known.insert(tip, true);
+        }
+        out.push(found);
+    }
+    out
+}
+
 /// Marks `id` and every ancestor already seen as hidden.
 fn hide(
     seen: &mut gix::hashtable::HashMap<ObjectId, Seen>,
@@ -405,6 +487,7 @@ pub(crate) fn walk_graph(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     fn id(n: u8) -> ObjectId {
         ObjectId::from_bytes_or_panic(&[n; 20])
@@ -470,6 +553,108 @@ mod tests {
 
     fn borrowed(c: &[(u8, Vec<u8>, i64)]) -> Vec<(u8, &[u8], i64)> {
         c.iter().map(|(i, p, t)| (*i, p.as_slice(), *t)).collect()
+    }
+
+    /// [`tips_reaching`] over `g`, and how many commits it read.
+    fn reaching(g: &[(u8, &[u8], i64)], tips: &[u8], wanted: &[u8]) -> (Vec<bool>, usize) {
+        let headers: HashMap<ObjectId, CommitHeader> = g
+            .iter()
+            .map(|(n, parents, time)| {
+                (
+                    id(*n),
+                    CommitHeader {
+                        tree: id(0),
+                        parents: parents.iter().map(|p| id(*p)).collect(),
+                        time: *time,
+                    },
+                )
+            })
+            .collect();
+        let mut reads = 0;
+        let mut read = |c: &ObjectId| {
+            reads += 1;
+            headers.get(c).cloned().ok_or_else(|| "missing".to_string())
+        };
+        let tips: Vec<ObjectId> = tips.iter().map(|t| id(*t)).collect();
+        let wanted: Vec<ObjectId> = wanted.iter().map(|w| id(*w)).collect();
+        let out = tips_reaching(&mut read, &tips, &wanted);
+        (out, reads)
+    }
+
+    #[test]
+    fn tips_reaching_finds_descendants_and_reads_only_what_is_newer() {
+        const DAY: i64 = 86_400;
+        // 1 <- 2 <- 3 <- 4 (main), 3 <- 5 (topic), 2 <- 6 (old tag),
+        // 7 unrelated and new; 8 is a merge of 6 and 5; 9 is missing.
+        let g: Vec<(u8, &[u8], i64)> = vec![
+            (1, &[], DAY),
+            (2, &[1], 2 * DAY),
+            (3, &[2], 10 * DAY),
+            (4, &[3], 11 * DAY),
+            (5, &[3], 12 * DAY),
+            (6, &[2], 3 * DAY),
+            (7, &[], 20 * DAY),
+            (8, &[6, 5], 13 * DAY),
+            (10, &[9], 14 * DAY),
+        ];
+        let (out, _) = reaching(&g, &[4, 5, 6, 7, 8, 3, 10], &[3]);
+        assert_eq!(out, vec![true, true, false, false, true, true, false]);
+        // The old tag's commit is read and nothing behind it: it is dated
+        // more than a day before the wanted commit.
+        let (out, reads) = reaching(&g, &[6], &[3]);
+        assert_eq!((out, reads), (vec![false], 2));
+        // Wanted commits on two lines: either will do.
+        let (out, _) = reaching(&g, &[6, 4, 1], &[6, 4]);
+        assert_eq!(out, vec![true, true, false]);
+        // Nothing wanted can be read: nothing reaches it.
+        let (out, _) = reaching(&g, &[4], &[9]);
+        assert_eq!(out, vec![false]);
+    }
+
+    #[test]
+    fn tips_reaching_forgives_a_day_of_clock_skew_and_no_more() {
+        const DAY: i64 = 86_400;
+        // 2 is dated before its parent 1 (the wanted commit): by hours,
+        // then by days.
+        let hours: Vec<(u8, &[u8], i64)> = vec![
+            (1, &[], 10 * DAY),
+            (2, &[1], 10 * DAY - 3600),
+            (3, &[2], 11 * DAY),
+        ];
+        assert_eq!(reaching(&hours, &[3], &[1]).0, vec![true]);
+        let days: Vec<(u8, &[u8], i64)> =
+            vec![(1, &[], 10 * DAY), (2, &[1], 7 * DAY), (3, &[2], 11 * DAY)];
+        assert_eq!(reaching(&days, &[3], &[1]).0, vec![false]);
+    }
+
+    #[test]
+    fn tips_reaching_a_long_line_uses_no_deep_recursion() {
+        let n: u32 = 100_000;
+        let ids: Vec<ObjectId> = (0..n)
+            .map(|i| {
+                // Spread like real ids: gix's maps hash the leading bytes.
+                let mut b = [0u8; 20];
+                b[..8].copy_from_slice(
+                    &(u64::from(i) + 1)
+                        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                        .to_le_bytes(),
+                );
+                ObjectId::from_bytes_or_panic(&b)
+            })
+            .collect();
+        let last = ids[ids.len() - 1];
+        let first = ids[0];
+        let index: HashMap<ObjectId, usize> =
+            ids.iter().enumerate().map(|(i, x)| (*x, i)).collect();
+        let mut read = |c: &ObjectId| {
+            let i = *index.get(c).ok_or("missing")?;
+            Ok(CommitHeader {
+                tree: first,
+                parents: if i == 0 { vec![] } else { vec![ids[i - 1]] },
+                time: i as i64,
+            })
+        };
+        assert_eq!(tips_reaching(&mut read, &[last], &[first]), vec![true]);
     }
 
     #[test]

@@ -14,8 +14,8 @@ use gix::objs::tree::EntryMode;
 use gix::objs::FindExt;
 use gix::ObjectId;
 use std::cmp::Ordering;
-use std::ops::Bound;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::ops::Bound;
 use std::rc::Rc;
 
 /// A parsed tree: entries in git order, names packed in one buffer.

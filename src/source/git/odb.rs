@@ -285,11 +285,7 @@ pub(crate) fn sort_by_pack_offset(r: &Repo, ids: &mut [ObjectId]) {
         indexes
             .iter()
             .enumerate()
-            .find_map(|(n, index)| {
-                index
-                    .lookup(id)
-                    .map(|i| (n, index.pack_offset_at_index(i)))
-            })
+            .find_map(|(n, index)| index.lookup(id).map(|i| (n, index.pack_offset_at_index(i))))
             .unwrap_or((usize::MAX, 0))
     };
     ids.sort_by_cached_key(|id| (place(id), *id));

@@ -16,11 +16,11 @@
 //! picking what is new, and placing it (HEAD, refs) through attribution.
 
 use super::attribution::{Placement, TreeIndex};
-use super::commits::{commit_info, commit_tree, range_walk, CommitHeader, Graph};
+use super::commits::{commit_info, commit_tree, range_walk, tips_reaching, CommitHeader, Graph};
 use super::diff::{Candidates, Differ};
 use super::odb::sort_by_pack_offset;
 use super::repo::{
-    head_commit, pool, reason, ref_tips, warn_about_submodules, warn_if_shallow, Repo,
+    head_commit, pool, reason, ref_tips, warn_about_submodules, warn_if_shallow, Repo, Tip,
 };
 use super::{blob_finding, GitError, HistoryOptions};
 use crate::blob::{BlobScanner, Scanned};
@@ -488,7 +488,20 @@ pub fn scan_commits(
             .iter()
             .map(|(i, _)| (plan.changes[*i].new, plan.changes[*i].path.as_slice()))
             .collect();
-        Some(placement(&r, &targets, &paths, opts.list_refs, diag)?)
+        let mut introduced: Vec<ObjectId> = picked
+            .iter()
+            .map(|(i, _)| plan.commits[plan.changes[*i].commit])
+            .collect();
+        introduced.sort();
+        introduced.dedup();
+        Some(placement(
+            &r,
+            &targets,
+            &paths,
+            &introduced,
+            opts.list_refs,
+            diag,
+        )?)
     };
 
     // One origin per (blob, commit) and one path per change, shared by
@@ -534,22 +547,48 @@ pub fn scan_commits(
 
 /// Where the blobs with findings (`targets`, sorted, unique) are now:
 /// whether HEAD's tree holds each, and, with `list_refs`, the refs whose
-/// tips do. `paths` are where the range put them.
+/// tips hold one. `paths` are where the range put them, `introduced` the
+/// commits that did.
+///
+/// Refs are looked for among those that descend from one of `introduced`
+/// ([`tips_reaching`]): what a range added can only have reached other
+/// refs through those commits, and a ref holding the same content from
+/// elsewhere in history is a full-history scan's to name. So a range at
+/// the tip of a repository with a thousand tags reads the tags' commits,
+/// not their trees.
 fn placement(
     r: &Repo,
     targets: &[ObjectId],
     paths: &[(ObjectId, &[u8])],
+    introduced: &[ObjectId],
     list_refs: bool,
     diag: &Diagnostics,
 ) -> Result<Placement, GitError> {
     let mut index = TreeIndex::new(&r.repo, targets);
-    let head = head_commit(&r.repo);
-    if list_refs {
-        return Ok(index.placement(&ref_tips(r, diag)?, head));
-    }
+    let refs = if list_refs {
+        let tips = ref_tips(r, diag)?;
+        let commit_tips: Vec<ObjectId> = tips
+            .iter()
+            .filter(|t| t.kind == gix::objs::Kind::Commit)
+            .map(|t| t.id)
+            .collect();
+        let mut buf = Vec::new();
+        let mut reaching = tips_reaching(
+            &mut |id| CommitHeader::read(&r.repo, id, &mut buf),
+            &commit_tips,
+            introduced,
+        )
+        .into_iter();
+        let near: Vec<Tip> = tips
+            .into_iter()
+            .filter(|t| t.kind != gix::objs::Kind::Commit || reaching.next() == Some(true))
+            .collect();
+        index.refs_holding(&near)
+    } else {
+        vec![RefList::default(); targets.len()]
+    };
     let mut at_head = HashSet::new();
-    let refs = vec![RefList::default(); targets.len()];
-    let Some(tree) = head.and_then(|h| commit_tree(&r.repo, h)) else {
+    let Some(tree) = head_commit(&r.repo).and_then(|h| commit_tree(&r.repo, h)) else {
         return Ok(Placement { at_head, refs });
     };
     // Most often a blob is still where the range put it: the few trees on
