@@ -212,11 +212,18 @@ struct Seen {
 /// its parents (clock skew) can make the range a little larger, never
 /// smaller: hidden commits are only left out when the walk proves them
 /// hidden.
+///
+/// `found` hears of each commit as the walk takes it into the range, with
+/// the trees of its parents (`None` for a parent that cannot be read; no
+/// parents for a root or a shallow boundary), so its diff can start while
+/// the walk goes on. A commit found this way can still turn out hidden (a
+/// skewed clock): [`RangeWalk::commits`] is the final word.
 pub(crate) fn range_walk(
     read: &mut dyn FnMut(&ObjectId) -> Result<CommitHeader, String>,
     tips: &[ObjectId],
     hidden: &[ObjectId],
     shallow: &HashSet<ObjectId>,
+    found: &mut dyn FnMut(ObjectId, &CommitHeader, Vec<Option<ObjectId>>),
 ) -> RangeWalk {
     let mut out = RangeWalk::default();
     let mut seen: gix::hashtable::HashMap<ObjectId, Seen> = Default::default();
@@ -323,6 +330,15 @@ pub(crate) fn range_walk(
         }
         last_date = time;
         in_range.push(id);
+        if let Some(node) = seen.get(&id) {
+            let parent_trees = node
+                .header
+                .parents
+                .iter()
+                .map(|p| seen.get(p).map(|s| s.header.tree))
+                .collect();
+            found(id, &node.header, parent_trees);
+        }
     }
     let mut once = HashSet::new();
     out.unreadable.retain(|(id, _)| once.insert(*id));
@@ -536,7 +552,13 @@ mod tests {
         };
         let ids = |xs: &[u8]| xs.iter().map(|x| id(*x)).collect::<Vec<_>>();
         let shallow: HashSet<ObjectId> = ids(shallow).into_iter().collect();
-        let w = range_walk(&mut read, &ids(tips), &ids(hidden), &shallow);
+        let w = range_walk(
+            &mut read,
+            &ids(tips),
+            &ids(hidden),
+            &shallow,
+            &mut |_, _, _| {},
+        );
         let back = |o: &ObjectId| o.as_bytes()[0];
         let mut got: Vec<u8> = w.commits.iter().map(|(o, _)| back(o)).collect();
         got.sort();
