@@ -658,13 +658,18 @@ fn an_interrupted_run_resumes_after_the_repositories_it_finished() {
     let doc = json(&out);
     let beta_blobs = blob_ids(&org.s, &org.s.path("src/beta")).len() as u64;
     let gamma_blobs = blob_ids(&org.s, &org.s.path("src/gamma")).len() as u64;
-    assert_eq!(
-        stat(&doc, "blobs_already_scanned"),
-        beta_blobs,
+    // None of beta's blobs is scanned again: each is remembered on its
+    // own, or stands in the note of a pack it was in (written just after
+    // the memory; the kill can fall between the two, and a blob in a
+    // recalled pack is not counted one by one).
+    let already = stat(&doc, "blobs_already_scanned");
+    let recalled = stat(&doc, "packs_recalled");
+    assert!(
+        already == beta_blobs || (recalled > 0 && already <= beta_blobs),
         "{}",
         doc["stats"]
     );
-    assert_eq!(stat(&doc, "blobs"), gamma_blobs);
+    assert_eq!(stat(&doc, "blobs"), gamma_blobs, "{}", doc["stats"]);
     assert_eq!(keys(&doc).len(), 1, "beta's key is still reported");
 }
 
