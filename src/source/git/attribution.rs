@@ -727,7 +727,8 @@ mod tests {
             let blob = id(&dir, home.path(), &format!("HEAD:{path}"));
             let mut index = TreeIndex::new(&r.repo, &[blob]);
             let held = index.contents(target);
-            let mut differ = super::super::diff::Differ::new(&r.repo);
+            let trees = super::super::diff::TreeCache::new();
+            let mut differ = super::super::diff::Differ::new(&r.repo, &trees);
             let mut changes = Vec::new();
             differ.diff(None, target, &mut changes).expect("diff");
             if depth < MAX_TREE_DEPTH {

@@ -17,7 +17,7 @@
 
 use super::attribution::{Placement, TreeIndex};
 use super::commits::{commit_info, commit_tree, range_walk, tips_reaching, CommitHeader, Graph};
-use super::diff::{Candidates, Differ};
+use super::diff::{Candidates, Differ, TreeCache};
 use super::odb::sort_by_pack_offset;
 use super::repo::{
     head_commit, pool, reason, ref_tips, warn_about_submodules, warn_if_shallow, Repo, Tip,
@@ -148,11 +148,12 @@ fn plan(
     let receive = std::sync::Mutex::new(receive);
     let sync = r.repo.clone().into_sync();
     let repo_path = r.path.as_path();
+    let trees = TreeCache::new();
     let (walk, diffed) = std::thread::scope(|scope| {
         let work = || {
             let mut repo = sync.to_thread_local();
             repo.objects.set_pack_cache(delta_base_cache);
-            let mut differ = Differ::new(&repo);
+            let mut differ = Differ::new(&repo, &trees);
             let mut changes: Vec<Change> = Vec::new();
             loop {
                 let batch = match receive.lock() {
