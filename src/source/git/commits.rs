@@ -189,6 +189,10 @@ pub(crate) struct RangeWalk {
     pub(crate) reads: usize,
 }
 
+/// Told by [`range_walk`] of each commit it takes into the range: its id,
+/// its header and its parents' trees.
+pub(crate) type OnFound<'a> = dyn FnMut(ObjectId, &CommitHeader, Vec<Option<ObjectId>>) + 'a;
+
 /// Commits read after the walk could stop, in case a commit dated out of
 /// order (clock skew) still leads from the hidden side into the range:
 /// git's `rev-list` uses the same margin.
@@ -223,7 +227,7 @@ pub(crate) fn range_walk(
     tips: &[ObjectId],
     hidden: &[ObjectId],
     shallow: &HashSet<ObjectId>,
-    found: &mut dyn FnMut(ObjectId, &CommitHeader, Vec<Option<ObjectId>>),
+    found: &mut OnFound<'_>,
 ) -> RangeWalk {
     let mut out = RangeWalk::default();
     let mut seen: gix::hashtable::HashMap<ObjectId, Seen> = Default::default();

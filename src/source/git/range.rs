@@ -114,10 +114,6 @@ struct Plan {
 }
 
 /// Walks `tips --not exclude` and diffs each commit against its parents.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one call site, all inputs distinct"
-)]
 fn plan(
     r: &Repo,
     tips: &[String],
