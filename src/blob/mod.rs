@@ -72,10 +72,16 @@ impl BlobScanner<'_> {
         Scanned::TooLarge(size)
     }
 
-    /// A file on disk, read whole or in overlapping windows.
-    pub(crate) fn scan_file(&self, path: &Path, name: &dyn Display) -> std::io::Result<Scanned> {
+    /// A file on disk, read whole or in overlapping windows; `given`: named
+    /// on the command line (see [`read_file`]).
+    pub(crate) fn scan_file(
+        &self,
+        path: &Path,
+        given: bool,
+        name: &dyn Display,
+    ) -> std::io::Result<Scanned> {
         let mut got = Gathered::default();
-        let read = read_file(path, &self.limits, &mut |w| {
+        let read = read_file(path, &self.limits, given, &mut |w| {
             self.scan_window(name, w, &mut got)
         })?;
         self.over_limit(name, got.over_limit);

@@ -64,14 +64,32 @@ pub(crate) enum FileRead {
     TooLarge { size: u64 },
 }
 
-/// Reads `path` and calls `scan` on each window, in order.
+/// Reads `path` and calls `scan` on each window, in order. Only regular
+/// files are read, opened without blocking so that a FIFO cannot stall the
+/// scan; with `given` (a path named on the command line) a FIFO is read to
+/// its end as a stream, the way `cat` would (process substitution, a named
+/// pipe). Devices and sockets are never read: `/dev/zero` has no end.
 pub(crate) fn read_file(
     path: &Path,
     limits: &ReadLimits,
+    given: bool,
     scan: &mut dyn FnMut(Window<'_>),
 ) -> io::Result<FileRead> {
-    let mut file = File::open(path)?;
-    let size = file.metadata()?.len();
+    let mut file = open_without_blocking(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        if given && is_fifo(&meta) {
+            // Opened again, blocking, to wait for what the writer sends.
+            let mut pipe = File::open(path)?;
+            if !is_fifo(&pipe.metadata()?) {
+                return Err(not_regular());
+            }
+            let bytes = read_stream(&mut pipe, limits, scan)?;
+            return Ok(FileRead::Scanned { bytes });
+        }
+        return Err(not_regular());
+    }
+    let size = meta.len();
     if size > limits.max_file_size {
         return Ok(FileRead::TooLarge { size });
     }
@@ -99,6 +117,38 @@ pub(crate) fn read_file(
         });
     }
     read_windows(&mut file, limits.max_file_size, limits, scan)
+}
+
+fn not_regular() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "not a regular file (a FIFO, socket or device), not read",
+    )
+}
+
+#[cfg(unix)]
+fn open_without_blocking(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_without_blocking(path: &Path) -> io::Result<File> {
+    File::open(path)
+}
+
+#[cfg(unix)]
+fn is_fifo(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    meta.file_type().is_fifo()
+}
+
+#[cfg(not(unix))]
+fn is_fifo(_: &std::fs::Metadata) -> bool {
+    false
 }
 
 /// Reads a stream of unknown length (standard input) to its end and calls
@@ -207,7 +257,7 @@ mod tests {
         };
         let d = Detector::new();
         let mut found = Vec::new();
-        let read = read_file(&path, &limits, &mut |w| {
+        let read = read_file(&path, &limits, false, &mut |w| {
             for c in d.scan_chunk(w.bytes, w.owned.clone(), w.start).credentials {
                 let p = c.access_key_id.unwrap().position;
                 found.push((p.line as usize, p.column as usize, p.offset));
@@ -285,6 +335,27 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_met_while_walking_is_refused_at_once_not_waited_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pipe");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap()
+            .success());
+        let limits = ReadLimits {
+            max_file_size: 1 << 20,
+            window: 16,
+            max_whole_archive: 1 << 20,
+        };
+        // No writer: a blocking open would never return.
+        let e = read_file(&path, &limits, false, &mut |_| panic!("must not scan")).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+    }
+
     #[test]
     fn too_large_files_are_not_read() {
         let dir = tempfile::tempdir().unwrap();
@@ -295,7 +366,7 @@ mod tests {
             window: 16,
             ..ReadLimits::default()
         };
-        let r = read_file(&path, &limits, &mut |_| panic!("must not scan"));
+        let r = read_file(&path, &limits, false, &mut |_| panic!("must not scan"));
         assert_eq!(r.unwrap(), FileRead::TooLarge { size: 100 });
     }
 
@@ -303,7 +374,7 @@ mod tests {
     fn found_in(path: &Path, limits: &ReadLimits) -> Vec<(Option<String>, String)> {
         let d = Detector::new();
         let mut found = Vec::new();
-        read_file(path, limits, &mut |w| {
+        read_file(path, limits, false, &mut |w| {
             for c in d.scan_chunk(w.bytes, w.owned.clone(), w.start).credentials {
                 let member = c.member.map(|m| m.names().join("/"));
                 found.push((member, c.access_key_id.unwrap().value));

@@ -174,14 +174,18 @@ fn scan_root(
                         return WalkState::Continue;
                     }
                 }
-            } else if !file_type.is_file() && !file_type.is_symlink() {
+            } else if !file_type.is_file() && !file_type.is_symlink() && entry.depth() > 0 {
                 diag.warn(format_args!(
                     "{shown}: not a regular file (FIFO, socket or device), skipped"
                 ));
                 AtomicStats::bump(&stats.skipped_special, 1);
                 return WalkState::Continue;
             }
-            scan_file(&read_from, shown, scanner, &mut flush.local);
+            // A path named on the command line is read if it can be (a
+            // FIFO as a stream) and is a problem if it cannot: it was asked
+            // for, so skipping it would leave "everything was scanned" untrue.
+            let given = entry.depth() == 0;
+            scan_file(&read_from, given, shown, scanner, &mut flush.local);
             WalkState::Continue
         })
     });
@@ -252,9 +256,15 @@ impl Drop for FlushOnDrop<'_> {
     }
 }
 
-fn scan_file(path: &Path, shown: ReportPath, scanner: &BlobScanner<'_>, out: &mut Vec<Finding>) {
+fn scan_file(
+    path: &Path,
+    given: bool,
+    shown: ReportPath,
+    scanner: &BlobScanner<'_>,
+    out: &mut Vec<Finding>,
+) {
     let (diag, stats) = (scanner.diag, scanner.counters);
-    match scanner.scan_file(path, &shown) {
+    match scanner.scan_file(path, given, &shown) {
         Ok(Scanned::Clean) => {}
         Ok(Scanned::Found(credentials)) => {
             out.extend(credentials.into_iter().map(|credential| {

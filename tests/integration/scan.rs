@@ -413,3 +413,90 @@ fn percent_decode(s: &str) -> Vec<u8> {
     }
     out
 }
+
+/// Runs `cmd` and kills it after `secs` seconds: a read that blocks
+/// forever must fail the test, not hang it.
+fn run_within(cmd: &mut std::process::Command, secs: u64) -> Run {
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("keysweep starts");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while child.try_wait().expect("wait").is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("keysweep did not finish within {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn a_pipe_named_on_the_command_line_is_read_and_a_device_is_a_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(d, "source.env", env_file(KEY_ID, SECRET));
+    for (fifo, named) in [("pipe", "pipe"), ("pipe2", "link-to-pipe")] {
+        assert!(std::process::Command::new("mkfifo")
+            .arg(d.join(fifo))
+            .status()
+            .unwrap()
+            .success());
+        if named != fifo {
+            symlink(d.join(fifo), d.join(named)).unwrap();
+        }
+        // A writer, as a shell's process substitution or `mkfifo` user has.
+        let mut writer = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("cat source.env > {fifo}"))
+            .current_dir(d)
+            .spawn()
+            .unwrap();
+        let r = run_within(
+            keysweep()
+                .arg("scan")
+                .arg(d.join(named))
+                .args(["--format", "json"]),
+            20,
+        );
+        writer.wait().unwrap();
+        assert_eq!(r.code, 1, "{named}: {}", r.stderr);
+        let found = r.findings();
+        assert_eq!(found.len(), 1, "{named}");
+        assert_eq!(found[0]["access_key_id"]["value"], KEY_ID);
+    }
+
+    // A device named, directly or through a link: never read (`/dev/zero`
+    // has no end), named, and a problem for the exit code.
+    symlink("/dev/zero", d.join("zeros")).unwrap();
+    for named in [std::path::PathBuf::from("/dev/zero"), d.join("zeros")] {
+        let r = run_within(
+            keysweep()
+                .arg("scan")
+                .arg(&named)
+                .args(["--format", "json"]),
+            20,
+        );
+        assert_eq!(r.code, 2, "{}: {}", named.display(), r.stderr);
+        assert!(
+            r.stderr.contains("not a regular file"),
+            "{}: {}",
+            named.display(),
+            r.stderr
+        );
+        assert_eq!(r.json()["stats"]["unreadable"], 1);
+    }
+
+    // Found while walking a directory, the pipes (and the link to one) are
+    // skipped, as before: a FIFO in a tree is not its content.
+    let r = run_within(keysweep().arg("scan").arg(d).args(["--format", "json"]), 20);
+    assert_eq!(r.json()["stats"]["skipped_special"], 3, "{}", r.stderr);
+}
