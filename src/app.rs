@@ -85,7 +85,7 @@ fn drive(mut s: Settings, env: &dyn Env) -> anyhow::Result<Exit> {
         look_up_owners(&mut scan, opts, required, &diag)?;
     }
     if !matches!(s.task, Task::Merge { .. } | Task::Triage { .. }) {
-        scan.stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        scan.stats.elapsed_ms = crate::stats::elapsed_ms(started);
     }
 
     crate::sink::write_reports(&s, &scan)?;

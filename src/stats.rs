@@ -76,6 +76,11 @@ pub struct Stats {
     pub packs_recalled: u64,
 }
 
+/// Milliseconds since `started`, as the reports give `elapsed_ms`.
+pub(crate) fn elapsed_ms(started: std::time::Instant) -> u64 {
+    u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
 impl Stats {
     /// Problems that make the exit code 2 when nothing was found.
     pub fn problems(&self) -> u64 {

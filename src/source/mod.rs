@@ -10,8 +10,8 @@ pub mod org;
 pub(crate) mod reports;
 pub(crate) mod stdin;
 
-use crate::finding::Finding;
-use crate::stats::Stats;
+use crate::finding::{sort_canonical, Finding};
+use crate::stats::{elapsed_ms, AtomicStats, Stats};
 
 /// What a source produced, before suppression and verification.
 #[derive(Debug, Clone, Default)]
@@ -21,6 +21,20 @@ pub struct SourceScan {
 }
 
 impl SourceScan {
+    /// What a source that has finished produced: `findings` in the
+    /// canonical order, what `counters` counted, and the time since
+    /// `started`.
+    pub(crate) fn finished(
+        mut findings: Vec<Finding>,
+        counters: &AtomicStats,
+        started: std::time::Instant,
+    ) -> Self {
+        sort_canonical(&mut findings);
+        let mut stats = counters.snapshot();
+        stats.elapsed_ms = elapsed_ms(started);
+        SourceScan { findings, stats }
+    }
+
     /// Adds another scan's findings and counts to this one.
     pub(crate) fn absorb(&mut self, other: SourceScan) {
         self.stats.add(&other.stats);

@@ -5,7 +5,7 @@
 //! named `<stdin>` stays another place.
 
 use crate::blob::BlobScanner;
-use crate::finding::{sort_canonical, Finding, Location, Origin, ReportPath, STDIN_PATH};
+use crate::finding::{Finding, Location, Origin, ReportPath, STDIN_PATH};
 use crate::source::SourceScan;
 use crate::stats::AtomicStats;
 use std::io::Read;
@@ -23,7 +23,7 @@ pub(crate) fn scan_stdin(input: &mut dyn Read, scanner: &BlobScanner<'_>) -> Sou
         ));
     }
     let path = ReportPath::from(STDIN_PATH);
-    let mut findings: Vec<Finding> = credentials
+    let findings: Vec<Finding> = credentials
         .into_iter()
         .map(|c| {
             Finding::new(
@@ -36,10 +36,7 @@ pub(crate) fn scan_stdin(input: &mut dyn Read, scanner: &BlobScanner<'_>) -> Sou
             )
         })
         .collect();
-    sort_canonical(&mut findings);
-    let mut stats = scanner.counters.snapshot();
-    stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    SourceScan { findings, stats }
+    SourceScan::finished(findings, scanner.counters, started)
 }
 
 #[cfg(test)]

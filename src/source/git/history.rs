@@ -9,7 +9,7 @@ use super::{blob_finding, BlobMemory, Deadline, GitError, HistoryOptions, Scanne
 use crate::blob::BlobScanner;
 use crate::detect::Detector;
 use crate::diag::Diagnostics;
-use crate::finding::{sort_canonical, BlobOrigin, ReportPath};
+use crate::finding::{BlobOrigin, ReportPath};
 use crate::source::SourceScan;
 use crate::stats::AtomicStats;
 use gix::ObjectId;
@@ -166,12 +166,8 @@ fn scan(
                 .map(|c| blob_finding(c, &path, origin.clone())),
         );
     }
-    sort_canonical(&mut findings);
-
-    let mut stats = counters.snapshot();
-    stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(MemoryScan {
-        scan: SourceScan { findings, stats },
+        scan: SourceScan::finished(findings, &counters, started),
         fresh,
         noted,
         stopped: false,
@@ -216,8 +212,5 @@ fn stopped_scan(
                 .map(|c| blob_finding(c, &path, origin.clone())),
         );
     }
-    sort_canonical(&mut findings);
-    let mut stats = counters.snapshot();
-    stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    SourceScan { findings, stats }
+    SourceScan::finished(findings, &counters, started)
 }

@@ -26,7 +26,7 @@ use super::{blob_finding, GitError, HistoryOptions};
 use crate::blob::{BlobScanner, Scanned};
 use crate::detect::Detector;
 use crate::diag::Diagnostics;
-use crate::finding::{sort_canonical, BlobOrigin, Credential, CredentialKey, RefList, ReportPath};
+use crate::finding::{BlobOrigin, Credential, CredentialKey, RefList, ReportPath};
 use crate::source::SourceScan;
 use crate::stats::AtomicStats;
 use gix::ObjectId;
@@ -552,11 +552,7 @@ pub fn scan_commits(
             .or_insert_with(|| ReportPath::from_bytes(&ch.path));
         findings.push(blob_finding(cred, path, origin));
     }
-    sort_canonical(&mut findings);
-
-    let mut stats = counters.snapshot();
-    stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    Ok(SourceScan { findings, stats })
+    Ok(SourceScan::finished(findings, &counters, started))
 }
 
 /// Where the blobs with findings (`targets`, sorted, unique) are now:

@@ -22,7 +22,7 @@ use crate::blob::{BlobScanner, ReadLimits, Scanned};
 use crate::detect::Detector;
 use crate::diag::Diagnostics;
 use crate::finding::ReportPath;
-use crate::finding::{sort_canonical, Credential, CredentialKey, Finding, Location, Origin};
+use crate::finding::{Credential, CredentialKey, Finding, Location, Origin};
 use crate::gitcli::Git;
 use crate::source::SourceScan;
 use crate::stats::AtomicStats;
@@ -147,10 +147,7 @@ pub fn scan_staged(
             ));
         }
     }
-    sort_canonical(&mut findings);
-    let mut stats = counters.snapshot();
-    stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    Ok(SourceScan { findings, stats })
+    Ok(SourceScan::finished(findings, &counters, started))
 }
 
 /// Names every staged blob over the size limit by its path.

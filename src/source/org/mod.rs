@@ -454,7 +454,7 @@ pub(crate) fn scan_org(
     packs.prune();
     out.unchanged = unchanged;
     sort_canonical(&mut out.scan.findings);
-    out.scan.stats.elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    out.scan.stats.elapsed_ms = crate::stats::elapsed_ms(started);
     Ok(out)
 }
 
