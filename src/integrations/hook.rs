@@ -8,7 +8,6 @@
 
 use crate::finding::Finding;
 use crate::gitcli::Git;
-use crate::report::vocab::place;
 use crate::report::Style;
 use std::path::{Path, PathBuf};
 
@@ -130,22 +129,14 @@ pub fn install(repo: &Path, exe: &Path, kind: Kind, force: bool) -> Result<PathB
 /// hook, it blocks the commit): one line per finding (place names cleaned
 /// for the terminal), then how to fix it.
 pub(crate) fn staged_blocked_message(findings: &[Finding], style: &Style) -> String {
-    let mut msg =
-        String::from("\nkeysweep: commit blocked: the staged changes contain AWS credentials.\n");
-    for f in findings {
-        let id = f.credential.key_id().unwrap_or("a secret access key");
-        let pos = f.credential.first_position();
-        msg.push_str(&format!("  - {id} in {}:{}\n", place(f, style), pos.line));
-    }
-    msg.push_str(
-        "\nHow to fix:\n\
-         \x20 1. Take the key out of the file and stage the file again (git add); it is not in any commit yet.\n\
-         \x20 2. If the key is real, deactivate it in IAM anyway if it was ever shared or pushed elsewhere.\n\
-         \x20 3. If it is a false alarm: add `keysweep:allow` on the line, allow it in .keysweep.toml,\n\
-         \x20    or pass a --baseline.\n\
-         Bypass this check once (not recommended): git commit --no-verify\n",
-    );
-    msg
+    super::blocked_message(
+        "commit blocked: the staged changes contain AWS credentials.",
+        findings,
+        style,
+        "\x20 1. Take the key out of the file and stage the file again (git add); it is not in any commit yet.\n\
+         \x20 2. If the key is real, deactivate it in IAM anyway if it was ever shared or pushed elsewhere.\n",
+        "commit",
+    )
 }
 
 #[cfg(test)]

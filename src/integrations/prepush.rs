@@ -11,7 +11,6 @@
 use super::{is_zero_oid, CommitSet};
 use crate::finding::Finding;
 use crate::gitcli::Git;
-use crate::report::vocab::{place, short_id};
 use crate::report::Style;
 use crate::source::git::Lookup;
 use std::path::Path;
@@ -222,31 +221,15 @@ fn remote_tracking_refs(lookup: &Lookup, remote: &str) -> Vec<String> {
 /// What the hook prints when it blocks a push: one line per finding (place
 /// names cleaned for the terminal), then how to fix it.
 pub(crate) fn blocked_message(findings: &[Finding], style: &Style) -> String {
-    let mut msg = String::from(
-        "\nkeysweep: push blocked: the commits being pushed contain AWS credentials.\n",
-    );
-    for f in findings {
-        let id = f.credential.key_id().unwrap_or("a secret access key");
-        let pos = f.credential.first_position();
-        let commit = f
-            .commit()
-            .map_or(String::new(), |c| format!(" (commit {})", short_id(&c.id)));
-        msg.push_str(&format!(
-            "  - {id} in {}:{}{commit}\n",
-            place(f, style),
-            pos.line
-        ));
-    }
-    msg.push_str(
-        "\nHow to fix:\n\
-         \x20 1. Deactivate the key in IAM: it may already have been copied.\n\
+    super::blocked_message(
+        "push blocked: the commits being pushed contain AWS credentials.",
+        findings,
+        style,
+        "\x20 1. Deactivate the key in IAM: it may already have been copied.\n\
          \x20 2. Remove it from every pushed commit (a later commit that deletes it is not enough):\n\
-         \x20    git rebase -i <base> and edit the commit, or git commit --amend for the last one.\n\
-         \x20 3. If it is a false alarm: add `keysweep:allow` on the line, allow it in .keysweep.toml,\n\
-         \x20    or pass a --baseline.\n\
-         Bypass this check once (not recommended): git push --no-verify\n",
-    );
-    msg
+         \x20    git rebase -i <base> and edit the commit, or git commit --amend for the last one.\n",
+        "push",
+    )
 }
 
 #[cfg(test)]
