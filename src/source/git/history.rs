@@ -212,5 +212,5 @@ fn stopped_scan(
                 .map(|c| blob_finding(c, &path, origin.clone())),
         );
     }
-    SourceScan::finished(findings, &counters, started)
+    SourceScan::finished(findings, counters, started)
 }
