@@ -728,7 +728,9 @@ mod tests {
             let mut index = TreeIndex::new(&r.repo, &[blob]);
             let held = index.contents(target);
             let trees = super::super::diff::TreeCache::new();
-            let mut differ = super::super::diff::Differ::new(&r.repo, &trees);
+            let packs = super::super::packs::Packs::open(&r);
+            let objects = super::super::packs::ObjectReader::new(&packs, &r.repo);
+            let mut differ = super::super::diff::Differ::new(objects, &trees);
             let mut changes = Vec::new();
             differ.diff(None, target, &mut changes).expect("diff");
             if depth < MAX_TREE_DEPTH {

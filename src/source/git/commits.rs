@@ -38,6 +38,19 @@ impl CommitHeader {
         })
     }
 
+    /// Reads commit `id` through `objects` (packs first): what a range
+    /// walk does for each of the thousands of commits it settles.
+    pub(crate) fn read_from(
+        objects: &mut super::packs::ObjectReader<'_>,
+        id: &gix::oid,
+    ) -> Result<Self, String> {
+        let data = objects
+            .read(id, gix::objs::Kind::Commit)
+            .map_err(|why| format!("commit {id} cannot be read: {why}"))?;
+        Self::parse(data, id.kind())
+            .ok_or_else(|| format!("commit {id} is corrupt: it names no tree"))
+    }
+
     /// Reads commit `id` from the object store.
     pub(crate) fn read(
         repo: &gix::Repository,

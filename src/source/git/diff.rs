@@ -9,9 +9,9 @@
 //! again as the old side of its child's diff.
 
 use super::attribution::MAX_TREE_DEPTH;
+use super::packs::ObjectReader;
 use super::repo::reason;
 use gix::objs::tree::EntryMode;
-use gix::objs::FindExt;
 use gix::ObjectId;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -106,9 +106,8 @@ impl TreeCache {
 
 /// Reads trees for diffs through a [`TreeCache`].
 pub(crate) struct Differ<'r> {
-    repo: &'r gix::Repository,
+    objects: ObjectReader<'r>,
     cache: &'r TreeCache,
-    buf: Vec<u8>,
     /// Submodule paths whose gitlink a diff added or changed.
     pub(crate) gitlinks: BTreeSet<Vec<u8>>,
     /// Subtrees not compared because they were past [`MAX_TREE_DEPTH`].
@@ -122,11 +121,10 @@ pub(crate) struct Differ<'r> {
 }
 
 impl<'r> Differ<'r> {
-    pub(crate) fn new(repo: &'r gix::Repository, cache: &'r TreeCache) -> Self {
+    pub(crate) fn new(objects: ObjectReader<'r>, cache: &'r TreeCache) -> Self {
         Differ {
-            repo,
+            objects,
             cache,
-            buf: Vec::new(),
             gitlinks: BTreeSet::new(),
             too_deep: 0,
             #[cfg(test)]
@@ -350,15 +348,18 @@ impl<'r> Differ<'r> {
         if let Some(t) = self.cache.get(&id) {
             return Ok(t);
         }
-        let iter = self
-            .repo
+        let hash = id.kind();
+        let data = self
             .objects
-            .find_tree_iter(&id, &mut self.buf)
-            .map_err(|e| format!("tree {id}: {}", reason(&e)))?;
+            .read(&id, gix::objs::Kind::Tree)
+            .map_err(|why| format!("tree {id}: {why}"))?;
+        // Names take about half a tree's bytes, entries one per ~30 bytes:
+        // sized once instead of grown.
         let mut tree = Tree {
-            names: Vec::new(),
-            entries: Vec::new(),
+            names: Vec::with_capacity(data.len() / 2),
+            entries: Vec::with_capacity(data.len() / 28 + 1),
         };
+        let iter = gix::objs::TreeRefIter::from_bytes(data, hash);
         for entry in iter {
             let entry = entry.map_err(|e| format!("tree {id}: {}", reason(&e)))?;
             let start = tree.names.len() as u32;

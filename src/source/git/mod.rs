@@ -21,11 +21,12 @@
 //!
 //! The modules follow the phases: [`repo`] (opening, refs, HEAD, shallow
 //! cuts), [`commits`] (the header parser and the graph), [`odb`] (reading
-//! every object), [`attribution`] (which commit and path, HEAD, refs),
+//! every object), [`packs`] (reading objects by id), [`attribution`] (which commit and path, HEAD, refs),
 //! [`range`] (planning and scanning a range), [`staged`] (what the index
 //! would commit), and [`history`] (the full scan). Nothing here runs git
 //! hooks, filters, textconv or fsmonitor from the scanned repository:
-//! objects are read with gix, in process; only the list of staged paths
+//! objects are read in process (gix, and [`packs`] for objects read by
+//! id); only the list of staged paths
 //! comes from the git program (through [`crate::gitcli`]), since git alone
 //! knows every index format and extension a checkout may use.
 
@@ -35,6 +36,7 @@ mod diff;
 mod history;
 mod notes;
 mod odb;
+mod packs;
 mod range;
 mod repo;
 mod staged;
@@ -53,6 +55,9 @@ use std::time::{Duration, Instant};
 pub use gix::ObjectId;
 pub use history::{scan_history, scan_history_with_memory, MemoryScan};
 pub use notes::{PackMemory, PackNote};
+/// Public for the fuzz target only.
+#[doc(hidden)]
+pub use packs::apply_delta;
 pub use range::{parse_range, scan_commits, scan_range};
 pub use repo::{file_at, is_zero_oid, Lookup};
 pub use staged::{scan_staged, StagedOptions};

@@ -19,6 +19,7 @@
 
 use super::commits::CommitHeader;
 use super::notes::{PackMemory, PackNote};
+use super::packs::Packs;
 use super::repo::{pool, reason, Repo};
 use super::{BlobMemory, Deadline, GitError};
 use crate::blob::{BlobScanner, Scanned};
@@ -268,27 +269,14 @@ pub(crate) fn pack_indexes(r: &Repo, dir: &Path) -> Result<Vec<PathBuf>, GitErro
 
 /// Sorts `ids` into the order the packs keep them: pack by pack, by offset,
 /// then objects in no pack. Git writes a delta after its base and the
-/// delta-base cache keeps what was decoded, so reading in this order
+/// reader's cache ([`super::packs::ObjectReader`]) keeps what was decoded,
+/// so reading in this order
 /// finds most bases decoded already instead of inflating each chain again
 /// (on git/git a range's objects sit on chains 3.6 times longer, summed,
-/// than the objects themselves). Only an order: an index that cannot be
-/// opened leaves its objects last, and reading them reports any problem.
-pub(crate) fn sort_by_pack_offset(r: &Repo, ids: &mut [ObjectId]) {
-    let hash = r.repo.object_hash();
-    let dirs = object_dirs(r, &Diagnostics::silent());
-    let indexes: Vec<pack::index::File> = dirs
-        .iter()
-        .flat_map(|dir| pack_indexes(r, dir).unwrap_or_default())
-        .filter_map(|idx| pack::index::File::at(&idx, hash).ok())
-        .collect();
-    let place = |id: &ObjectId| -> (usize, u64) {
-        indexes
-            .iter()
-            .enumerate()
-            .find_map(|(n, index)| index.lookup(id).map(|i| (n, index.pack_offset_at_index(i))))
-            .unwrap_or((usize::MAX, 0))
-    };
-    ids.sort_by_cached_key(|id| (place(id), *id));
+/// than the objects themselves). Only an order: an object in no pack
+/// [`Packs`] opened goes last, and reading it reports any problem.
+pub(crate) fn sort_by_pack_offset(packs: &Packs, ids: &mut [ObjectId]) {
+    ids.sort_by_cached_key(|id| (packs.locate(id, 0).unwrap_or((usize::MAX, 0)), *id));
 }
 
 /// Reads and scans every object once. With a `deadline`, stops taking

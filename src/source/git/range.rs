@@ -19,9 +19,8 @@ use super::attribution::{Placement, TreeIndex};
 use super::commits::{commit_info, commit_tree, range_walk, tips_reaching, CommitHeader, Graph};
 use super::diff::{Candidates, Differ, TreeCache};
 use super::odb::sort_by_pack_offset;
-use super::repo::{
-    head_commit, pool, reason, ref_tips, warn_about_submodules, warn_if_shallow, Repo, Tip,
-};
+use super::packs::{ObjectReader, Packs};
+use super::repo::{head_commit, ref_tips, warn_about_submodules, warn_if_shallow, Repo, Tip};
 use super::{blob_finding, GitError, HistoryOptions};
 use crate::blob::{BlobScanner, Scanned};
 use crate::detect::Detector;
@@ -30,9 +29,9 @@ use crate::finding::{BlobOrigin, Credential, CredentialKey, RefList, ReportPath}
 use crate::source::SourceScan;
 use crate::stats::AtomicStats;
 use gix::ObjectId;
-use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 /// Scans the commits of `range`: `BASE..HEAD`, or a single `REV` meaning
@@ -114,8 +113,12 @@ struct Plan {
 }
 
 /// Walks `tips --not exclude` and diffs each commit against its parents.
+// The repository and its packs, the range (three parts) and the run's
+// threads, warnings and counters: a struct for them would be built once.
+#[allow(clippy::too_many_arguments)]
 fn plan(
     r: &Repo,
+    packs: &Packs,
     tips: &[String],
     exclude: &[String],
     shallow: &[ObjectId],
@@ -138,8 +141,8 @@ fn plan(
     // (on git/git it reads 17,000 commits to settle a 3,900-commit range).
     // Batches of commits in the walk's order (newest first) keep a commit
     // and its parent on one thread, where the differ's cache reads their
-    // trees once and the delta-base cache has the newer tree a delta of
-    // the older is made from.
+    // trees once and the reader's cache has the newer tree a delta of the
+    // older is made from.
     let (send, receive) = std::sync::mpsc::channel::<Vec<DiffJob>>();
     let receive = std::sync::Mutex::new(receive);
     let sync = r.repo.clone().into_sync();
@@ -147,9 +150,8 @@ fn plan(
     let trees = TreeCache::new();
     let (walk, diffed) = std::thread::scope(|scope| {
         let work = || {
-            let mut repo = sync.to_thread_local();
-            repo.objects.set_pack_cache(delta_base_cache);
-            let mut differ = Differ::new(&repo, &trees);
+            let repo = sync.to_thread_local();
+            let mut differ = Differ::new(ObjectReader::new(packs, &repo), &trees);
             let mut changes: Vec<Change> = Vec::new();
             loop {
                 let batch = match receive.lock() {
@@ -179,9 +181,9 @@ fn plan(
         let mut batch: Vec<DiffJob> = Vec::new();
         let mut found: Vec<ObjectId> = Vec::new();
         let mut missing_parents: Vec<(ObjectId, ObjectId)> = Vec::new();
-        let mut buf = Vec::new();
+        let mut commits = ObjectReader::new(packs, &r.repo);
         let walk = range_walk(
-            &mut |id| CommitHeader::read(&r.repo, id, &mut buf),
+            &mut |id| CommitHeader::read_from(&mut commits, id),
             &tip_ids,
             &hidden,
             &shallow,
@@ -441,13 +443,23 @@ pub fn scan_commits(
         counters: &counters,
         diag,
     };
-    let plan = plan(&r, tips, exclude, &shallow, opts.threads, diag, &counters)?;
+    let packs = Packs::open(&r);
+    let plan = plan(
+        &r,
+        &packs,
+        tips,
+        exclude,
+        &shallow,
+        opts.threads,
+        diag,
+        &counters,
+    )?;
     warn_about_submodules(&plan.gitlinks, &r, diag);
     let mut new_blobs: Vec<ObjectId> = plan.changes.iter().map(|ch| ch.new).collect();
     new_blobs.sort();
     new_blobs.dedup();
-    sort_by_pack_offset(&r, &mut new_blobs);
-    let scanned = scan_blobs(&r, &new_blobs, &scanner, opts.threads)?;
+    sort_by_pack_offset(&packs, &mut new_blobs);
+    let scanned = scan_blobs(&r, &packs, &new_blobs, &scanner, opts.threads);
     warn_too_large(&r, &plan, &scanned, opts, diag);
 
     // Previous versions, only of paths whose new version has findings.
@@ -465,7 +477,7 @@ pub fn scan_commits(
         .collect();
     old_blobs.sort();
     old_blobs.dedup();
-    let old_scanned = scan_blobs(&r, &old_blobs, &scanner, opts.threads)?;
+    let old_scanned = scan_blobs(&r, &packs, &old_blobs, &scanner, opts.threads);
     let keys_in = |id: &ObjectId| -> HashSet<CredentialKey> {
         scanned
             .get(id)
@@ -679,69 +691,81 @@ fn warn_too_large(
     }
 }
 
-/// The delta-base cache for reading a range's trees and blobs: the versions
-/// of one file are deltas of each other, so a cache saves inflating the same
-/// bases again. gix keeps only the objects asked for, so past a few MiB a
-/// bigger cache buys nothing: on git/git's 3,900-commit range 4, 16 and 64
-/// MiB took the same time, and 64 MiB per thread cost 140 MiB more RSS.
-fn delta_base_cache() -> Box<dyn gix::odb::pack::cache::DecodeEntry + Send> {
-    Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
-        16 << 20,
-    ))
-}
-
 /// Reads and scans one blob; an unreadable one is named and counted.
 fn scan_one(
-    repo: &gix::Repository,
+    objects: &mut ObjectReader<'_>,
     repo_path: &Path,
     id: &ObjectId,
-    buf: &mut Vec<u8>,
     scanner: &BlobScanner<'_>,
 ) -> Outcome {
-    use gix::objs::FindExt;
-    match repo.objects.find_blob(id, buf) {
-        Ok(blob) => Outcome::Scanned(scanner.scan_blob(
-            &format_args!("{}: blob {id}", repo_path.display()),
-            blob.data,
-        )),
-        Err(e) => {
+    match objects.read(id, gix::objs::Kind::Blob) {
+        Ok(data) => Outcome::Scanned(
+            scanner.scan_blob(&format_args!("{}: blob {id}", repo_path.display()), data),
+        ),
+        Err(why) => {
             AtomicStats::bump(&scanner.counters.corrupt_objects, 1);
             scanner.diag.warn(format_args!(
-                "{}: blob {id} cannot be read; skipped: {}",
-                repo_path.display(),
-                reason(&e)
+                "{}: blob {id} cannot be read; skipped: {why}",
+                repo_path.display()
             ));
             Outcome::Unreadable
         }
     }
 }
 
-/// Reads and scans `ids` in parallel, one repository handle per worker.
+/// Reads and scans `ids` (in pack order: see [`sort_by_pack_offset`]) on
+/// `threads` threads.
+///
+/// Each thread takes the next run of consecutive ids and keeps one
+/// [`ObjectReader`] (and its cache of decoded objects) for all its runs,
+/// so a blob whose base the same thread just read is one inflate away. (A rayon `map_init`
+/// gave each stolen piece of the list a fresh, empty cache: on git/git's
+/// 3,900-commit range the blob phase took 0.79 s on 2 threads against
+/// 0.60 s this way.)
 pub(super) fn scan_blobs(
     r: &Repo,
+    packs: &Packs,
     ids: &[ObjectId],
     scanner: &BlobScanner<'_>,
     threads: usize,
-) -> Result<HashMap<ObjectId, Outcome>, GitError> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
+) -> HashMap<ObjectId, Outcome> {
+    let threads = threads.max(1);
+    // Short enough to share the tail of the list between the threads,
+    // long enough to keep a file's versions (neighbours in the pack) on one.
+    let run = (ids.len() / (threads * 8)).clamp(16, 256);
+    let next = AtomicUsize::new(0);
     let sync = r.repo.clone().into_sync();
     let repo_path = r.path.as_path();
-    let pool = pool(threads)?;
-    let results: Vec<(ObjectId, Outcome)> = pool.install(|| {
-        ids.par_iter()
-            .map_init(
-                || {
-                    let mut repo = sync.to_thread_local();
-                    repo.objects.set_pack_cache(delta_base_cache);
-                    (repo, Vec::new())
-                },
-                |(repo, buf), id| (*id, scan_one(repo, repo_path, id, buf, scanner)),
-            )
-            .collect()
-    });
-    Ok(results.into_iter().collect())
+    let work = || {
+        let repo = sync.to_thread_local();
+        let mut objects = ObjectReader::new(packs, &repo);
+        let mut out = Vec::new();
+        loop {
+            let start = next.fetch_add(run, Ordering::Relaxed);
+            let Some(taken) = ids.get(start..ids.len().min(start.saturating_add(run))) else {
+                break;
+            };
+            for id in taken {
+                out.push((*id, scan_one(&mut objects, repo_path, id, scanner)));
+            }
+        }
+        out
+    };
+    let helpers = if ids.len() > run { threads - 1 } else { 0 };
+    std::thread::scope(|scope| {
+        // A thread the system will not start leaves its share to the others.
+        let started: Vec<_> = (0..helpers)
+            .filter_map(|_| std::thread::Builder::new().spawn_scoped(scope, work).ok())
+            .collect();
+        let mut results: HashMap<ObjectId, Outcome> = work().into_iter().collect();
+        for helper in started {
+            let found = helper
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            results.extend(found);
+        }
+        results
+    })
 }
 
 #[cfg(test)]
@@ -818,6 +842,7 @@ mod tests {
             let counters = AtomicStats::default();
             let plan = plan(
                 &r,
+                &Packs::open(&r),
                 &["main".to_string()],
                 &["main~1^1~1".to_string()],
                 &[],
@@ -892,6 +917,7 @@ mod tests {
         let plan_with = |threads| {
             plan(
                 &r,
+                &Packs::open(&r),
                 &["main".to_string()],
                 &[],
                 &[],
@@ -952,6 +978,7 @@ mod tests {
         for threads in [1, 2] {
             let plan = plan(
                 &r,
+                &Packs::open(&r),
                 &["main".to_string()],
                 &["base".to_string()],
                 &[],

@@ -15,6 +15,7 @@
 //! held is not reported again, and a renamed or copied file is judged at
 //! its new path like a new file.
 
+use super::packs::Packs;
 use super::range::{scan_blobs, Outcome};
 use super::repo::{head_commit, open, Repo};
 use super::GitError;
@@ -108,7 +109,8 @@ pub fn scan_staged(
     let mut new_blobs: Vec<ObjectId> = listing.staged.iter().map(|s| s.new).collect();
     new_blobs.sort();
     new_blobs.dedup();
-    let scanned = scan_blobs(&r, &new_blobs, &scanner, opts.threads)?;
+    let packs = Packs::open(&r);
+    let scanned = scan_blobs(&r, &packs, &new_blobs, &scanner, opts.threads);
     warn_too_large(&r, &listing, &scanned, opts.limits, diag);
 
     // HEAD's versions, only of paths whose staged version has findings.
@@ -121,7 +123,7 @@ pub fn scan_staged(
         .collect();
     old_blobs.sort();
     old_blobs.dedup();
-    let old_scanned = scan_blobs(&r, &old_blobs, &scanner, opts.threads)?;
+    let old_scanned = scan_blobs(&r, &packs, &old_blobs, &scanner, opts.threads);
 
     let mut findings = Vec::new();
     for s in &listing.staged {
