@@ -86,9 +86,9 @@ pub(crate) struct ObjectReader<'r> {
     /// The pack the last object was found in: a range's objects mostly
     /// sit in one.
     last_pack: usize,
-    /// The last object read from a pack.
+    /// The last object read.
     current: Arc<Vec<u8>>,
-    /// The last object read through gix.
+    /// What gix reads into.
     buf: Vec<u8>,
     /// A delta being applied.
     delta: Vec<u8>,
@@ -97,6 +97,8 @@ pub(crate) struct ObjectReader<'r> {
     from_packs: usize,
     #[cfg(test)]
     deltas: usize,
+    #[cfg(test)]
+    gix_reads: usize,
 }
 
 impl<'r> ObjectReader<'r> {
@@ -114,24 +116,45 @@ impl<'r> ObjectReader<'r> {
             from_packs: 0,
             #[cfg(test)]
             deltas: 0,
+            #[cfg(test)]
+            gix_reads: 0,
         }
     }
 
     /// The bytes of object `id`, which must be a `kind`. The error is
     /// gix's, in words (`reason`).
     pub(crate) fn read(&mut self, id: &gix::oid, kind: Kind) -> Result<&[u8], String> {
-        if let Some(data) = self.packed(id, kind) {
-            #[cfg(test)]
-            {
-                self.from_packs += 1;
+        let data = match self.packed(id, kind) {
+            Some(data) => {
+                #[cfg(test)]
+                {
+                    self.from_packs += 1;
+                }
+                data
             }
-            self.current = data;
-            return Ok(self.current.as_slice());
+            None => self.through_gix(id, kind)?,
+        };
+        self.current = data;
+        Ok(self.current.as_slice())
+    }
+
+    /// `id` read by gix, and kept by id: the new commits of a push are
+    /// often loose, and a range reads their trees more than once.
+    fn through_gix(&mut self, id: &gix::oid, kind: Kind) -> Result<Arc<Vec<u8>>, String> {
+        let place = Place::Id(id.to_owned());
+        if let Some((found, data)) = self.cache.get(&place) {
+            if found == kind {
+                return Ok(data);
+            }
+        }
+        #[cfg(test)]
+        {
+            self.gix_reads += 1;
         }
         use gix::objs::FindExt;
         let objects = &self.repo.objects;
         let buf = &mut self.buf;
-        let found = match kind {
+        match kind {
             Kind::Blob => objects.find_blob(id, buf).map(drop).map_err(|e| reason(&e)),
             Kind::Tree => objects
                 .find_tree_iter(id, buf)
@@ -145,8 +168,10 @@ impl<'r> ObjectReader<'r> {
                 .find_tag_iter(id, buf)
                 .map(drop)
                 .map_err(|e| reason(&e)),
-        };
-        found.map(|()| self.buf.as_slice())
+        }?;
+        let data = Arc::new(std::mem::take(&mut self.buf));
+        self.cache.put(place, kind, &data);
+        Ok(data)
     }
 
     fn packed(&mut self, id: &gix::oid, kind: Kind) -> Option<Arc<Vec<u8>>> {
@@ -160,7 +185,7 @@ impl<'r> ObjectReader<'r> {
     /// followed back to a base (or to an object in the cache), then
     /// applied forwards, each result kept.
     fn decode(&mut self, n: usize, offset: u64) -> Option<(Kind, Arc<Vec<u8>>)> {
-        if let Some(hit) = self.cache.get(n, offset) {
+        if let Some(hit) = self.cache.get(&Place::Packed(n, offset)) {
             return Some(hit);
         }
         let (_, data) = self.packs.packs.get(n)?;
@@ -168,7 +193,7 @@ impl<'r> ObjectReader<'r> {
         let mut at = offset;
         let (kind, mut object) = loop {
             if !chain.is_empty() {
-                if let Some(hit) = self.cache.get(n, at) {
+                if let Some(hit) = self.cache.get(&Place::Packed(n, at)) {
                     break hit;
                 }
             }
@@ -195,7 +220,7 @@ impl<'r> ObjectReader<'r> {
             let mut out = Vec::new();
             inflate(&mut self.inflater, data, &entry, &mut out)?;
             let out = Arc::new(out);
-            self.cache.put(n, at, kind, &out);
+            self.cache.put(Place::Packed(n, at), kind, &out);
             break (kind, out);
         };
         while let Some(entry) = chain.pop() {
@@ -207,7 +232,8 @@ impl<'r> ObjectReader<'r> {
                 self.deltas += 1;
             }
             object = Arc::new(target);
-            self.cache.put(n, entry.pack_offset(), kind, &object);
+            self.cache
+                .put(Place::Packed(n, entry.pack_offset()), kind, &object);
         }
         Some((kind, object))
     }
@@ -295,30 +321,35 @@ fn delta_size(bytes: &[u8]) -> Option<(u64, &[u8])> {
     None
 }
 
-type Key = (usize, u64);
+/// Where a decoded object came from: an entry of a pack (a delta base is
+/// found by its offset), or gix, by id.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Place {
+    Packed(usize, u64),
+    Id(gix::ObjectId),
+}
 
-/// Decoded objects by pack and offset, in two generations: when the young
-/// one holds half the budget it becomes the old one, and an object found
-/// in the old one moves back, so what is in use stays and the rest goes in
-/// bulk.
+/// Decoded objects, in two generations: when the young one holds half the
+/// budget it becomes the old one, and an object found in the old one moves
+/// back, so what is in use stays and the rest goes in bulk.
 #[derive(Default)]
 struct Decoded {
-    young: HashMap<Key, (Kind, Arc<Vec<u8>>)>,
-    old: HashMap<Key, (Kind, Arc<Vec<u8>>)>,
+    young: HashMap<Place, (Kind, Arc<Vec<u8>>)>,
+    old: HashMap<Place, (Kind, Arc<Vec<u8>>)>,
     young_bytes: usize,
 }
 
 impl Decoded {
-    fn get(&mut self, n: usize, offset: u64) -> Option<(Kind, Arc<Vec<u8>>)> {
-        if let Some(hit) = self.young.get(&(n, offset)) {
+    fn get(&mut self, place: &Place) -> Option<(Kind, Arc<Vec<u8>>)> {
+        if let Some(hit) = self.young.get(place) {
             return Some(hit.clone());
         }
-        let (kind, data) = self.old.remove(&(n, offset))?;
-        self.put(n, offset, kind, &data);
+        let (kind, data) = self.old.remove(place)?;
+        self.put(place.clone(), kind, &data);
         Some((kind, data))
     }
 
-    fn put(&mut self, n: usize, offset: u64, kind: Kind, data: &Arc<Vec<u8>>) {
+    fn put(&mut self, place: Place, kind: Kind, data: &Arc<Vec<u8>>) {
         let half = CACHE_BYTES / 2;
         if data.len() > half {
             return;
@@ -328,7 +359,7 @@ impl Decoded {
             self.young_bytes = 0;
         }
         self.young_bytes += data.len();
-        self.young.insert((n, offset), (kind, data.clone()));
+        self.young.insert(place, (kind, data.clone()));
     }
 }
 
@@ -423,6 +454,12 @@ mod tests {
         // loose commit's objects through gix.
         let loose = 3; // the last commit, its tree and loose.txt
         assert_eq!(reader.from_packs, objects.len() - loose);
+        assert_eq!(reader.gix_reads, loose);
+        // Read again, the loose ones come from the cache.
+        for (id, kind) in &objects {
+            reader.read(id, *kind).expect("read again");
+        }
+        assert_eq!(reader.gix_reads, loose);
         assert!(reader.deltas > 0, "gc --aggressive made deltas");
         // Asked for the wrong kind: gix's refusal, worded by gix.
         let (blob, _) = objects
@@ -555,23 +592,24 @@ mod tests {
 
     #[test]
     fn the_cache_keeps_what_is_used_and_drops_the_rest_in_bulk() {
+        let at = |offset| Place::Packed(0, offset);
         let mut cache = Decoded::default();
         let chunk = Arc::new(vec![0u8; CACHE_BYTES / 8]);
-        cache.put(0, 1, Kind::Blob, &chunk);
+        cache.put(at(1), Kind::Blob, &chunk);
         for offset in 2..=4 {
-            cache.put(0, offset, Kind::Blob, &chunk);
+            cache.put(at(offset), Kind::Blob, &chunk);
         }
         // The young generation is full: the next put ages all four.
-        cache.put(0, 5, Kind::Blob, &chunk);
-        assert!(cache.get(0, 1).is_some(), "found in the old generation");
+        cache.put(at(5), Kind::Blob, &chunk);
+        assert!(cache.get(&at(1)).is_some(), "found in the old generation");
         for offset in 6..=8 {
-            cache.put(0, offset, Kind::Blob, &chunk);
+            cache.put(at(offset), Kind::Blob, &chunk);
         }
         // 1 moved back to the young generation and stays; 2..4 are gone.
-        assert!(cache.get(0, 1).is_some());
-        assert!(cache.get(0, 2).is_none());
+        assert!(cache.get(&at(1)).is_some());
+        assert!(cache.get(&at(2)).is_none());
         let huge = Arc::new(vec![0u8; CACHE_BYTES / 2 + 1]);
-        cache.put(0, 9, Kind::Blob, &huge);
-        assert!(cache.get(0, 9).is_none(), "larger than a generation");
+        cache.put(at(9), Kind::Blob, &huge);
+        assert!(cache.get(&at(9)).is_none(), "larger than a generation");
     }
 }

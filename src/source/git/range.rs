@@ -522,6 +522,7 @@ pub fn scan_commits(
         introduced.dedup();
         Some(placement(
             &r,
+            &packs,
             &targets,
             &paths,
             &introduced,
@@ -580,12 +581,14 @@ pub fn scan_commits(
 /// not their trees.
 fn placement(
     r: &Repo,
+    packs: &Packs,
     targets: &[ObjectId],
     paths: &[(ObjectId, &[u8])],
     introduced: &[ObjectId],
     list_refs: bool,
     diag: &Diagnostics,
 ) -> Result<Placement, GitError> {
+    let mut objects = ObjectReader::new(packs, &r.repo);
     let mut index = TreeIndex::new(&r.repo, targets);
     let refs = if list_refs {
         let tips = ref_tips(r, diag)?;
@@ -594,9 +597,8 @@ fn placement(
             .filter(|t| t.kind == gix::objs::Kind::Commit)
             .map(|t| t.id)
             .collect();
-        let mut buf = Vec::new();
         let mut reaching = tips_reaching(
-            &mut |id| CommitHeader::read(&r.repo, id, &mut buf),
+            &mut |id| CommitHeader::read_from(&mut objects, id),
             &commit_tips,
             introduced,
         )
@@ -616,10 +618,9 @@ fn placement(
     // Most often a blob is still where the range put it: the few trees on
     // that path settle it, where reading all of HEAD's tree (hundreds of
     // trees in a large repository) would not be needed.
-    let mut buf = Vec::new();
     for (id, path) in paths {
         if let Ok(t) = targets.binary_search(id) {
-            if entry_at(&r.repo, tree, path, &mut buf) == Some(*id) {
+            if entry_at(&mut objects, tree, path) == Some(*id) {
                 at_head.insert(t as u32);
             }
         }
@@ -632,19 +633,17 @@ fn placement(
 }
 
 /// The blob (or symbolic link) at `path` (`/`-separated) in `tree`, if any.
-fn entry_at(
-    repo: &gix::Repository,
-    tree: ObjectId,
-    path: &[u8],
-    buf: &mut Vec<u8>,
-) -> Option<ObjectId> {
-    use gix::objs::FindExt;
+/// The trees on the way come through `objects`, whose cache keeps them for
+/// the next path.
+fn entry_at(objects: &mut ObjectReader<'_>, tree: ObjectId, path: &[u8]) -> Option<ObjectId> {
     let mut current = tree;
     let mut parts = path.split(|b| *b == b'/').peekable();
     while let Some(name) = parts.next() {
         let last = parts.peek().is_none();
-        let iter = repo.objects.find_tree_iter(&current, buf).ok()?;
-        let entry = iter.filter_map(Result::ok).find(|e| e.filename == name)?;
+        let data = objects.read(&current, gix::objs::Kind::Tree).ok()?;
+        let entry = gix::objs::TreeRefIter::from_bytes(data, current.kind())
+            .filter_map(Result::ok)
+            .find(|e| e.filename == name)?;
         let wanted = if last {
             entry.mode.is_blob_or_symlink()
         } else {
