@@ -597,8 +597,12 @@ fn placement(
             .filter(|t| t.kind == gix::objs::Kind::Commit)
             .map(|t| t.id)
             .collect();
+        // Through gix: a thousand tips are one small commit each, where
+        // the pack reader's cache buys nothing (measured: 3 ms and 4 MiB
+        // more on git/git's 1,016 refs).
+        let mut buf = Vec::new();
         let mut reaching = tips_reaching(
-            &mut |id| CommitHeader::read_from(&mut objects, id),
+            &mut |id| CommitHeader::read(&r.repo, id, &mut buf),
             &commit_tips,
             introduced,
         )
