@@ -19,6 +19,7 @@
 
 use super::commits::{commit_info, commit_tree, walk_graph, CommitHeader};
 use super::odb::PackedTrees;
+use super::packs::{ObjectReader, Packs};
 use super::repo::{head_commit, reason, ref_tips, Repo, Tip};
 use super::treefilter::{self, TreeFilter};
 use super::GitError;
@@ -56,13 +57,13 @@ struct Frame {
 /// ([`TreeIndex::paths`]).
 pub(crate) struct TreeIndex<'r> {
     repo: &'r gix::Repository,
+    objects: ObjectReader<'r>,
     // gix's maps hash object ids by their leading bytes (already uniformly
     // random) instead of running SipHash over them.
     targets: gix::hashtable::HashMap<ObjectId, u32>,
     memo: gix::hashtable::HashMap<ObjectId, Contents>,
     interned: HashSet<Contents>,
     empty: Contents,
-    buf: Vec<u8>,
     /// Trees read so far (memo misses and path searches).
     pub(crate) reads: usize,
     /// When set, trees it rules out are not read at all.
@@ -75,7 +76,7 @@ pub(crate) struct TreeIndex<'r> {
 
 impl<'r> TreeIndex<'r> {
     /// `targets` must not repeat an id: its positions are the target indices.
-    pub(crate) fn new(repo: &'r gix::Repository, targets: &[ObjectId]) -> Self {
+    pub(crate) fn new(objects: ObjectReader<'r>, targets: &[ObjectId]) -> Self {
         debug_assert!(
             targets.iter().collect::<HashSet<_>>().len() == targets.len(),
             "target ids are unique"
@@ -87,12 +88,12 @@ impl<'r> TreeIndex<'r> {
             .collect();
         let empty: Contents = Rc::from(Vec::new());
         TreeIndex {
-            repo,
+            repo: objects.repo(),
+            objects,
             targets,
             memo: Default::default(),
             interned: HashSet::from([empty.clone()]),
             empty,
-            buf: Vec::new(),
             reads: 0,
             filter: None,
             unreadable: Vec::new(),
@@ -156,12 +157,15 @@ impl<'r> TreeIndex<'r> {
             next: 0,
             found: Vec::new(),
         };
-        let mut buf = std::mem::take(&mut self.buf);
-        let read = self.read(tree, &mut buf, |_, entry| match entry {
-            Entry::Tree(id) => frame.subtrees.push(id),
-            Entry::Target(t) => frame.found.push(t),
-        });
-        self.buf = buf;
+        let read = read_tree(
+            &mut self.objects,
+            &self.targets,
+            tree,
+            |_, entry| match entry {
+                Entry::Tree(id) => frame.subtrees.push(id),
+                Entry::Target(t) => frame.found.push(t),
+            },
+        );
         match read {
             Ok(()) => Some(frame),
             Err(why) => {
@@ -182,35 +186,6 @@ impl<'r> TreeIndex<'r> {
         let c: Contents = Rc::from(found);
         self.interned.insert(c.clone());
         c
-    }
-
-    /// Calls `each` with the name and kind of every entry of `tree` that can
-    /// lead to a target: subtrees and target blobs. Everything else (most
-    /// entries) is skipped without allocating, which matters when every tree
-    /// of a large history is read. Gitlinks (submodules) point into other
-    /// repositories: their content is not here.
-    fn read(
-        &self,
-        tree: ObjectId,
-        buf: &mut Vec<u8>,
-        mut each: impl FnMut(&[u8], Entry),
-    ) -> Result<(), String> {
-        let iter = self
-            .repo
-            .objects
-            .find_tree_iter(&tree, buf)
-            .map_err(|e| reason(&e))?;
-        for entry in iter {
-            let entry = entry.map_err(|e| reason(&e))?;
-            if entry.mode.is_tree() {
-                each(entry.filename, Entry::Tree(entry.oid.to_owned()));
-            } else if entry.mode.is_blob_or_symlink() {
-                if let Some(t) = self.targets.get(entry.oid) {
-                    each(entry.filename, Entry::Target(*t));
-                }
-            }
-        }
-        Ok(())
     }
 
     /// The first path (in git's tree order, depth first) of each target of
@@ -237,10 +212,9 @@ impl<'r> TreeIndex<'r> {
                 } else {
                     self.reads += 1;
                     let mut entries = Vec::new();
-                    let mut buf = std::mem::take(&mut self.buf);
                     let memo = &self.memo;
                     // An unreadable tree was named by `contents` already.
-                    let _ = self.read(tree, &mut buf, |name, entry| {
+                    let _ = read_tree(&mut self.objects, &self.targets, tree, |name, entry| {
                         let wanted = match &entry {
                             Entry::Target(t) => left.contains(t),
                             Entry::Tree(id) => memo
@@ -251,7 +225,6 @@ impl<'r> TreeIndex<'r> {
                             entries.push((name.to_vec(), entry));
                         }
                     });
-                    self.buf = buf;
                     stack.push(Level {
                         entries,
                         next: 0,
@@ -406,6 +379,31 @@ pub(crate) struct Placement {
     pub(crate) refs: Vec<RefList>,
 }
 
+/// Calls `each` with the name and kind of every entry of `tree` that can
+/// lead to one of `targets`: subtrees and target blobs. Everything else
+/// (most entries) is skipped without allocating, which matters when every
+/// tree of a large history is read. Gitlinks (submodules) point into other
+/// repositories: their content is not here.
+fn read_tree(
+    objects: &mut ObjectReader<'_>,
+    targets: &gix::hashtable::HashMap<ObjectId, u32>,
+    tree: ObjectId,
+    mut each: impl FnMut(&[u8], Entry),
+) -> Result<(), String> {
+    let data = objects.read(&tree, gix::objs::Kind::Tree)?;
+    for entry in gix::objs::TreeRefIter::from_bytes(data, tree.kind()) {
+        let entry = entry.map_err(|e| reason(&e))?;
+        if entry.mode.is_tree() {
+            each(entry.filename, Entry::Tree(entry.oid.to_owned()));
+        } else if entry.mode.is_blob_or_symlink() {
+            if let Some(t) = targets.get(entry.oid) {
+                each(entry.filename, Entry::Target(*t));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The paths of submodules (gitlinks) in HEAD's tree, to name them in a
 /// warning; gives up on huge trees rather than make every scan pay for it.
 /// Depth first with one path buffer: a path is built only for a gitlink.
@@ -518,17 +516,7 @@ fn attribute_with(
     diag: &Diagnostics,
     counters: &AtomicStats,
 ) -> Result<(Attribution, usize), GitError> {
-    // Every tree of the history may be read here, in commit order, where
-    // consecutive trees are deltas of each other: a 64 MiB delta-base cache
-    // (instead of gix's default 64-entry list) made this phase 1.5x faster
-    // on git/git; 256 MiB was no better.
-    let mut repo = r.repo.clone();
-    repo.objects.set_pack_cache(|| {
-        Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
-            64 << 20,
-        ))
-    });
-    let repo = &repo;
+    let repo = &r.repo;
     let gitlinks = submodule_paths(repo);
     let mut origins = HashMap::new();
     if targets.is_empty() {
@@ -539,7 +527,11 @@ fn attribute_with(
     unique.sort();
     unique.dedup();
     let targets = unique.as_slice();
-    let mut index = TreeIndex::new(repo, targets);
+    // Every tree of the history may be read here, in commit order, where
+    // consecutive trees are deltas of each other: the pack reader keeps
+    // each decoded version, bases included, for the next.
+    let packs = Packs::open(r);
+    let mut index = TreeIndex::new(ObjectReader::new(&packs, repo), targets);
 
     let tips = ref_tips(r, diag)?;
     let head = head_commit(repo);
@@ -725,7 +717,8 @@ mod tests {
             let r = super::super::repo::open(&dir).expect("open");
             let target = id(&dir, home.path(), "HEAD~0^{tree}");
             let blob = id(&dir, home.path(), &format!("HEAD:{path}"));
-            let mut index = TreeIndex::new(&r.repo, &[blob]);
+            let packs = Packs::open(&r);
+            let mut index = TreeIndex::new(ObjectReader::new(&packs, &r.repo), &[blob]);
             let held = index.contents(target);
             let trees = super::super::diff::TreeCache::new();
             let packs = super::super::packs::Packs::open(&r);
@@ -772,7 +765,8 @@ mod tests {
             let dir = imported(home.path(), &script);
             let r = super::super::repo::open(&dir).expect("open");
             let blob = id(&dir, home.path(), "HEAD:s/k00000");
-            let mut index = TreeIndex::new(&r.repo, &[blob]);
+            let packs = Packs::open(&r);
+            let mut index = TreeIndex::new(ObjectReader::new(&packs, &r.repo), &[blob]);
             let roots: Vec<ObjectId> = (0..commits)
                 .map(|c| id(&dir, home.path(), &format!("HEAD~{c}^{{tree}}")))
                 .collect();
@@ -800,7 +794,8 @@ mod tests {
         let r = super::super::repo::open(&dir).expect("open");
         let blob = id(&dir, home.path(), "HEAD:k.txt");
         let tips = ref_tips(&r, &Diagnostics::silent()).expect("tips");
-        let mut index = TreeIndex::new(&r.repo, &[blob]);
+        let packs = Packs::open(&r);
+        let mut index = TreeIndex::new(ObjectReader::new(&packs, &r.repo), &[blob]);
         let placement = index.placement(&tips, head_commit(&r.repo));
         let refs = &placement.refs[0];
         assert_eq!(refs.total(), 251, "250 tags and main");

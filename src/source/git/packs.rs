@@ -121,6 +121,11 @@ impl<'r> ObjectReader<'r> {
         }
     }
 
+    /// The repository gix reads from.
+    pub(crate) fn repo(&self) -> &'r gix::Repository {
+        self.repo
+    }
+
     /// The bytes of object `id`, which must be a `kind`. The error is
     /// gix's, in words (`reason`).
     pub(crate) fn read(&mut self, id: &gix::oid, kind: Kind) -> Result<&[u8], String> {

@@ -589,7 +589,7 @@ fn placement(
     diag: &Diagnostics,
 ) -> Result<Placement, GitError> {
     let mut objects = ObjectReader::new(packs, &r.repo);
-    let mut index = TreeIndex::new(&r.repo, targets);
+    let mut index = TreeIndex::new(ObjectReader::new(packs, &r.repo), targets);
     let refs = if list_refs {
         let tips = ref_tips(r, diag)?;
         let commit_tips: Vec<ObjectId> = tips
