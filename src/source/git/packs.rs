@@ -1,8 +1,9 @@
 //! Reads objects by id straight from a repository's packs, with gix as the
 //! authority for everything else.
 //!
-//! A range scan reads thousands of commits, trees and blobs one by one,
-//! and inflating them is half its time. [`ObjectReader`] looks an id up in
+//! A range scan reads thousands of commits, trees and blobs one by one
+//! (and a full-history scan every tree, to say where a finding came
+//! from), and inflating them was half its time. [`ObjectReader`] looks an id up in
 //! the pack indexes, inflates with libdeflate (1.6x faster than the zlib-rs
 //! gix uses, measured on every entry of git/git's pack), resolves offset
 //! deltas itself and keeps each object it decodes, delta bases included,
