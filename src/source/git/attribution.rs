@@ -56,7 +56,6 @@ struct Frame {
 /// afterwards, for the commit that introduced each target only
 /// ([`TreeIndex::paths`]).
 pub(crate) struct TreeIndex<'r> {
-    repo: &'r gix::Repository,
     objects: ObjectReader<'r>,
     // gix's maps hash object ids by their leading bytes (already uniformly
     // random) instead of running SipHash over them.
@@ -88,7 +87,6 @@ impl<'r> TreeIndex<'r> {
             .collect();
         let empty: Contents = Rc::from(Vec::new());
         TreeIndex {
-            repo: objects.repo(),
             objects,
             targets,
             memo: Default::default(),
@@ -99,6 +97,12 @@ impl<'r> TreeIndex<'r> {
             unreadable: Vec::new(),
             too_deep: 0,
         }
+    }
+
+    /// The reader the index reads trees with, for other reads of the same
+    /// trees (its cache has them).
+    pub(crate) fn objects(&mut self) -> &mut ObjectReader<'r> {
+        &mut self.objects
     }
 
     /// The targets inside `tree` (recursively). Walked with an explicit
@@ -267,7 +271,7 @@ impl<'r> TreeIndex<'r> {
     /// Where the targets are now: those in HEAD's tree, and the refs
     /// holding each ([`TreeIndex::refs_holding`]).
     pub(crate) fn placement(&mut self, tips: &[Tip], head: Option<ObjectId>) -> Placement {
-        let at_head: HashSet<u32> = match head.and_then(|h| commit_tree(self.repo, h)) {
+        let at_head: HashSet<u32> = match head.and_then(|h| commit_tree(self.objects.repo(), h)) {
             Some(tree) => self.contents(tree).iter().copied().collect(),
             None => HashSet::new(),
         };
@@ -292,7 +296,7 @@ impl<'r> TreeIndex<'r> {
                 gix::objs::Kind::Commit => {
                     let tree = *trees
                         .entry(tip.id)
-                        .or_insert_with(|| commit_tree(self.repo, tip.id));
+                        .or_insert_with(|| commit_tree(self.objects.repo(), tip.id));
                     match tree {
                         Some(tree) => self.contents(tree),
                         None => self.empty.clone(),
@@ -639,29 +643,8 @@ fn attribute_with(
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::git;
     use super::*;
-
-    /// Runs git in `dir` with no user or system config.
-    fn git(dir: &std::path::Path, home: &std::path::Path, args: &[&str]) -> String {
-        let out = std::process::Command::new("git")
-            .args(args)
-            .current_dir(dir)
-            .env("HOME", home)
-            .env("XDG_CONFIG_HOME", home)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "T")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "T")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .output()
-            .expect("run git");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
-    }
 
     /// A fresh repository in `home/repo` built by `git fast-import` from
     /// `script` (one process, whatever the number of trees).
