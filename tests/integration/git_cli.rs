@@ -224,24 +224,9 @@ fn a_range_names_the_refs_that_descend_from_its_leak_and_still_hold_it() {
     repo.git(&["merge", "-q", "--no-edit", &leak]);
     repo.git(&["checkout", "-q", "main"]);
 
-    for args in [
-        vec![
-            "git",
-            ".",
-            "--range",
-            &format!("{start}..main"),
-            "--format",
-            "json",
-        ],
-        vec![
-            "git",
-            ".",
-            "--range",
-            &format!("{start}..main"),
-            "--format",
-            "jsonl",
-        ],
-    ] {
+    let range = format!("{start}..main");
+    for format in ["json", "jsonl"] {
+        let args = ["git", ".", "--range", &range, "--format", format];
         let out = keysweep(&args, &repo.path);
         assert_eq!(
             out.status.code(),
@@ -250,7 +235,7 @@ fn a_range_names_the_refs_that_descend_from_its_leak_and_still_hold_it() {
             String::from_utf8_lossy(&out.stderr)
         );
         let stdout = String::from_utf8_lossy(&out.stdout);
-        let finding: serde_json::Value = if args.contains(&"jsonl") {
+        let finding: serde_json::Value = if format == "jsonl" {
             serde_json::from_str(stdout.lines().next().unwrap()).unwrap()
         } else {
             json(&out)["findings"][0].clone()

@@ -266,3 +266,30 @@ pub(crate) fn scan_repositories(
     crate::finding::sort_canonical(&mut out.findings);
     Ok(out)
 }
+
+/// What the tests of this module's parts share.
+#[cfg(test)]
+mod testing {
+    /// Runs git in `dir` with `home` as its home, no user or system config
+    /// and a fixed identity; its output, trimmed.
+    pub(crate) fn git(dir: &std::path::Path, home: &std::path::Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("HOME", home)
+            .env("XDG_CONFIG_HOME", home)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "T")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "T")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .expect("run git");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
