@@ -26,7 +26,6 @@ use super::GitError;
 use crate::diag::Diagnostics;
 use crate::finding::{BlobOrigin, RefList, MAX_REFS_LISTED};
 use crate::stats::AtomicStats;
-use gix::objs::FindExt;
 use gix::ObjectId;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::rc::Rc;
@@ -271,7 +270,7 @@ impl<'r> TreeIndex<'r> {
     /// Where the targets are now: those in HEAD's tree, and the refs
     /// holding each ([`TreeIndex::refs_holding`]).
     pub(crate) fn placement(&mut self, tips: &[Tip], head: Option<ObjectId>) -> Placement {
-        let at_head: HashSet<u32> = match head.and_then(|h| commit_tree(self.objects.repo(), h)) {
+        let at_head: HashSet<u32> = match head.and_then(|h| commit_tree(&mut self.objects, h)) {
             Some(tree) => self.contents(tree).iter().copied().collect(),
             None => HashSet::new(),
         };
@@ -296,7 +295,7 @@ impl<'r> TreeIndex<'r> {
                 gix::objs::Kind::Commit => {
                     let tree = *trees
                         .entry(tip.id)
-                        .or_insert_with(|| commit_tree(self.objects.repo(), tip.id));
+                        .or_insert_with(|| commit_tree(&mut self.objects, tip.id));
                     match tree {
                         Some(tree) => self.contents(tree),
                         None => self.empty.clone(),
@@ -411,9 +410,9 @@ fn read_tree(
 /// The paths of submodules (gitlinks) in HEAD's tree, to name them in a
 /// warning; gives up on huge trees rather than make every scan pay for it.
 /// Depth first with one path buffer: a path is built only for a gitlink.
-fn submodule_paths(repo: &gix::Repository) -> Vec<Vec<u8>> {
+fn submodule_paths(objects: &mut ObjectReader<'_>) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    let Some(root) = head_commit(repo).and_then(|c| commit_tree(repo, c)) else {
+    let Some(root) = head_commit(objects).and_then(|c| commit_tree(objects, c)) else {
         return out;
     };
     let mut budget = 20_000usize;
@@ -422,14 +421,14 @@ fn submodule_paths(repo: &gix::Repository) -> Vec<Vec<u8>> {
     type Level = (Vec<(Vec<u8>, ObjectId)>, usize, usize);
     let mut stack: Vec<Level> = Vec::new();
     let mut path: Vec<u8> = Vec::new();
-    let mut buf = Vec::new();
     let mut visit = Some(root);
     loop {
         if let Some(tree) = visit.take() {
             if budget > 0 && stack.len() < MAX_TREE_DEPTH {
                 budget -= 1;
                 let mut subtrees = Vec::new();
-                if let Ok(iter) = repo.objects.find_tree_iter(&tree, &mut buf) {
+                if let Ok(data) = objects.read(&tree, gix::objs::Kind::Tree) {
+                    let iter = gix::objs::TreeRefIter::from_bytes(data, tree.kind());
                     for entry in iter.filter_map(Result::ok) {
                         if entry.mode.is_commit() {
                             let mut p = path.clone();
@@ -521,7 +520,11 @@ fn attribute_with(
     counters: &AtomicStats,
 ) -> Result<(Attribution, usize), GitError> {
     let repo = &r.repo;
-    let gitlinks = submodule_paths(repo);
+    // Every tree of the history may be read here, in commit order, where
+    // consecutive trees are deltas of each other: the pack reader keeps
+    // each decoded version, bases included, for the next.
+    let packs = Packs::open(r);
+    let gitlinks = submodule_paths(&mut ObjectReader::new(&packs, repo));
     let mut origins = HashMap::new();
     if targets.is_empty() {
         return Ok((Attribution { origins, gitlinks }, 0));
@@ -531,14 +534,10 @@ fn attribute_with(
     unique.sort();
     unique.dedup();
     let targets = unique.as_slice();
-    // Every tree of the history may be read here, in commit order, where
-    // consecutive trees are deltas of each other: the pack reader keeps
-    // each decoded version, bases included, for the next.
-    let packs = Packs::open(r);
     let mut index = TreeIndex::new(ObjectReader::new(&packs, repo), targets);
 
-    let tips = ref_tips(r, diag)?;
-    let head = head_commit(repo);
+    let tips = ref_tips(r, index.objects(), diag)?;
+    let head = head_commit(index.objects());
     let mut starts: Vec<ObjectId> = tips
         .iter()
         .filter(|t| t.kind == gix::objs::Kind::Commit)
@@ -616,7 +615,7 @@ fn attribute_with(
             Some(n) => (
                 BlobOrigin {
                     id: id.to_string(),
-                    commit: Some(commit_info(repo, graph.nodes[n].id)),
+                    commit: Some(commit_info(index.objects(), graph.nodes[n].id)),
                     still_at_head: placement.at_head.contains(&(i as u32)),
                     unreachable: !reachable[n] && refs.total() == 0,
                     refs,
@@ -776,10 +775,11 @@ mod tests {
         let dir = imported(home.path(), &script);
         let r = super::super::repo::open(&dir).expect("open");
         let blob = id(&dir, home.path(), "HEAD:k.txt");
-        let tips = ref_tips(&r, &Diagnostics::silent()).expect("tips");
         let packs = Packs::open(&r);
         let mut index = TreeIndex::new(ObjectReader::new(&packs, &r.repo), &[blob]);
-        let placement = index.placement(&tips, head_commit(&r.repo));
+        let tips = ref_tips(&r, index.objects(), &Diagnostics::silent()).expect("tips");
+        let head = head_commit(index.objects());
+        let placement = index.placement(&tips, head);
         let refs = &placement.refs[0];
         assert_eq!(refs.total(), 251, "250 tags and main");
         assert_eq!(refs.names().len(), MAX_REFS_LISTED);

@@ -3,6 +3,7 @@
 //! "first" (parents before children, older committer date first among the
 //! commits that are ready).
 
+use super::packs::ObjectReader;
 use super::repo::{reason, Repo};
 use crate::diag::Diagnostics;
 use crate::finding::Commit;
@@ -66,17 +67,18 @@ impl CommitHeader {
 }
 
 /// The tree of commit `id`, when it can be read.
-pub(crate) fn commit_tree(repo: &gix::Repository, id: ObjectId) -> Option<ObjectId> {
-    CommitHeader::read(repo, &id, &mut Vec::new())
-        .ok()
-        .map(|h| h.tree)
+pub(crate) fn commit_tree(objects: &mut ObjectReader<'_>, id: ObjectId) -> Option<ObjectId> {
+    CommitHeader::read_from(objects, &id).ok().map(|h| h.tree)
 }
 
 /// Commit `id` as reports name it: id, `Name <email>`, RFC 3339 author date.
-pub(crate) fn commit_info(repo: &gix::Repository, id: ObjectId) -> Commit {
-    let mut buf = Vec::new();
-    let (author, date) = match repo.objects.find_commit(&id, &mut buf) {
-        Ok(c) => match c.author() {
+pub(crate) fn commit_info(objects: &mut ObjectReader<'_>, id: ObjectId) -> Commit {
+    let commit = objects
+        .read(&id, gix::objs::Kind::Commit)
+        .ok()
+        .and_then(|data| gix::objs::CommitRef::from_bytes(data, id.kind()).ok());
+    let (author, date) = match commit {
+        Some(c) => match c.author() {
             Ok(sig) => (
                 // Capped like a member name: the origin is shared by a
                 // blob's findings, but every report line repeats it.
@@ -90,7 +92,7 @@ pub(crate) fn commit_info(repo: &gix::Repository, id: ObjectId) -> Commit {
             ),
             Err(_) => (None, None),
         },
-        Err(_) => (None, None),
+        None => (None, None),
     };
     Commit {
         id: id.to_string(),

@@ -10,18 +10,30 @@
 //! in a per-thread cache (gix's keeps only the objects asked for, so the
 //! versions between two of them were inflated again).
 //!
-//! What it does not handle is read through gix instead: loose objects,
-//! deltas against a base named by id, an entry it finds damaged in any way
-//! (a header, a zlib stream or a delta that does not add up), an object
-//! over [`MAX_OBJECT`] bytes, an index that disagrees with its pack. So
-//! errors are gix's, worded as before, and a hostile pack costs the fast
-//! path nothing but a retry.
+//! Loose objects are read with gix's loose-object store of each object
+//! directory. What it does not handle is read through gix's whole object
+//! database instead: deltas against a base named by id, an entry it finds
+//! damaged in any way (a header, a zlib stream or a delta that does not
+//! add up), an object over [`MAX_OBJECT`] bytes, an index that disagrees
+//! with its pack, a loose object gix's loose store cannot read. So errors
+//! are gix's, worded as before, and a hostile pack costs the fast path
+//! nothing but a retry.
+//!
+//! gix maps the same pack files for itself, and every page touched through
+//! either mapping counts in the resident size: a thousand ref tips looked
+//! up through both touched all of git/git's 11 MiB pack index twice, and
+//! gix's first object read checks its whole index. So what a range scan
+//! reads object by object (its revisions when written plainly, HEAD, ref
+//! tips and their kinds, tags peeled by gix code through [`Finder`], the
+//! commits findings name) comes through here, and gix's object database is
+//! not opened at all unless a revision needs gix's rev-parse.
 
 use super::odb::{object_dirs, pack_indexes};
 use super::repo::{reason, Repo};
 use crate::diag::Diagnostics;
 use gix::objs::Kind;
 use gix::odb::pack;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -41,6 +53,9 @@ const CACHE_BYTES: usize = 16 << 20;
 /// by every thread.
 pub(crate) struct Packs {
     packs: Vec<(pack::index::File, pack::data::File)>,
+    /// The loose objects of the same directories, read directly: gix's
+    /// object database would search its own mapping of every pack first.
+    loose: Vec<gix::odb::loose::Store>,
 }
 
 impl Packs {
@@ -50,7 +65,9 @@ impl Packs {
     pub(crate) fn open(r: &Repo) -> Packs {
         let hash = r.repo.object_hash();
         let mut packs = Vec::new();
+        let mut loose = Vec::new();
         for dir in object_dirs(r, &Diagnostics::silent()) {
+            loose.push(gix::odb::loose::Store::at(&dir, hash));
             for idx in pack_indexes(r, &dir).unwrap_or_default() {
                 let index = pack::index::File::at(&idx, hash);
                 let data = pack::data::File::at(idx.with_extension("pack"), hash);
@@ -64,7 +81,7 @@ impl Packs {
                 }
             }
         }
-        Packs { packs }
+        Packs { packs, loose }
     }
 
     /// The pack holding `id` and the entry's offset in it, trying pack
@@ -83,6 +100,8 @@ pub(crate) struct ObjectReader<'r> {
     packs: &'r Packs,
     repo: &'r gix::Repository,
     inflater: libdeflater::Decompressor,
+    /// For gix's header decoding, which probes a delta's first bytes.
+    header_inflater: gix::zlib::Inflate,
     cache: Decoded,
     /// The pack the last object was found in: a range's objects mostly
     /// sit in one.
@@ -100,6 +119,8 @@ pub(crate) struct ObjectReader<'r> {
     deltas: usize,
     #[cfg(test)]
     gix_reads: usize,
+    #[cfg(test)]
+    loose_reads: usize,
 }
 
 impl<'r> ObjectReader<'r> {
@@ -108,6 +129,7 @@ impl<'r> ObjectReader<'r> {
             packs,
             repo,
             inflater: libdeflater::Decompressor::new(),
+            header_inflater: gix::zlib::Inflate::default(),
             cache: Decoded::default(),
             last_pack: 0,
             current: Arc::default(),
@@ -119,6 +141,8 @@ impl<'r> ObjectReader<'r> {
             deltas: 0,
             #[cfg(test)]
             gix_reads: 0,
+            #[cfg(test)]
+            loose_reads: 0,
         }
     }
 
@@ -144,11 +168,87 @@ impl<'r> ObjectReader<'r> {
         Ok(self.current.as_slice())
     }
 
-    /// `id` read by gix, and kept by id: the new commits of a push are
-    /// often loose, and a range reads their trees more than once.
+    /// The kind of object `id`: gix's own header decoding (entry headers
+    /// down the delta chain, the first delta's size probed) over the
+    /// reader's mapping of the packs; gix's whole database for the rest.
+    pub(crate) fn kind(&mut self, id: &gix::oid) -> Result<Kind, String> {
+        if let Some((n, offset)) = self.packs.locate(id, self.last_pack) {
+            if let Some((_, data)) = self.packs.packs.get(n) {
+                let header = data.entry(offset).and_then(|entry| {
+                    // A base named by id is gix's to find: "not here".
+                    data.decode_header(entry, &mut self.header_inflater, &|_| Ok(None))
+                });
+                if let Ok(header) = header {
+                    return Ok(header.kind);
+                }
+            }
+        }
+        for store in &self.packs.loose {
+            if let Ok(Some((_, kind))) = store.try_header(id) {
+                return Ok(kind);
+            }
+        }
+        self.repo
+            .find_header(id.to_owned())
+            .map(|h| h.kind())
+            .map_err(|e| reason(&e))
+    }
+
+    /// `id` and its kind, whatever it is: `None` when no object database
+    /// holds it.
+    fn read_any(&mut self, id: &gix::oid) -> gix::Result<Option<(Kind, Arc<Vec<u8>>)>> {
+        if let Some((n, offset)) = self.packs.locate(id, self.last_pack) {
+            self.last_pack = n;
+            if let Some(found) = self.decode(n, offset) {
+                return Ok(Some(found));
+            }
+        }
+        if let Some(found) = self.cache.get(&Place::Id(id.to_owned())) {
+            return Ok(Some(found));
+        }
+        if let Some(found) = self.loose(id) {
+            return Ok(Some(found));
+        }
+        use gix::objs::Find;
+        let Some(object) = self.repo.objects.try_find(id, &mut self.buf)? else {
+            return Ok(None);
+        };
+        let kind = object.kind;
+        let data = Arc::new(std::mem::take(&mut self.buf));
+        self.cache.put(Place::Id(id.to_owned()), kind, &data);
+        Ok(Some((kind, data)))
+    }
+
+    /// `id` from the loose objects, kept by id.
+    fn loose(&mut self, id: &gix::oid) -> Option<(Kind, Arc<Vec<u8>>)> {
+        for store in &self.packs.loose {
+            // Unreadable or damaged: gix's whole database reads it again
+            // and words the error.
+            if let Ok(Some(object)) = store.try_find(id, &mut self.buf) {
+                let kind = object.kind;
+                let data = Arc::new(std::mem::take(&mut self.buf));
+                self.cache.put(Place::Id(id.to_owned()), kind, &data);
+                #[cfg(test)]
+                {
+                    self.loose_reads += 1;
+                }
+                return Some((kind, data));
+            }
+        }
+        None
+    }
+
+    /// `id` read from the loose objects or by gix, and kept by id: the new
+    /// commits of a push are often loose, and a range reads their trees
+    /// more than once.
     fn through_gix(&mut self, id: &gix::oid, kind: Kind) -> Result<Arc<Vec<u8>>, String> {
         let place = Place::Id(id.to_owned());
         if let Some((found, data)) = self.cache.get(&place) {
+            if found == kind {
+                return Ok(data);
+            }
+        }
+        if let Some((found, data)) = self.loose(id) {
             if found == kind {
                 return Ok(data);
             }
@@ -242,6 +342,32 @@ impl<'r> ObjectReader<'r> {
                 .put(Place::Packed(n, entry.pack_offset()), kind, &object);
         }
         Some((kind, object))
+    }
+}
+
+/// An [`ObjectReader`] as gix's object database, for the gix code that
+/// takes any (peeling a ref's tags): its reads come through the reader's
+/// mapping of the packs and its cache.
+pub(crate) struct Finder<'a, 'r>(RefCell<&'a mut ObjectReader<'r>>);
+
+impl<'a, 'r> Finder<'a, 'r> {
+    pub(crate) fn new(objects: &'a mut ObjectReader<'r>) -> Self {
+        Finder(RefCell::new(objects))
+    }
+}
+
+impl gix::objs::Find for Finder<'_, '_> {
+    fn try_find<'a>(
+        &self,
+        id: &gix::oid,
+        buffer: &'a mut Vec<u8>,
+    ) -> gix::Result<Option<gix::objs::Data<'a>>> {
+        let found = self.0.borrow_mut().read_any(id)?;
+        Ok(found.map(|(kind, data)| {
+            buffer.clear();
+            buffer.extend_from_slice(&data);
+            gix::objs::Data::new(buffer, kind, id.kind())
+        }))
     }
 }
 
@@ -415,6 +541,11 @@ mod tests {
         .collect()
     }
 
+    /// Whether the reader says an unknown id has no kind (gix's refusal).
+    fn fresh_kind_refused(packs: &Packs, repo: &gix::Repository, id: &gix::oid) -> bool {
+        ObjectReader::new(packs, repo).kind(id).is_err()
+    }
+
     /// gix's own read of `id`: the reference the reader must match.
     fn through_gix(repo: &gix::Repository, id: &gix::oid) -> Result<(Kind, Vec<u8>), String> {
         use gix::objs::Find;
@@ -440,16 +571,39 @@ mod tests {
             assert_eq!(reader.read(id, *kind).expect("read"), &want[..], "{id}");
         }
         // Packed objects came from the packs (deltas resolved here), the
-        // loose commit's objects through gix.
+        // loose commit's objects from the loose store, none through gix's
+        // whole database (which would search its own mapping of the packs).
         let loose = 3; // the last commit, its tree and loose.txt
         assert_eq!(reader.from_packs, objects.len() - loose);
-        assert_eq!(reader.gix_reads, loose);
+        assert_eq!(reader.loose_reads, loose);
+        assert_eq!(reader.gix_reads, 0);
         // Read again, the loose ones come from the cache.
         for (id, kind) in &objects {
             reader.read(id, *kind).expect("read again");
         }
-        assert_eq!(reader.gix_reads, loose);
+        assert_eq!(reader.loose_reads, loose);
         assert!(reader.deltas > 0, "gc --aggressive made deltas");
+        // Kinds from entry headers, and the reader as gix's object database,
+        // agree with gix for every object; an unknown id is not found.
+        let mut fresh = ObjectReader::new(&packs, &r.repo);
+        for (id, kind) in &objects {
+            assert_eq!(fresh.kind(id), Ok(*kind), "{id}");
+        }
+        assert_eq!(fresh.from_packs + fresh.loose_reads, 0, "headers only");
+        let finder = Finder::new(&mut fresh);
+        let mut buf = Vec::new();
+        for (id, kind) in &objects {
+            use gix::objs::Find;
+            let found = finder.try_find(id, &mut buf).expect("find").expect("found");
+            let (_, want) = through_gix(&r.repo, id).expect("gix reads it");
+            assert_eq!((found.kind, found.data), (*kind, &want[..]), "{id}");
+        }
+        let unknown =
+            gix::ObjectId::from_hex(b"00000000000000000000000000000000000000ff").expect("id");
+        assert!(gix::objs::Find::try_find(&finder, &unknown, &mut buf)
+            .expect("no error")
+            .is_none());
+        assert!(fresh_kind_refused(&packs, &r.repo, &unknown));
         // Asked for the wrong kind: gix's refusal, worded by gix.
         let (blob, _) = objects
             .iter()
@@ -494,6 +648,14 @@ mod tests {
                         assert_eq!(ours.as_deref(), Ok(&data[..]), "byte {at}: {id}")
                     }
                     _ => assert!(ours.is_err(), "byte {at}: {id} read where gix cannot"),
+                }
+                let kind = ObjectReader::new(&packs, &r.repo).kind(id);
+                match r.repo.find_header(*id) {
+                    Ok(header) => assert_eq!(kind, Ok(header.kind()), "byte {at}: {id}"),
+                    Err(_) => assert!(
+                        kind.is_err(),
+                        "byte {at}: {id} has a kind where gix has none"
+                    ),
                 }
             }
             from_packs += reader.from_packs;

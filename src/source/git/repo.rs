@@ -2,6 +2,7 @@
 //! (a shallow clone's cut, submodules), and the small helpers every phase
 //! uses (error text, worker pools).
 
+use super::packs::{Finder, ObjectReader};
 use super::GitError;
 use crate::diag::Diagnostics;
 use gix::ObjectId;
@@ -80,7 +81,11 @@ pub(crate) struct Tip {
 
 /// Every ref (branches, tags, remotes, stash, notes, anything under refs/),
 /// peeled to the object it finally names.
-pub(crate) fn ref_tips(r: &Repo, diag: &Diagnostics) -> Result<Vec<Tip>, GitError> {
+pub(crate) fn ref_tips(
+    r: &Repo,
+    objects: &mut ObjectReader<'_>,
+    diag: &Diagnostics,
+) -> Result<Vec<Tip>, GitError> {
     let refs_err = |source: super::Cause| GitError::References {
         path: r.path.clone(),
         source,
@@ -89,8 +94,8 @@ pub(crate) fn ref_tips(r: &Repo, diag: &Diagnostics) -> Result<Vec<Tip>, GitErro
     let iter = platform.all().map_err(|e| refs_err(e.into()))?;
     let mut tips = Vec::new();
     for reference in iter {
-        let mut reference = match reference {
-            Ok(reference) => reference,
+        let reference = match reference {
+            Ok(reference) => reference.inner,
             Err(e) => {
                 diag.warn(format_args!(
                     "{}: unreadable reference skipped: {}",
@@ -100,9 +105,9 @@ pub(crate) fn ref_tips(r: &Repo, diag: &Diagnostics) -> Result<Vec<Tip>, GitErro
                 continue;
             }
         };
-        let name = crate::finding::ReportPath::from_bytes(reference.name().as_bstr()).to_string();
-        let id = match reference.peel_to_id() {
-            Ok(id) => id.detach(),
+        let name = crate::finding::ReportPath::from_bytes(reference.name.as_bstr()).to_string();
+        let id = match peel_ref(&r.repo, reference, objects) {
+            Ok(id) => id,
             Err(e) => {
                 diag.warn(format_args!(
                     "{}: reference {name} points to a missing object, skipped: {}",
@@ -112,16 +117,11 @@ pub(crate) fn ref_tips(r: &Repo, diag: &Diagnostics) -> Result<Vec<Tip>, GitErro
                 continue;
             }
         };
-        match r.repo.find_header(id) {
-            Ok(header) => tips.push(Tip {
-                name,
-                id,
-                kind: header.kind(),
-            }),
-            Err(e) => diag.warn(format_args!(
-                "{}: reference {name} points to unreadable object {id}, skipped: {}",
+        match objects.kind(&id) {
+            Ok(kind) => tips.push(Tip { name, id, kind }),
+            Err(why) => diag.warn(format_args!(
+                "{}: reference {name} points to unreadable object {id}, skipped: {why}",
                 r.path.display(),
-                reason(&e)
             )),
         }
     }
@@ -304,10 +304,28 @@ impl Lookup {
 }
 
 /// HEAD's commit, if HEAD points at one (not in an empty repository).
-pub(crate) fn head_commit(repo: &gix::Repository) -> Option<ObjectId> {
-    let id = repo.head_id().ok()?.detach();
-    let header = repo.find_header(id).ok()?;
-    (header.kind() == gix::objs::Kind::Commit).then_some(id)
+pub(crate) fn head_commit(objects: &mut ObjectReader<'_>) -> Option<ObjectId> {
+    let repo = objects.repo();
+    let head = repo.find_reference("HEAD").ok()?.inner;
+    let id = peel_ref(repo, head, objects).ok()?;
+    (objects.kind(&id).ok()? == gix::objs::Kind::Commit).then_some(id)
+}
+
+/// The object `reference` names once symbolic refs are followed and tags
+/// peeled, by gix's own peeling code reading tags through `objects` (the
+/// packed-refs file's peeled lines used where it has them).
+pub(crate) fn peel_ref(
+    repo: &gix::Repository,
+    mut reference: gix::refs::Reference,
+    objects: &mut ObjectReader<'_>,
+) -> gix::Result<ObjectId> {
+    use gix::refs::file::ReferenceExt;
+    let packed = repo.refs.cached_packed_buffer()?;
+    reference.peel_to_id_packed(
+        &repo.refs,
+        &Finder::new(objects),
+        packed.as_ref().map(|p| &***p),
+    )
 }
 
 /// A gix error with its causes, on one line.
@@ -321,4 +339,97 @@ pub(crate) fn pool(threads: usize) -> Result<rayon::ThreadPool, GitError> {
         .num_threads(threads.max(1))
         .build()
         .map_err(|source| GitError::Threads { threads, source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::git::packs::Packs;
+
+    /// What gix alone says of every ref: the reference `ref_tips` must match.
+    fn gix_tips(r: &Repo) -> Vec<(String, ObjectId, gix::objs::Kind)> {
+        let platform = r.repo.references().expect("refs");
+        platform
+            .all()
+            .expect("all")
+            .filter_map(|reference| {
+                let mut reference = reference.ok()?;
+                let name = reference.name().as_bstr().to_string();
+                let id = reference.peel_to_id().ok()?.detach();
+                let kind = r.repo.find_header(id).ok()?.kind();
+                Some((name, id, kind))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn ref_tips_peel_every_kind_of_ref_as_gix_does_through_the_reader() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path();
+        let git = |args: &[&str]| super::super::testing::git(d, d, args);
+        git(&["init", "-q", "-b", "main"]);
+        std::fs::write(d.join("a.txt"), "a\n").expect("write");
+        git(&["add", "-A"]);
+        git(&["commit", "-q", "-m", "one"]);
+        git(&["tag", "light"]);
+        git(&["tag", "-a", "-m", "annotated", "annotated"]);
+        // A tag of a tag, and tags of a blob and of a tree.
+        git(&["tag", "-a", "-m", "nested", "nested", "annotated"]);
+        git(&["tag", "-a", "-m", "blob", "of-blob", "HEAD:a.txt"]);
+        git(&["tag", "-a", "-m", "tree", "of-tree", "HEAD^{tree}"]);
+        git(&["symbolic-ref", "refs/heads/alias", "refs/heads/main"]);
+        // Written for each state and removed before the next: git refuses
+        // to pack refs or objects with it.
+        let ghost = d.join(".git/refs/heads/ghost");
+
+        let packed_refs = d.join(".git/packed-refs");
+        let states: [(&str, &dyn Fn()); 4] = [
+            ("loose refs, loose objects", &|| {}),
+            ("packed refs with peeled tags", &|| {
+                git(&["pack-refs", "--all"]);
+            }),
+            ("packed objects", &|| {
+                git(&["repack", "-q", "-a", "-d"]);
+            }),
+            // A packed-refs file that does not say which refs are peeled:
+            // every tag must be read to peel it.
+            ("packed refs without peeled lines", &|| {
+                let text = std::fs::read_to_string(&packed_refs).expect("packed-refs");
+                let bare: String = text
+                    .lines()
+                    .filter(|l| !l.starts_with('^') && !l.starts_with('#'))
+                    .map(|l| format!("{l}\n"))
+                    .collect();
+                std::fs::write(&packed_refs, bare).expect("write");
+            }),
+        ];
+        for (state, change) in states {
+            change();
+            std::fs::write(&ghost, "1234567890123456789012345678901234567890\n").expect("write");
+            let r = open(d).expect("open");
+            let packs = Packs::open(&r);
+            let mut objects = ObjectReader::new(&packs, &r.repo);
+            let mut ours: Vec<_> = ref_tips(&r, &mut objects, &Diagnostics::silent())
+                .expect("tips")
+                .into_iter()
+                .map(|t| (t.name, t.id, t.kind))
+                .collect();
+            let mut want = gix_tips(&r);
+            ours.sort();
+            want.sort();
+            assert_eq!(ours, want, "{state}");
+            let kinds: Vec<_> = ours.iter().map(|(n, _, k)| (n.as_str(), *k)).collect();
+            for (name, kind) in [
+                ("refs/tags/nested", gix::objs::Kind::Commit),
+                ("refs/tags/of-blob", gix::objs::Kind::Blob),
+                ("refs/tags/of-tree", gix::objs::Kind::Tree),
+                ("refs/heads/alias", gix::objs::Kind::Commit),
+            ] {
+                assert!(kinds.contains(&(name, kind)), "{state}: {name} {kinds:?}");
+            }
+            // A ref to a missing object is skipped (with a warning).
+            assert!(!kinds.iter().any(|(n, _)| n.contains("ghost")), "{state}");
+            std::fs::remove_file(&ghost).expect("remove");
+        }
+    }
 }

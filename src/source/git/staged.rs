@@ -15,7 +15,7 @@
 //! held is not reported again, and a renamed or copied file is judged at
 //! its new path like a new file.
 
-use super::packs::Packs;
+use super::packs::{ObjectReader, Packs};
 use super::range::{scan_blobs, Outcome};
 use super::repo::{head_commit, open, Repo};
 use super::GitError;
@@ -71,7 +71,8 @@ pub fn scan_staged(
 ) -> Result<SourceScan, GitError> {
     let started = std::time::Instant::now();
     let r = open(repo)?;
-    let base = head_commit(&r.repo)
+    let packs = Packs::open(&r);
+    let base = head_commit(&mut ObjectReader::new(&packs, &r.repo))
         .unwrap_or_else(|| r.repo.object_hash().empty_tree())
         .to_string();
     let mut git = Git::new(Some(repo), "diff-index")
@@ -109,7 +110,6 @@ pub fn scan_staged(
     let mut new_blobs: Vec<ObjectId> = listing.staged.iter().map(|s| s.new).collect();
     new_blobs.sort();
     new_blobs.dedup();
-    let packs = Packs::open(&r);
     let scanned = scan_blobs(&r, &packs, &new_blobs, &scanner, opts.threads);
     warn_too_large(&r, &listing, &scanned, opts.limits, diag);
 
