@@ -135,6 +135,11 @@ fn resolve_plain(r: &Repo, objects: &mut ObjectReader<'_>, rev: &str) -> Option<
         peel_ref(&r.repo, reference.inner, objects).ok()?
     };
     id = peel_to_commit(objects, id)?;
+    // A shallow clone's cut commits have no parents to git: its steps are
+    // gix's (which reads the shallow file) to take or refuse.
+    if !steps.is_empty() && r.repo.is_shallow().unwrap_or(true) {
+        return None;
+    }
     let mut rest = steps.as_bytes();
     while let Some((&op, tail)) = rest.split_first() {
         let digits = tail.iter().take_while(|b| b.is_ascii_digit()).count();
@@ -163,7 +168,8 @@ fn resolve_plain(r: &Repo, objects: &mut ObjectReader<'_>, rev: &str) -> Option<
             _ => return None,
         }
     }
-    Some(id)
+    // A parent named but missing (a damaged repository) is gix's to name.
+    (objects.kind(&id).ok()? == gix::objs::Kind::Commit).then_some(id)
 }
 
 /// `id`, peeled through annotated tags to a commit; `None` when it ends
@@ -980,6 +986,29 @@ mod tests {
         for spec in taken.iter().chain(&left).filter(|s| !s.is_empty()) {
             let ours = resolve(&r, &mut objects, spec).ok().flatten();
             assert_eq!(ours, gix_resolves(&r, spec), "{spec}");
+        }
+
+        // A shallow clone: the cut commit has no parents to git, so steps
+        // through it are gix's; ids and names still resolve here.
+        let shallow = d.join("shallow");
+        let url = format!("file://{}", d.display());
+        super::super::testing::git(d, d, &["clone", "-q", "--depth", "2", &url, "shallow"]);
+        let r = super::super::repo::open(&shallow).expect("open");
+        let packs = Packs::open(&r);
+        let mut objects = ObjectReader::new(&packs, &r.repo);
+        for spec in ["HEAD", "main", "origin/main", &head] {
+            let ours = resolve_plain(&r, &mut objects, spec);
+            assert!(ours.is_some(), "{spec}");
+            assert_eq!(ours, gix_resolves(&r, spec), "shallow: {spec}");
+        }
+        for spec in ["HEAD~1", "HEAD~2", "HEAD^2"] {
+            assert_eq!(
+                resolve_plain(&r, &mut objects, spec),
+                None,
+                "shallow: {spec}"
+            );
+            let ours = resolve(&r, &mut objects, spec).ok().flatten();
+            assert_eq!(ours, gix_resolves(&r, spec), "shallow: {spec}");
         }
     }
 
