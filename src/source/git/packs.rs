@@ -100,6 +100,8 @@ pub(crate) struct ObjectReader<'r> {
     packs: &'r Packs,
     repo: &'r gix::Repository,
     inflater: libdeflater::Decompressor,
+    /// Whether what is read is kept in `cache` ([`ObjectReader::passing`]).
+    keeping: bool,
     /// For gix's header decoding, which probes a delta's first bytes.
     header_inflater: gix::zlib::Inflate,
     cache: Decoded,
@@ -129,6 +131,7 @@ impl<'r> ObjectReader<'r> {
             packs,
             repo,
             inflater: libdeflater::Decompressor::new(),
+            keeping: true,
             header_inflater: gix::zlib::Inflate::default(),
             cache: Decoded::default(),
             last_pack: 0,
@@ -144,6 +147,15 @@ impl<'r> ObjectReader<'r> {
             #[cfg(test)]
             loose_reads: 0,
         }
+    }
+
+    /// The reader, keeping nothing new in its cache while the guard lives:
+    /// for objects read once each (a thousand ref tips' commits, the tags
+    /// peeled on the way), which would only grow the heap and push out
+    /// what is read again. Cached objects are still found.
+    pub(crate) fn passing(&mut self) -> Passing<'_, 'r> {
+        self.keeping = false;
+        Passing(self)
     }
 
     /// The repository gix reads from.
@@ -215,7 +227,9 @@ impl<'r> ObjectReader<'r> {
         };
         let kind = object.kind;
         let data = Arc::new(std::mem::take(&mut self.buf));
-        self.cache.put(Place::Id(id.to_owned()), kind, &data);
+        if self.keeping {
+            self.cache.put(Place::Id(id.to_owned()), kind, &data);
+        }
         Ok(Some((kind, data)))
     }
 
@@ -227,7 +241,9 @@ impl<'r> ObjectReader<'r> {
             if let Ok(Some(object)) = store.try_find(id, &mut self.buf) {
                 let kind = object.kind;
                 let data = Arc::new(std::mem::take(&mut self.buf));
-                self.cache.put(Place::Id(id.to_owned()), kind, &data);
+                if self.keeping {
+                    self.cache.put(Place::Id(id.to_owned()), kind, &data);
+                }
                 #[cfg(test)]
                 {
                     self.loose_reads += 1;
@@ -276,7 +292,9 @@ impl<'r> ObjectReader<'r> {
                 .map_err(|e| reason(&e)),
         }?;
         let data = Arc::new(std::mem::take(&mut self.buf));
-        self.cache.put(place, kind, &data);
+        if self.keeping {
+            self.cache.put(place, kind, &data);
+        }
         Ok(data)
     }
 
@@ -326,7 +344,9 @@ impl<'r> ObjectReader<'r> {
             let mut out = Vec::new();
             inflate(&mut self.inflater, data, &entry, &mut out)?;
             let out = Arc::new(out);
-            self.cache.put(Place::Packed(n, at), kind, &out);
+            if self.keeping {
+                self.cache.put(Place::Packed(n, at), kind, &out);
+            }
             break (kind, out);
         };
         while let Some(entry) = chain.pop() {
@@ -338,10 +358,34 @@ impl<'r> ObjectReader<'r> {
                 self.deltas += 1;
             }
             object = Arc::new(target);
-            self.cache
-                .put(Place::Packed(n, entry.pack_offset()), kind, &object);
+            if self.keeping {
+                self.cache
+                    .put(Place::Packed(n, entry.pack_offset()), kind, &object);
+            }
         }
         Some((kind, object))
+    }
+}
+
+/// An [`ObjectReader`] that keeps nothing new ([`ObjectReader::passing`]).
+pub(crate) struct Passing<'a, 'r>(&'a mut ObjectReader<'r>);
+
+impl Drop for Passing<'_, '_> {
+    fn drop(&mut self) {
+        self.0.keeping = true;
+    }
+}
+
+impl<'r> std::ops::Deref for Passing<'_, 'r> {
+    type Target = ObjectReader<'r>;
+    fn deref(&self) -> &ObjectReader<'r> {
+        self.0
+    }
+}
+
+impl std::ops::DerefMut for Passing<'_, '_> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        self.0
     }
 }
 
@@ -739,6 +783,34 @@ mod tests {
             "result larger than any object read here",
         );
         refused(Vec::new(), "empty delta");
+    }
+
+    #[test]
+    fn a_passing_reader_keeps_nothing_new_and_the_reader_keeps_again_after() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        deltified(dir.path());
+        let r = super::super::repo::open(dir.path()).expect("open");
+        let packs = Packs::open(&r);
+        let mut reader = ObjectReader::new(&packs, &r.repo);
+        let objects = all_objects(dir.path());
+        let kept = |reader: &ObjectReader<'_>| reader.cache.young.len() + reader.cache.old.len();
+        let (first, kind) = objects[0];
+        reader.read(&first, kind).expect("read");
+        let before = kept(&reader);
+        assert!(before > 0);
+        {
+            let mut passing = reader.passing();
+            for (id, kind) in &objects {
+                passing.read(id, *kind).expect("read");
+            }
+            // What was kept is still found.
+            passing.read(&first, kind).expect("read");
+            assert_eq!(kept(&passing), before, "nothing new kept");
+        }
+        for (id, kind) in &objects {
+            reader.read(id, *kind).expect("read");
+        }
+        assert!(kept(&reader) > before, "kept again once the guard is gone");
     }
 
     #[test]

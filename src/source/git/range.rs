@@ -701,13 +701,17 @@ fn placement(
             .filter(|t| t.kind == gix::objs::Kind::Commit)
             .map(|t| t.id)
             .collect();
-        let objects = index.objects();
-        let mut reaching = tips_reaching(
-            &mut |id| CommitHeader::read_from(objects, id),
-            &commit_tips,
-            introduced,
-        )
-        .into_iter();
+        // Each tip's commit is read once: nothing is kept of them.
+        let reaching = {
+            let mut passing = index.objects().passing();
+            let objects = &mut *passing;
+            tips_reaching(
+                &mut |id| CommitHeader::read_from(objects, id),
+                &commit_tips,
+                introduced,
+            )
+        };
+        let mut reaching = reaching.into_iter();
         let near: Vec<Tip> = tips
             .into_iter()
             .filter(|t| t.kind != gix::objs::Kind::Commit || reaching.next() == Some(true))

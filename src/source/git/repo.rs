@@ -92,6 +92,8 @@ pub(crate) fn ref_tips(
     };
     let platform = r.repo.references().map_err(|e| refs_err(e.into()))?;
     let iter = platform.all().map_err(|e| refs_err(e.into()))?;
+    let mut passing = objects.passing();
+    let objects = &mut *passing;
     let mut tips = Vec::new();
     for reference in iter {
         let reference = match reference {
