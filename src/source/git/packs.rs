@@ -154,8 +154,8 @@ impl<'r> ObjectReader<'r> {
     /// peeled on the way), which would only grow the heap and push out
     /// what is read again. Cached objects are still found.
     pub(crate) fn passing(&mut self) -> Passing<'_, 'r> {
-        self.keeping = false;
-        Passing(self)
+        let was = std::mem::replace(&mut self.keeping, false);
+        Passing(self, was)
     }
 
     /// The repository gix reads from.
@@ -368,11 +368,12 @@ impl<'r> ObjectReader<'r> {
 }
 
 /// An [`ObjectReader`] that keeps nothing new ([`ObjectReader::passing`]).
-pub(crate) struct Passing<'a, 'r>(&'a mut ObjectReader<'r>);
+/// It holds whether the reader kept before, to put back.
+pub(crate) struct Passing<'a, 'r>(&'a mut ObjectReader<'r>, bool);
 
 impl Drop for Passing<'_, '_> {
     fn drop(&mut self) {
-        self.0.keeping = true;
+        self.0.keeping = self.1;
     }
 }
 

@@ -20,9 +20,7 @@ use super::commits::{commit_info, commit_tree, range_walk, tips_reaching, Commit
 use super::diff::{Candidates, Differ, TreeCache};
 use super::odb::sort_by_pack_offset;
 use super::packs::{ObjectReader, Packs};
-use super::repo::{
-    head_commit, peel_ref, ref_tips, warn_about_submodules, warn_if_shallow, Repo, Tip,
-};
+use super::repo::{head_commit, ref_tips, warn_about_submodules, warn_if_shallow, Repo, Tip};
 use super::{blob_finding, GitError, HistoryOptions};
 use crate::blob::{BlobScanner, Scanned};
 use crate::detect::Detector;
@@ -131,8 +129,12 @@ fn resolve_plain(r: &Repo, objects: &mut ObjectReader<'_>, rev: &str) -> Option<
             return None;
         }
         let name = gix::refs::PartialName::try_from(base).ok()?;
-        let reference = r.repo.try_find_reference(name.as_ref()).ok()??;
-        peel_ref(&r.repo, reference.inner, objects).ok()?
+        let mut reference = r.repo.try_find_reference(name.as_ref()).ok()??;
+        // To the object the ref names, symbolic refs followed: tags are
+        // peeled below by reading them. Never a packed-refs `^` line,
+        // which a hostile repository can point anywhere (gix's rev-parse
+        // does not read them either).
+        reference.follow_to_object().ok()?.detach()
     };
     id = peel_to_commit(objects, id)?;
     // A shallow clone's cut commits have no parents to git: its steps are
@@ -151,7 +153,14 @@ fn resolve_plain(r: &Repo, objects: &mut ObjectReader<'_>, rev: &str) -> Option<
         };
         match op {
             b'~' => {
+                // Commits are named by hash, so history has no loop, but
+                // a pack entry is not checked against its id: a commit
+                // naming itself as parent must not make `~<huge>` spin.
+                let mut seen = HashSet::new();
                 for _ in 0..n {
+                    if !seen.insert(id) {
+                        return None;
+                    }
                     id = *CommitHeader::read_from(objects, &id)
                         .ok()?
                         .parents
@@ -168,8 +177,10 @@ fn resolve_plain(r: &Repo, objects: &mut ObjectReader<'_>, rev: &str) -> Option<
             _ => return None,
         }
     }
-    // A parent named but missing (a damaged repository) is gix's to name.
-    (objects.kind(&id).ok()? == gix::objs::Kind::Commit).then_some(id)
+    // A commit that cannot be read (missing, damaged) is gix's to name:
+    // the scan fails on it, rather than walk from or hide behind it.
+    CommitHeader::read_from(objects, &id).ok()?;
+    Some(id)
 }
 
 /// `id`, peeled through annotated tags to a commit; `None` when it ends
@@ -706,7 +717,16 @@ fn placement(
             let mut passing = index.objects().passing();
             let objects = &mut *passing;
             tips_reaching(
-                &mut |id| CommitHeader::read_from(objects, id),
+                &mut |id| {
+                    let header = CommitHeader::read_from(objects, id);
+                    if let Err(why) = &header {
+                        diag.warn(format_args!(
+                            "{}: {why}; refs through it are not named",
+                            r.path.display()
+                        ));
+                    }
+                    header
+                },
                 &commit_tips,
                 introduced,
             )
@@ -919,8 +939,37 @@ mod tests {
         git(&["update-ref", "refs/remotes/origin/main", "HEAD~1"]);
         let head = git(&["rev-parse", "HEAD"]);
         let tag_object = git(&["rev-parse", "v1"]);
+        git(&["branch", "feed-parser", &root]);
         git(&["pack-refs", "--all"]);
         git(&["tag", "-a", "-m", "loose", "loose-tag", "HEAD~2"]);
+        // A packed-refs `^` line claiming `evil` peels to HEAD: resolving
+        // `evil..HEAD` by it would make the range empty.
+        // (Kept sorted, as the file's header says it is.)
+        let packed_refs = d.join(".git/packed-refs");
+        let text = std::fs::read_to_string(&packed_refs).expect("packed-refs");
+        let mut header = String::new();
+        let mut entries: Vec<(String, String)> = Vec::new();
+        for line in text.lines() {
+            if line.starts_with('#') {
+                header = format!("{line}\n");
+            } else if line.starts_with('^') {
+                entries
+                    .last_mut()
+                    .expect("a ref before")
+                    .1
+                    .push_str(&format!("{line}\n"));
+            } else {
+                let name = line.split_once(' ').expect("id name").1.to_string();
+                entries.push((name, format!("{line}\n")));
+            }
+        }
+        entries.push((
+            "refs/heads/evil".into(),
+            format!("{root} refs/heads/evil\n^{head}\n"),
+        ));
+        entries.sort();
+        let lines: String = entries.into_iter().map(|(_, l)| l).collect();
+        std::fs::write(&packed_refs, header + &lines).expect("write");
 
         let r = super::super::repo::open(d).expect("open");
         let packs = Packs::open(&r);
@@ -951,6 +1000,7 @@ mod tests {
             "origin/main",
             "same",
             "refs/heads/same",
+            "evil",
             &head,
             &format!("{head}~2"),
             &tag_object,
@@ -961,6 +1011,16 @@ mod tests {
             assert!(ours.is_some(), "{spec} is a plain revision");
             assert_eq!(ours, gix_resolves(&r, spec), "{spec}");
         }
+        assert_eq!(
+            resolve_plain(&r, &mut objects, "evil").map(|id| id.to_string()),
+            Some(root.clone())
+        );
+        // A name shaped like `git describe` output is the ref, as git has
+        // it (gix's rev-parse tries its hex part as an abbreviated id).
+        assert_eq!(
+            resolve_plain(&r, &mut objects, "feed-parser").map(|id| id.to_string()),
+            Some(git(&["rev-parse", "feed-parser^{commit}"]))
+        );
         // Other forms, ambiguous names and what does not resolve: gix's.
         let left = [
             "HEAD^{commit}",
@@ -991,6 +1051,25 @@ mod tests {
             let ours = resolve(&r, &mut objects, spec).ok().flatten();
             assert_eq!(ours, gix_resolves(&r, spec), "{spec}");
         }
+
+        // A loose commit stored under an id it names as its own parent (the
+        // reader does not hash what it reads): `~<huge>` stops at once.
+        let tree = git(&["rev-parse", "HEAD^{tree}"]);
+        let forged = "deadbeefdeadbeefdeadbeefdeadbeefdeadbeef";
+        let body = format!(
+            "tree {tree}\nparent {forged}\nauthor T <t@e> 0 +0000\ncommitter T <t@e> 0 +0000\n\nloop\n"
+        );
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        let object = format!("commit {}\0{body}", body.len());
+        std::io::Write::write_all(&mut z, object.as_bytes()).expect("compress");
+        let loose = d.join(".git/objects/de");
+        std::fs::create_dir_all(&loose).expect("mkdir");
+        std::fs::write(loose.join(&forged[2..]), z.finish().expect("finish")).expect("write");
+        let r = super::super::repo::open(d).expect("open");
+        let packs = Packs::open(&r);
+        let mut objects = ObjectReader::new(&packs, &r.repo);
+        let spin = format!("{forged}~18446744073709551615");
+        assert_eq!(resolve_plain(&r, &mut objects, &spin), None);
 
         // A shallow clone: the cut commit has no parents to git, so steps
         // through it are gix's; ids and names still resolve here.
