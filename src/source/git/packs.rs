@@ -166,15 +166,10 @@ impl<'r> ObjectReader<'r> {
     /// The bytes of object `id`, which must be a `kind`. The error is
     /// gix's, in words (`reason`).
     pub(crate) fn read(&mut self, id: &gix::oid, kind: Kind) -> Result<&[u8], String> {
-        let data = match self.packed(id, kind) {
-            Some(data) => {
-                #[cfg(test)]
-                {
-                    self.from_packs += 1;
-                }
-                data
-            }
-            None => self.through_gix(id, kind)?,
+        // With a kind asked for, gix's read either gives the object or
+        // fails in its words: `None` does not come back.
+        let Some((_, data)) = self.find(id, Some(kind)).map_err(|e| reason(&e))? else {
+            return Err(format!("object {id} not found"));
         };
         self.current = data;
         Ok(self.current.as_slice())
@@ -206,29 +201,59 @@ impl<'r> ObjectReader<'r> {
             .map_err(|e| reason(&e))
     }
 
-    /// `id` and its kind, whatever it is: `None` when no object database
-    /// holds it.
-    fn read_any(&mut self, id: &gix::oid) -> gix::Result<Option<(Kind, Arc<Vec<u8>>)>> {
+    /// `id` from the packs, the objects kept by id, the loose objects, then
+    /// gix's whole object database, each tried while what the one before
+    /// gave is not a `want` (`None`: any kind). gix's answer is final; with
+    /// `want` it is gix's read of that kind, so a missing object or one of
+    /// another kind is refused in gix's own words for it. `None` only when
+    /// no kind was asked for and no database holds `id`.
+    fn find(
+        &mut self,
+        id: &gix::oid,
+        want: Option<Kind>,
+    ) -> gix::Result<Option<(Kind, Arc<Vec<u8>>)>> {
+        let fits = |found: &(Kind, Arc<Vec<u8>>)| want.is_none_or(|kind| kind == found.0);
         if let Some((n, offset)) = self.packs.locate(id, self.last_pack) {
             self.last_pack = n;
-            if let Some(found) = self.decode(n, offset) {
+            if let Some(found) = self.decode(n, offset).filter(fits) {
+                #[cfg(test)]
+                {
+                    self.from_packs += 1;
+                }
                 return Ok(Some(found));
             }
         }
-        if let Some(found) = self.cache.get(&Place::Id(id.to_owned())) {
+        // Objects gix or the loose store gave are kept by id: the new
+        // commits of a push are often loose, and a range reads their
+        // trees more than once.
+        let place = Place::Id(id.to_owned());
+        if let Some(found) = self.cache.get(&place).filter(fits) {
             return Ok(Some(found));
         }
-        if let Some(found) = self.loose(id) {
+        if let Some(found) = self.loose(id).filter(fits) {
             return Ok(Some(found));
         }
-        use gix::objs::Find;
-        let Some(object) = self.repo.objects.try_find(id, &mut self.buf)? else {
-            return Ok(None);
+        #[cfg(test)]
+        {
+            self.gix_reads += 1;
+        }
+        use gix::objs::{Find, FindExt};
+        let objects = &self.repo.objects;
+        let buf = &mut self.buf;
+        let kind = match want {
+            None => match objects.try_find(id, buf)? {
+                Some(object) => object.kind,
+                None => return Ok(None),
+            },
+            // One arm per kind: each error is gix's wording for that kind.
+            Some(Kind::Blob) => objects.find_blob(id, buf).map(|_| Kind::Blob)?,
+            Some(Kind::Tree) => objects.find_tree_iter(id, buf).map(|_| Kind::Tree)?,
+            Some(Kind::Commit) => objects.find_commit_iter(id, buf).map(|_| Kind::Commit)?,
+            Some(Kind::Tag) => objects.find_tag_iter(id, buf).map(|_| Kind::Tag)?,
         };
-        let kind = object.kind;
         let data = Arc::new(std::mem::take(&mut self.buf));
         if self.keeping {
-            self.cache.put(Place::Id(id.to_owned()), kind, &data);
+            self.cache.put(place, kind, &data);
         }
         Ok(Some((kind, data)))
     }
@@ -252,57 +277,6 @@ impl<'r> ObjectReader<'r> {
             }
         }
         None
-    }
-
-    /// `id` read from the loose objects or by gix, and kept by id: the new
-    /// commits of a push are often loose, and a range reads their trees
-    /// more than once.
-    fn through_gix(&mut self, id: &gix::oid, kind: Kind) -> Result<Arc<Vec<u8>>, String> {
-        let place = Place::Id(id.to_owned());
-        if let Some((found, data)) = self.cache.get(&place) {
-            if found == kind {
-                return Ok(data);
-            }
-        }
-        if let Some((found, data)) = self.loose(id) {
-            if found == kind {
-                return Ok(data);
-            }
-        }
-        #[cfg(test)]
-        {
-            self.gix_reads += 1;
-        }
-        use gix::objs::FindExt;
-        let objects = &self.repo.objects;
-        let buf = &mut self.buf;
-        match kind {
-            Kind::Blob => objects.find_blob(id, buf).map(drop).map_err(|e| reason(&e)),
-            Kind::Tree => objects
-                .find_tree_iter(id, buf)
-                .map(drop)
-                .map_err(|e| reason(&e)),
-            Kind::Commit => objects
-                .find_commit_iter(id, buf)
-                .map(drop)
-                .map_err(|e| reason(&e)),
-            Kind::Tag => objects
-                .find_tag_iter(id, buf)
-                .map(drop)
-                .map_err(|e| reason(&e)),
-        }?;
-        let data = Arc::new(std::mem::take(&mut self.buf));
-        if self.keeping {
-            self.cache.put(place, kind, &data);
-        }
-        Ok(data)
-    }
-
-    fn packed(&mut self, id: &gix::oid, kind: Kind) -> Option<Arc<Vec<u8>>> {
-        let (pack, offset) = self.packs.locate(id, self.last_pack)?;
-        self.last_pack = pack;
-        let (found, data) = self.decode(pack, offset)?;
-        (found == kind).then_some(data)
     }
 
     /// The object at `offset` in pack `n`: the chain of offset deltas is
@@ -407,7 +381,7 @@ impl gix::objs::Find for Finder<'_, '_> {
         id: &gix::oid,
         buffer: &'a mut Vec<u8>,
     ) -> gix::Result<Option<gix::objs::Data<'a>>> {
-        let found = self.0.borrow_mut().read_any(id)?;
+        let found = self.0.borrow_mut().find(id, None)?;
         Ok(found.map(|(kind, data)| {
             buffer.clear();
             buffer.extend_from_slice(&data);
