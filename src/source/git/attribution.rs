@@ -524,17 +524,19 @@ fn attribute_with(
     // consecutive trees are deltas of each other: the pack reader keeps
     // each decoded version, bases included, for the next.
     let packs = Packs::open(r);
-    let gitlinks = submodule_paths(&mut ObjectReader::new(&packs, repo));
-    let mut origins = HashMap::new();
-    if targets.is_empty() {
-        return Ok((Attribution { origins, gitlinks }, 0));
-    }
     // Indices into `targets` are used below: make them unique first.
     let mut unique = targets.to_vec();
     unique.sort();
     unique.dedup();
     let targets = unique.as_slice();
     let mut index = TreeIndex::new(ObjectReader::new(&packs, repo), targets);
+    // HEAD's trees, read here for submodules, stay in the index's cache for
+    // placement below.
+    let gitlinks = submodule_paths(index.objects());
+    let mut origins = HashMap::new();
+    if targets.is_empty() {
+        return Ok((Attribution { origins, gitlinks }, 0));
+    }
 
     let tips = ref_tips(r, index.objects(), diag)?;
     let head = head_commit(index.objects());

@@ -108,8 +108,8 @@ pub(crate) fn ref_tips(
             }
         };
         let name = crate::finding::ReportPath::from_bytes(reference.name.as_bstr()).to_string();
-        let id = match peel_ref(&r.repo, reference, objects) {
-            Ok(id) => id,
+        let (id, kind) = match peel_ref(&r.repo, reference, objects) {
+            Ok(peeled) => peeled,
             Err(e) => {
                 diag.warn(format_args!(
                     "{}: reference {name} points to a missing object, skipped: {}",
@@ -119,7 +119,7 @@ pub(crate) fn ref_tips(
                 continue;
             }
         };
-        match objects.kind(&id) {
+        match kind {
             Ok(kind) => tips.push(Tip { name, id, kind }),
             Err(why) => diag.warn(format_args!(
                 "{}: reference {name} points to unreadable object {id}, skipped: {why}",
@@ -309,38 +309,38 @@ impl Lookup {
 pub(crate) fn head_commit(objects: &mut ObjectReader<'_>) -> Option<ObjectId> {
     let repo = objects.repo();
     let head = repo.find_reference("HEAD").ok()?.inner;
-    let id = peel_ref(repo, head, objects).ok()?;
-    (objects.kind(&id).ok()? == gix::objs::Kind::Commit).then_some(id)
+    let (id, kind) = peel_ref(repo, head, objects).ok()?;
+    (kind.ok()? == gix::objs::Kind::Commit).then_some(id)
 }
 
 /// The object `reference` names once symbolic refs are followed and tags
 /// peeled, by gix's own peeling code reading tags through `objects` (the
-/// packed-refs file's peeled lines used where it has them).
+/// packed-refs file's peeled lines used where it has them), with its kind
+/// or why that cannot be told.
 pub(crate) fn peel_ref(
     repo: &gix::Repository,
     mut reference: gix::refs::Reference,
     objects: &mut ObjectReader<'_>,
-) -> gix::Result<ObjectId> {
+) -> gix::Result<(ObjectId, Result<gix::objs::Kind, String>)> {
     // A ref naming anything but a tag is its own answer, and its kind is in
     // the entry's header: gix's peeling would inflate the object to learn
     // it (twice the cost of 20,000 branches' ref tips).
     if reference.peeled.is_none() {
         if let gix::refs::Target::Object(id) = &reference.target {
-            if objects
-                .kind(id)
-                .is_ok_and(|kind| kind != gix::objs::Kind::Tag)
-            {
-                return Ok(*id);
+            match objects.kind(id) {
+                Ok(gix::objs::Kind::Tag) | Err(_) => {}
+                Ok(kind) => return Ok((*id, Ok(kind))),
             }
         }
     }
     use gix::refs::file::ReferenceExt;
     let packed = repo.refs.cached_packed_buffer()?;
-    reference.peel_to_id_packed(
+    let id = reference.peel_to_id_packed(
         &repo.refs,
         &Finder::new(objects),
         packed.as_ref().map(|p| &***p),
-    )
+    )?;
+    Ok((id, objects.kind(&id)))
 }
 
 /// A gix error with its causes, on one line.
