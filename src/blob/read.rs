@@ -79,12 +79,7 @@ pub(crate) fn read_file(
     let meta = file.metadata()?;
     if !meta.is_file() {
         if given && is_fifo(&meta) {
-            // Opened again, blocking, to wait for what the writer sends.
-            let mut pipe = File::open(path)?;
-            if !is_fifo(&pipe.metadata()?) {
-                return Err(not_regular());
-            }
-            let bytes = read_stream(&mut pipe, limits, scan)?;
+            let bytes = read_stream(&mut WaitingPipe(&mut file), limits, scan)?;
             return Ok(FileRead::Scanned { bytes });
         }
         return Err(not_regular());
@@ -138,6 +133,52 @@ fn open_without_blocking(path: &Path) -> io::Result<File> {
 #[cfg(not(unix))]
 fn open_without_blocking(path: &Path) -> io::Result<File> {
     File::open(path)
+}
+
+/// A FIFO opened without blocking, read as a blocking stream: each read
+/// waits (poll) for data or for the writers to be gone. Opening it again
+/// to block instead hung when the writer had written and closed between
+/// the two opens: a blocking open waits for a writer that never comes.
+/// Linux reports the hang-up only once a writer opened after this reader,
+/// and no writer can finish before a reader exists, so the end is seen.
+#[cfg(unix)]
+struct WaitingPipe<'a>(&'a mut File);
+
+#[cfg(unix)]
+impl Read for WaitingPipe<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use std::os::fd::AsRawFd;
+        loop {
+            let mut fd = libc::pollfd {
+                fd: self.0.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd, for the duration of the call.
+            if unsafe { libc::poll(&mut fd, 1, -1) } < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            match self.0.read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                done => return done,
+            }
+        }
+    }
+}
+
+#[cfg(not(unix))]
+struct WaitingPipe<'a>(&'a mut File);
+
+#[cfg(not(unix))]
+impl Read for WaitingPipe<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf)
+    }
 }
 
 #[cfg(unix)]
